@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * config: ternd's configuration, driven by one option table.
+ *
+ * The table (config_table.c) names each option once: its key, type, bounds,
+ * default, whether SIGHUP may change it, whether it is a secret, and its help
+ * text. The same table drives the file parser, `--key=value` arguments
+ * (which override the file), `--help`, `--check-config`, `--print-config`
+ * (secrets redacted) and the test that checks every option is documented in
+ * etc/ternd.conf and man/ternd.conf.5.
+ *
+ * File syntax: `key = value`, `key value` or a bare `flag`, `#` comments,
+ * values optionally in double quotes. Keys follow coturn's names where the
+ * meaning is the same (DESIGN.md); an unknown key is an error naming it, and
+ * coturn options tern drops on purpose are errors that say why.
+ *
+ * Every problem is reported as `FILE:LINE: OPTION: PROBLEM` (or
+ * `command line: OPTION: PROBLEM`) into the caller's error buffer. Pure: the
+ * parser reads only the text it is given; config_load_file() is the one
+ * function that opens a file.
+ *
+ * A struct config is immutable once loaded; reload builds a new one.
+ */
+#ifndef TERN_CONFIG_H
+#define TERN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util/addr.h"
+
+#define CONFIG_MAX_ADDRS	32
+
+struct config {
+	/* listeners */
+	struct addr listening_ip[CONFIG_MAX_ADDRS];	/* port 0; none = every local address */
+	size_t n_listening_ip;
+	uint16_t listening_port;	/* 3478 */
+	uint16_t tls_listening_port;	/* 5349 */
+	bool no_udp, no_tcp, no_tls;
+	unsigned workers;		/* 0 = number of CPUs */
+
+	/* TLS (TLS 1.2 and 1.3 only) */
+	char *cert;			/* PEM chain file */
+	char *pkey;			/* PEM key file */
+	char *cipher_list;		/* TLS 1.2 suites, OpenSSL syntax */
+
+	/* STUN */
+	char *software_attribute;	/* NULL = no SOFTWARE attribute */
+
+	/* stream connections (TCP/TLS) */
+	unsigned stream_idle_timeout;	/* s without a valid message -> close */
+	unsigned tls_handshake_timeout;	/* s */
+	unsigned max_connections;	/* all TCP/TLS connections */
+	unsigned max_connections_per_ip;
+	size_t stream_buffer_limit;	/* bytes queued towards one client */
+
+	/* process */
+	char *log_file;			/* NULL = stderr */
+	bool syslog;
+	int log_level;			/* enum log_level */
+	char *proc_user, *proc_group;
+	char *pidfile;
+};
+
+enum config_type {
+	CONFIG_BOOL,		/* bare flag, or true/false/yes/no/on/off/1/0 */
+	CONFIG_UINT,		/* decimal, within [min, max] */
+	CONFIG_PORT,		/* 1..65535 (0 allowed where min is 0) */
+	CONFIG_DURATION,	/* seconds: 30, 30s, 5m, 2h, 1d; within [min, max] */
+	CONFIG_SIZE,		/* bytes: 4096, 64k, 1m; within [min, max] */
+	CONFIG_STRING,
+	CONFIG_PATH,		/* a string that names a file */
+	CONFIG_ADDR_LIST,	/* repeatable IP literal */
+	CONFIG_LOG_LEVEL,	/* error | warn | info | debug */
+};
+
+struct config_option {
+	const char *name;
+	enum config_type type;
+	size_t offset;		/* into struct config */
+	size_t count_offset;	/* ADDR_LIST: offset of the count */
+	const char *def;	/* default as text, NULL = unset */
+	uint64_t min, max;
+	bool reloadable;	/* SIGHUP applies it */
+	bool secret;		/* redacted by --print-config */
+	const char *metavar;	/* for --help: FILE, N, IP, ... */
+	const char *help;	/* one line */
+};
+
+/* The table, terminated by a NULL name. */
+extern const struct config_option config_options[];
+const struct config_option *config_option_find(const char *name);
+
+/* Fresh config holding every default. NULL on out of memory. */
+struct config *config_new(void);
+void config_free(struct config *c);
+
+/*
+ * Parses `text` (len bytes) as a config file named `fname` into c.
+ * 0 on success; -1 with every problem found, one per line, written to err
+ * (NUL-terminated, truncated to errcap).
+ */
+int config_parse_text(struct config *c, const char *fname, const char *text,
+    size_t len, char *err, size_t errcap);
+/* Reads and parses a file (the only I/O here). Same contract. */
+int config_load_file(struct config *c, const char *path, char *err, size_t errcap);
+/* Applies one `--key=value` / `--flag` argument (without the dashes). */
+int config_set_arg(struct config *c, const char *arg, char *err, size_t errcap);
+/* Cross-option checks after everything is parsed (cert without pkey, ...). */
+int config_check(const struct config *c, char *err, size_t errcap);
+
+/* --help text for every option; --print-config with secrets redacted. */
+void config_print_help(FILE *f);
+void config_print(const struct config *c, FILE *f);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * log: one logfmt record per line, on stderr, a file or syslog.
+ *
+ *   ts=2026-11-26T05:40:00.123Z level=info event=listening proto=udp addr=127.0.0.1:3478
+ *
+ * `event` is a short fixed token; the format string adds key=value pairs.
+ * Anything that came from the wire must pass through log_escape() (or the
+ * "%s" of a log_str) first: it is quoted and every control byte, quote,
+ * backslash, DEL and non-UTF-8 byte becomes \xNN, and it is truncated with
+ * a marker (reference E.12). Secrets never reach this module.
+ *
+ * Anything a remote peer can trigger logs through log_rl(), which lets a few
+ * records through per window per call site and then counts the rest
+ * (STYLE.md rule 8). The log state is one of the three mutable globals;
+ * every function here is thread-safe.
+ */
+#ifndef TERN_UTIL_LOG_H
+#define TERN_UTIL_LOG_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum log_level {
+	LOG_LVL_ERROR = 0,
+	LOG_LVL_WARN,
+	LOG_LVL_INFO,
+	LOG_LVL_DEBUG,
+};
+
+enum log_target {
+	LOG_TO_STDERR = 0,
+	LOG_TO_FILE,
+	LOG_TO_SYSLOG,
+};
+
+/* Start-up: where records go. path is used with LOG_TO_FILE. 0 or -1. */
+int log_open(const char *progname, enum log_target target, const char *path);
+/* SIGHUP: reopen the file (log rotation). No-op for other targets. 0 or -1. */
+int log_reopen(void);
+void log_close(void);
+
+void log_set_level(enum log_level lvl);
+enum log_level log_get_level(void);
+/* "error", "warn", "info", "debug" <-> level; -1 if unknown. */
+int log_level_parse(const char *s);
+const char *log_level_name(enum log_level lvl);
+
+void log_msg(enum log_level lvl, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_vmsg(enum log_level lvl, const char *event, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+#define log_error(ev, ...)	log_msg(LOG_LVL_ERROR, ev, __VA_ARGS__)
+#define log_warn(ev, ...)	log_msg(LOG_LVL_WARN, ev, __VA_ARGS__)
+#define log_info(ev, ...)	log_msg(LOG_LVL_INFO, ev, __VA_ARGS__)
+#define log_debug(ev, ...)	log_msg(LOG_LVL_DEBUG, ev, __VA_ARGS__)
+
+/* Start-up failures and broken invariants only (STYLE.md rule 7): log at
+ * error level and exit(1). fatal() appends strerror(errno). */
+_Noreturn void fatal(const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+_Noreturn void fatalx(const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Escapes len bytes of untrusted input into out as a double-quoted logfmt
+ * value, truncating to at most LOG_ESCAPE_MAX input bytes ("..." marker).
+ * Always NUL-terminates when cap > 0. Returns out.
+ */
+#define LOG_ESCAPE_MAX	128
+#define LOG_ESCAPE_CAP	(LOG_ESCAPE_MAX * 4 + 8)
+char *log_escape(char *out, size_t cap, const void *in, size_t len);
+
+/* Rate-limited logging for remote-triggered events: at most `burst` records
+ * per `window_s` seconds per limiter; when a window reopens, one record says
+ * how many were suppressed. Declare limiters `static`. */
+struct log_ratelimit {
+	_Atomic uint64_t window;	/* window index (monotonic seconds / window_s) */
+	_Atomic uint32_t used;		/* records let through in this window */
+	_Atomic uint32_t suppressed;	/* records dropped in this window */
+	uint32_t burst;
+	uint32_t window_s;
+};
+#define LOG_RATELIMIT_INIT(b, w)	{ .burst = (b), .window_s = (w) }
+
+void log_rl(struct log_ratelimit *rl, enum log_level lvl, const char *event,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif
