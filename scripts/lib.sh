@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: ISC
+# Shared by scripts/run and scripts/test: package installation and the build.
+# Sourced, not run.
+
+# Debian bookworm packages tern builds, tests and runs with.
+TERN_BUILD_PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build libevent-dev libssl-dev openssl"
+TERN_TEST_PKGS="coturn procps iproute2"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else say "need root to run: $*"; return 1
+  fi
+}
+
+# Installs whichever of the named packages are missing, with one apt-get call.
+ensure_pkgs() {
+  missing=""
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing="$missing $p"
+  done
+  [ -z "$missing" ] && return 0
+  say "installing:$missing"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# build DIR [meson options...]: configures once, then builds.
+build() {
+  dir=$1; shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null || return 1
+  else
+    meson configure "$dir" "$@" >/dev/null || return 1
+  fi
+  ninja -C "$dir" >/dev/null || { ninja -C "$dir" | tail -40; return 1; }
+}
