@@ -1,1 +1,146 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * config_print: --help and --print-config, both generated from the table.
+ *
+ * --print-config writes a valid config file: parsing its output gives the
+ * same struct config back (test_config_print checks this). Strings are
+ * always quoted so that '#' and spaces survive; a secret is printed as
+ * <redacted>, which would not parse back, on purpose.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config/config_int.h"
+#include "util/log.h"
+
+static const char *const config_type_names[] = {
+	[CONFIG_BOOL] = "boolean",
+	[CONFIG_UINT] = "number",
+	[CONFIG_PORT] = "port",
+	[CONFIG_DURATION] = "duration",
+	[CONFIG_SIZE] = "size",
+	[CONFIG_STRING] = "text",
+	[CONFIG_PATH] = "path",
+	[CONFIG_ADDR_LIST] = "IP address, repeatable",
+	[CONFIG_LOG_LEVEL] = "log level",
+};
+
+void
+config_print_help(FILE *f)
+{
+	const struct config_option *o;
+
+	fprintf(f, "Options, in the config file as `key = value` or on the "
+	    "command line as\n`--key=value` (the command line wins):\n\n");
+	for (o = config_options; o->name != NULL; o++) {
+		if (o->type == CONFIG_BOOL)
+			fprintf(f, "  --%s[=%s]\n", o->name, o->metavar);
+		else
+			fprintf(f, "  --%s=%s\n", o->name, o->metavar);
+		fprintf(f, "      %s\n", o->help);
+		fprintf(f, "      (%s; default: %s%s)\n",
+		    config_type_names[o->type], o->def != NULL ? o->def : "unset",
+		    o->reloadable ? "; reloaded on SIGHUP" : "");
+	}
+}
+
+/* A string as a double-quoted config value (\" and \\ escaped). */
+static void
+config_print_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+config_print_addrs(FILE *f, const struct config *c,
+    const struct config_option *o)
+{
+	const struct addr *list;
+	char buf[ADDR_STRLEN];
+	size_t i, n;
+
+	list = (const struct addr *)((const char *)c + o->offset);
+	n = *(const size_t *)((const char *)c + o->count_offset);
+	if (n == 0)
+		fprintf(f, "# %s (unset)\n", o->name);
+	for (i = 0; i < n && i < CONFIG_MAX_ADDRS; i++) {
+		if (o->secret)
+			fprintf(f, "%s = <redacted>\n", o->name);
+		else
+			fprintf(f, "%s = %s\n", o->name,
+			    addr_ip_str(&list[i], buf, sizeof(buf)));
+	}
+}
+
+static void
+config_print_option(FILE *f, const struct config *c,
+    const struct config_option *o)
+{
+	const void *field = (const char *)c + o->offset;
+	const char *s;
+
+	if (o->type == CONFIG_ADDR_LIST) {
+		config_print_addrs(f, c, o);
+		return;
+	}
+	if ((o->type == CONFIG_STRING || o->type == CONFIG_PATH) &&
+	    *(char *const *)field == NULL) {
+		fprintf(f, "# %s (unset)\n", o->name);
+		return;
+	}
+	if (o->secret) {
+		fprintf(f, "%s = <redacted>\n", o->name);
+		return;
+	}
+	fprintf(f, "%s = ", o->name);
+	switch (o->type) {
+	case CONFIG_BOOL:
+		fputs(*(const bool *)field ? "true" : "false", f);
+		break;
+	case CONFIG_PORT:
+		fprintf(f, "%u", (unsigned)*(const uint16_t *)field);
+		break;
+	case CONFIG_UINT:
+	case CONFIG_DURATION:
+		fprintf(f, "%u", *(const unsigned *)field);
+		break;
+	case CONFIG_SIZE:
+		fprintf(f, "%zu", *(const size_t *)field);
+		break;
+	case CONFIG_STRING:
+	case CONFIG_PATH:
+		s = *(char *const *)field;
+		config_print_quoted(f, s);
+		break;
+	case CONFIG_LOG_LEVEL:
+		fputs(log_level_name((enum log_level)*(const int *)field), f);
+		break;
+	case CONFIG_ADDR_LIST:
+		break;
+	}
+	fputc('\n', f);
+}
+
+void
+config_print_table(const struct config *c, const struct config_option *tab,
+    FILE *f)
+{
+	const struct config_option *o;
+
+	fprintf(f, "# ternd effective configuration\n");
+	for (o = tab; o->name != NULL; o++)
+		config_print_option(f, c, o);
+}
+
+void
+config_print(const struct config *c, FILE *f)
+{
+	config_print_table(c, config_options, f);
+}

@@ -1,1 +1,220 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * config_table: the one list of options. Adding an option is one row here,
+ * one field in struct config, a paragraph in etc/ternd.conf and an entry in
+ * man/ternd.conf.5 (test_config_table checks the last two).
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_int.h"
+
+#define OFF(f)		offsetof(struct config, f)
+#define SECONDS		UINT64_C(1)
+#define KIB		UINT64_C(1024)
+#define MIB		(KIB * 1024)
+
+const struct config_option config_options[] = {
+	/* listeners */
+	{ .name = "listening-ip", .type = CONFIG_ADDR_LIST,
+	  .offset = OFF(listening_ip), .count_offset = OFF(n_listening_ip),
+	  .metavar = "IP",
+	  .help = "IP address to listen on, repeatable; unset means every "
+	      "local address" },
+	{ .name = "listening-port", .type = CONFIG_PORT,
+	  .offset = OFF(listening_port), .def = "3478", .min = 1, .max = 65535,
+	  .metavar = "PORT", .help = "UDP and TCP port for STUN and TURN" },
+	{ .name = "tls-listening-port", .type = CONFIG_PORT,
+	  .offset = OFF(tls_listening_port), .def = "5349", .min = 1,
+	  .max = 65535, .metavar = "PORT", .help = "TLS port" },
+	{ .name = "no-udp", .type = CONFIG_BOOL, .offset = OFF(no_udp),
+	  .def = "false", .metavar = "BOOL", .help = "do not listen on UDP" },
+	{ .name = "no-tcp", .type = CONFIG_BOOL, .offset = OFF(no_tcp),
+	  .def = "false", .metavar = "BOOL", .help = "do not listen on TCP" },
+	{ .name = "no-tls", .type = CONFIG_BOOL, .offset = OFF(no_tls),
+	  .def = "false", .metavar = "BOOL", .help = "do not listen on TLS" },
+	{ .name = "workers", .type = CONFIG_UINT, .offset = OFF(workers),
+	  .def = "0", .min = 0, .max = 256, .metavar = "N",
+	  .help = "worker threads (0 = one per CPU)" },
+
+	/* TLS */
+	{ .name = "cert", .type = CONFIG_PATH, .offset = OFF(cert),
+	  .min = 1, .max = 1023, .reloadable = true, .metavar = "FILE",
+	  .help = "PEM certificate chain; TLS starts when cert and pkey are set" },
+	{ .name = "pkey", .type = CONFIG_PATH, .offset = OFF(pkey),
+	  .min = 1, .max = 1023, .reloadable = true, .metavar = "FILE",
+	  .help = "PEM private key for cert" },
+	{ .name = "cipher-list", .type = CONFIG_STRING,
+	  .offset = OFF(cipher_list),
+	  .def = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+	      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+	      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+	  .min = 1, .max = 1024, .reloadable = true, .metavar = "LIST",
+	  .help = "TLS 1.2 cipher suites, OpenSSL syntax (TLS 1.3 uses "
+	      "OpenSSL's defaults)" },
+
+	/* STUN */
+	{ .name = "software-attribute", .type = CONFIG_STRING,
+	  .offset = OFF(software_attribute), .min = 1, .max = 127,
+	  .metavar = "TEXT",
+	  .help = "SOFTWARE attribute in responses, at most 127 characters; "
+	      "unset means none" },
+
+	/* stream connections */
+	{ .name = "stream-idle-timeout", .type = CONFIG_DURATION,
+	  .offset = OFF(stream_idle_timeout), .def = "30", .min = 1,
+	  .max = 3600 * SECONDS, .metavar = "DURATION",
+	  .help = "close a TCP/TLS connection after this long without a "
+	      "valid STUN message" },
+	{ .name = "tls-handshake-timeout", .type = CONFIG_DURATION,
+	  .offset = OFF(tls_handshake_timeout), .def = "10", .min = 1,
+	  .max = 300 * SECONDS, .metavar = "DURATION",
+	  .help = "close a TLS connection whose handshake takes longer" },
+	{ .name = "max-connections", .type = CONFIG_UINT,
+	  .offset = OFF(max_connections), .def = "10000", .min = 1,
+	  .max = 1048576, .metavar = "N",
+	  .help = "TCP and TLS connections in total" },
+	{ .name = "max-connections-per-ip", .type = CONFIG_UINT,
+	  .offset = OFF(max_connections_per_ip), .def = "64", .min = 1,
+	  .max = 1048576, .metavar = "N",
+	  .help = "TCP and TLS connections from one client IP address" },
+	{ .name = "stream-buffer-limit", .type = CONFIG_SIZE,
+	  .offset = OFF(stream_buffer_limit), .def = "256k", .min = 65556,
+	  .max = 64 * MIB, .metavar = "SIZE",
+	  .help = "bytes queued towards one TCP/TLS client before it is "
+	      "closed" },
+
+	/* process and logging */
+	{ .name = "log-file", .type = CONFIG_PATH, .offset = OFF(log_file),
+	  .min = 1, .max = 1023, .reloadable = true, .metavar = "FILE",
+	  .help = "append log records to FILE; unset means stderr" },
+	{ .name = "syslog", .type = CONFIG_BOOL, .offset = OFF(syslog),
+	  .def = "false", .metavar = "BOOL", .help = "log to syslog" },
+	{ .name = "log-level", .type = CONFIG_LOG_LEVEL,
+	  .offset = OFF(log_level), .def = "info", .reloadable = true,
+	  .metavar = "LEVEL", .help = "error, warn, info or debug" },
+	{ .name = "proc-user", .type = CONFIG_STRING, .offset = OFF(proc_user),
+	  .min = 1, .max = 255, .metavar = "USER",
+	  .help = "user to switch to after binding the listeners" },
+	{ .name = "proc-group", .type = CONFIG_STRING,
+	  .offset = OFF(proc_group), .min = 1, .max = 255, .metavar = "GROUP",
+	  .help = "group to switch to after binding the listeners" },
+	{ .name = "pidfile", .type = CONFIG_PATH, .offset = OFF(pidfile),
+	  .min = 1, .max = 1023, .metavar = "FILE",
+	  .help = "write the process ID to FILE" },
+
+	{ .name = NULL },
+};
+
+/*
+ * coturn options refused on purpose. A turnserver.conf brought over should
+ * fail loudly with the reason, not be half-honoured (DESIGN.md).
+ */
+const struct config_dropped config_dropped[] = {
+	{ "no-sslv2", false, "tern never offers TLS below 1.2; delete this line" },
+	{ "no-sslv3", false, "tern never offers TLS below 1.2; delete this line" },
+	{ "no-tlsv1", false, "tern never offers TLS below 1.2; delete this line" },
+	{ "no-tlsv1_1", false,
+	    "tern never offers TLS below 1.2; delete this line" },
+	{ "cli-", true,
+	    "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
+	{ "no-cli", false,
+	    "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
+	{ "web-admin", true, "tern has no web admin" },
+	{ "no-auth", false, "tern never runs an open relay" },
+	{ "no-loopback-peers", false,
+	    "these peers are denied by default; delete this line" },
+	{ "no-multicast-peers", false,
+	    "these peers are denied by default; delete this line" },
+	{ "Verbose", false, "use log-level = debug" },
+	{ "verbose", false, "use log-level = debug|info" },
+	{ "fingerprint", false,
+	    "tern adds FINGERPRINT whenever the client sent one" },
+	{ "no-stdout-log", false,
+	    "tern logs one logfmt record per line; use log-file or syslog" },
+	{ "simple-log", false,
+	    "tern logs one logfmt record per line; use log-file or syslog" },
+	{ "secure-stun", false,
+	    "Binding is never authenticated (RFC 8489 §12)" },
+	{ NULL, false, NULL },
+};
+
+const struct config_option *
+config_option_find(const char *name)
+{
+	const struct config_option *o;
+
+	if (name == NULL)
+		return NULL;
+	for (o = config_options; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+const struct config_dropped *
+config_dropped_find(const char *name)
+{
+	const struct config_dropped *d;
+	size_t n;
+
+	for (d = config_dropped; d->name != NULL; d++) {
+		n = strlen(d->name);
+		if (d->prefix ? strncmp(name, d->name, n) == 0 :
+		    strcmp(name, d->name) == 0)
+			return d;
+	}
+	return NULL;
+}
+
+struct config *
+config_new(void)
+{
+	const struct config_option *o;
+	struct config *c;
+	struct config_err e;
+	char err[256];
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	config_err_init(&e, err, sizeof(err));
+	for (o = config_options; o->name != NULL; o++) {
+		if (o->def == NULL)
+			continue;
+		/* Only out of memory can fail here: test_config_table
+		 * parses every default. */
+		if (config_option_set(c, o, o->def, "default", &e) == -1)
+			goto fail;
+	}
+	return c;
+fail:
+	config_free(c);
+	return NULL;
+}
+
+void
+config_free_strings(struct config *c, const struct config_option *tab)
+{
+	const struct config_option *o;
+	char **sp;
+
+	for (o = tab; o->name != NULL; o++) {
+		if (o->type != CONFIG_STRING && o->type != CONFIG_PATH)
+			continue;
+		sp = (char **)((char *)c + o->offset);
+		if (*sp != NULL && o->secret)
+			explicit_bzero(*sp, strlen(*sp));
+		free(*sp);
+		*sp = NULL;
+	}
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	config_free_strings(c, config_options);
+	free(c);
+}

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: ISC */
+/* test_config_parse: value types, file syntax, error messages,
+ * command-line precedence and the cross-option checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "config/config_int.h"
+#include "util/log.h"
+
+static char err[8192];
+
+/* A TAP description must stay on one line. */
+static const char *
+oneline(const char *s)
+{
+	static char buf[1024];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == '\n' || buf[i] == '\r')
+			buf[i] = '|';
+	return buf;
+}
+
+/* Parses text into a fresh config; returns it (caller frees) and the rv. */
+static struct config *
+parse(const char *text, int *rv)
+{
+	struct config *c = config_new();
+
+	if (c == NULL)
+		abort();
+	*rv = config_parse_text(c, "t.conf", text, strlen(text), err,
+	    sizeof(err));
+	return c;
+}
+
+/* One line that must fail with exactly the error `want`. */
+static void
+parse_err(const char *text, const char *want)
+{
+	struct config *c;
+	int rv;
+
+	c = parse(text, &rv);
+	if (!ok(rv == -1 && strcmp(err, want) == 0, "error for %s", oneline(want)))
+		printf("#   got rv %d: %s", rv, err);
+	config_free(c);
+}
+
+static void
+test_defaults(void)
+{
+	struct config *c = config_new();
+
+	ok(c != NULL, "config_new");
+	is_int(c->n_listening_ip, 0, "no listening-ip by default");
+	is_int(c->listening_port, 3478, "listening-port 3478");
+	is_int(c->tls_listening_port, 5349, "tls-listening-port 5349");
+	ok(!c->no_udp && !c->no_tcp && !c->no_tls, "all transports on");
+	is_int(c->workers, 0, "workers 0");
+	ok(c->cert == NULL && c->pkey == NULL, "no cert, no pkey");
+	ok(c->cipher_list && strncmp(c->cipher_list,
+	    "ECDHE-ECDSA-AES128-GCM-SHA256:", 30) == 0, "cipher-list default");
+	ok(c->software_attribute == NULL, "no SOFTWARE by default");
+	is_int(c->stream_idle_timeout, 30, "stream-idle-timeout 30");
+	is_int(c->tls_handshake_timeout, 10, "tls-handshake-timeout 10");
+	is_int(c->max_connections, 10000, "max-connections");
+	is_int(c->max_connections_per_ip, 64, "max-connections-per-ip");
+	is_int(c->stream_buffer_limit, 256 * 1024, "stream-buffer-limit 256k");
+	ok(c->log_file == NULL && !c->syslog, "log to stderr");
+	is_int(c->log_level, LOG_LVL_INFO, "log-level info");
+	ok(!c->proc_user && !c->proc_group && !c->pidfile, "no user/group/pid");
+	is_int(config_check(c, err, sizeof(err)), 0, "defaults pass the check");
+	config_free(c);
+	config_free(NULL);
+}
+
+static void
+test_value_parsers(void)
+{
+	uint64_t v = 0;
+	bool b;
+
+	ok(config_parse_duration("30", &v) == 0 && v == 30, "duration 30");
+	ok(config_parse_duration("30s", &v) == 0 && v == 30, "duration 30s");
+	ok(config_parse_duration("5m", &v) == 0 && v == 300, "duration 5m");
+	ok(config_parse_duration("2h", &v) == 0 && v == 7200, "duration 2h");
+	ok(config_parse_duration("1d", &v) == 0 && v == 86400, "duration 1d");
+	ok(config_parse_duration("", &v) == -1, "duration empty");
+	ok(config_parse_duration("-1", &v) == -1, "duration negative");
+	ok(config_parse_duration("+1", &v) == -1, "duration plus sign");
+	ok(config_parse_duration(" 1", &v) == -1, "duration leading space");
+	ok(config_parse_duration("5x", &v) == -1, "duration bad unit");
+	ok(config_parse_duration("5mm", &v) == -1, "duration trailing junk");
+	ok(config_parse_duration("m", &v) == -1, "duration unit only");
+	ok(config_parse_duration("213503982334602d", &v) == -1,
+	    "duration multiply overflow");
+	ok(config_parse_duration("99999999999999999999", &v) == -1,
+	    "duration strtoull overflow");
+	ok(config_parse_size("4096", &v) == 0 && v == 4096, "size 4096");
+	ok(config_parse_size("64k", &v) == 0 && v == 65536, "size 64k");
+	ok(config_parse_size("1m", &v) == 0 && v == 1048576, "size 1m");
+	ok(config_parse_size("1G", &v) == 0 && v == 1073741824, "size 1G");
+	ok(config_parse_size("5kb", &v) == -1, "size kb junk");
+	ok(config_parse_size("-5k", &v) == -1, "size negative");
+	ok(config_parse_size("18014398509481984k", &v) == -1, "size overflow");
+	ok(config_parse_size("", &v) == -1, "size empty");
+	ok(config_parse_uint("0", &v) == 0 && v == 0, "uint 0");
+	ok(config_parse_uint("1x", &v) == -1, "uint junk");
+	ok(config_parse_uint("0x10", &v) == -1, "uint hex refused");
+	ok(config_parse_bool("on", &b) == 0 && b, "bool on");
+	ok(config_parse_bool("0", &b) == 0 && !b, "bool 0");
+	ok(config_parse_bool("TRUE", &b) == -1, "bool is case-sensitive");
+}
+
+static void
+test_types(void)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	char text[256];
+	struct config *c;
+	size_t i;
+	int rv;
+
+	c = parse("no-udp\n", &rv);
+	ok(rv == 0 && c->no_udp, "bare flag sets true");
+	config_free(c);
+	for (i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), "no-tcp = %s\nno-tls %s\n", yes[i],
+		    no[i]);
+		c = parse(text, &rv);
+		ok(rv == 0 && c->no_tcp && !c->no_tls, "bool %s / %s", yes[i],
+		    no[i]);
+		config_free(c);
+	}
+	parse_err("no-udp = maybe\n", "t.conf:1: no-udp: maybe is not a boolean "
+	    "(true/false, yes/no, on/off, 1/0)\n");
+
+	c = parse("workers = 8\nlistening-port 3479\ntls-listening-port=443\n",
+	    &rv);
+	ok(rv == 0 && c->workers == 8 && c->listening_port == 3479 &&
+	    c->tls_listening_port == 443, "uint and ports");
+	config_free(c);
+	parse_err("workers = 257\n",
+	    "t.conf:1: workers: 257 is out of range 0..256\n");
+	parse_err("workers = -1\n", "t.conf:1: workers: -1 is not a number\n");
+	parse_err("listening-port = 70000\n",
+	    "t.conf:1: listening-port: 70000 is out of range 1..65535\n");
+	parse_err("listening-port = 0\n",
+	    "t.conf:1: listening-port: 0 is out of range 1..65535\n");
+	parse_err("listening-port = 34 78\n",
+	    "t.conf:1: listening-port: \"34 78\" is not a port number\n");
+
+	c = parse("stream-idle-timeout = 1h\ntls-handshake-timeout 5m\n", &rv);
+	ok(rv == 0 && c->stream_idle_timeout == 3600 &&
+	    c->tls_handshake_timeout == 300, "durations with units");
+	config_free(c);
+	parse_err("stream-idle-timeout = 2h\n", "t.conf:1: stream-idle-timeout: "
+	    "2h is out of range 1..3600 seconds\n");
+	parse_err("tls-handshake-timeout = 0s\n", "t.conf:1: tls-handshake-timeout: "
+	    "0s is out of range 1..300 seconds\n");
+	parse_err("stream-idle-timeout = 10y\n", "t.conf:1: stream-idle-timeout: "
+	    "10y is not a duration (e.g. 30, 30s, 5m, 2h, 1d)\n");
+
+	c = parse("stream-buffer-limit = 1m\n", &rv);
+	ok(rv == 0 && c->stream_buffer_limit == 1048576, "size 1m");
+	config_free(c);
+	c = parse("stream-buffer-limit = 65556\n", &rv);
+	ok(rv == 0 && c->stream_buffer_limit == 65556, "size at minimum");
+	config_free(c);
+	parse_err("stream-buffer-limit = 64k\n", "t.conf:1: stream-buffer-limit: "
+	    "64k is out of range 65556..67108864 bytes\n");
+	parse_err("stream-buffer-limit = 1q\n", "t.conf:1: stream-buffer-limit: "
+	    "1q is not a size (e.g. 4096, 64k, 1m)\n");
+
+	c = parse("log-level = debug\n", &rv);
+	ok(rv == 0 && c->log_level == LOG_LVL_DEBUG, "log-level debug");
+	config_free(c);
+	parse_err("log-level = loud\n", "t.conf:1: log-level: loud is not one "
+	    "of error, warn, info, debug\n");
+}
+
+static void
+test_strings_addrs(void)
+{
+	char text[1024];
+	struct config *c;
+	int rv, i, n;
+
+	c = parse("software-attribute = tern 1.0\ncert /a/b.pem\n"
+	    "pkey=\"/a/k ey.pem\"\n", &rv);
+	ok(rv == 0 && c->software_attribute &&
+	    strcmp(c->software_attribute, "tern 1.0") == 0, "unquoted text "
+	    "with a space");
+	ok(c->cert && strcmp(c->cert, "/a/b.pem") == 0, "path");
+	ok(c->pkey && strcmp(c->pkey, "/a/k ey.pem") == 0, "quoted path");
+	config_free(c);
+
+	/* 127 two-byte characters: 254 bytes but within 127 characters */
+	n = snprintf(text, sizeof(text), "software-attribute = ");
+	for (i = 0; i < 127; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "\xc3\xa9");
+	snprintf(text + n, sizeof(text) - (size_t)n, "\n");
+	c = parse(text, &rv);
+	ok(rv == 0 && c->software_attribute &&
+	    strlen(c->software_attribute) == 254, "127 characters allowed");
+	config_free(c);
+	n = snprintf(text, sizeof(text), "software-attribute = ");
+	for (i = 0; i < 128; i++)
+		text[n++] = 'x';
+	text[n] = '\0';
+	parse_err(text, "t.conf:1: software-attribute: value is longer than "
+	    "127 characters\n");
+	parse_err("software-attribute = \"a\tb\"\n", "t.conf:1: software-attribute: "
+	    "value holds control characters or is not valid UTF-8\n");
+	parse_err("software-attribute = \xff\n", "t.conf:1: software-attribute: "
+	    "value holds control characters or is not valid UTF-8\n");
+
+	c = parse("listening-ip 127.0.0.1\nlistening-ip = ::1\n", &rv);
+	ok(rv == 0 && c->n_listening_ip == 2, "two listening-ip");
+	ok(addr_family(&c->listening_ip[0]) == AF_INET &&
+	    addr_family(&c->listening_ip[1]) == AF_INET6 &&
+	    addr_port(&c->listening_ip[0]) == 0, "families, port 0");
+	config_free(c);
+	parse_err("listening-ip = example.com\n",
+	    "t.conf:1: listening-ip: example.com is not an IP address\n");
+	parse_err("listening-ip = 10.0.0.1:3478\n",
+	    "t.conf:1: listening-ip: 10.0.0.1:3478 is not an IP address\n");
+	parse_err("listening-ip 10.0.0.1\nlistening-ip 10.0.0.1\n",
+	    "t.conf:2: listening-ip: 10.0.0.1 is listed twice\n");
+	n = 0;
+	for (i = 0; i <= CONFIG_MAX_ADDRS; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    "listening-ip 10.0.0.%d\n", i + 1);
+	parse_err(text, "t.conf:33: listening-ip: more than 32 addresses\n");
+}
+
+static void
+test_syntax(void)
+{
+	struct config *c;
+	char *big;
+	int rv;
+
+	c = parse("# comment\n\n   \t\n  listening-port\t=\t3479   # port\r\n"
+	    "\tno-udp # flag with comment\r\n"
+	    "software-attribute = \"a # not a comment \\\"q\\\" \\\\\"  # c\n"
+	    "workers=3#c\n"
+	    "log-level debug", &rv);
+	ok(rv == 0, "mixed syntax parses");
+	is_int(c->listening_port, 3479, "key = value with tabs, comment, CRLF");
+	ok(c->no_udp, "bare flag with comment and CRLF");
+	is_str(c->software_attribute, "a # not a comment \"q\" \\",
+	    "quoted value keeps #, escapes undone");
+	is_int(c->workers, 3, "key=value#comment");
+	is_int(c->log_level, LOG_LVL_DEBUG, "last line without newline");
+	config_free(c);
+
+	c = parse("listening-port 1000\nlistening-port 2000\n", &rv);
+	ok(rv == 0 && c->listening_port == 2000, "repeated option: last wins");
+	config_free(c);
+
+	parse_err("software-attribute = \"abc\n",
+	    "t.conf:1: software-attribute: unterminated quote\n");
+	parse_err("software-attribute = \"abc\" def\n", "t.conf:1: "
+	    "software-attribute: unexpected text after the closing quote\n");
+	parse_err("no-udp =\n", "t.conf:1: no-udp: empty value\n");
+	parse_err("listening-port\n", "t.conf:1: listening-port: needs a value\n");
+	parse_err("--listening-port = 1\n",
+	    "t.conf:1: --listening-port: write the key without \"--\"\n");
+	parse_err("frobnicate = 1\n", "t.conf:1: frobnicate: unknown option\n");
+	parse_err("fr\x1b[2Jb\n", "t.conf:1: \"fr\\x1b[2Jb\": unknown option\n");
+
+	big = malloc(CONFIG_LINE_MAX + 64);
+	memcpy(big, "\n\n", 2);
+	memset(big + 2, 'a', CONFIG_LINE_MAX + 1);
+	memcpy(big + 2 + CONFIG_LINE_MAX + 1, "\nno-udp\n", 9);
+	c = parse(big, &rv);
+	ok(rv == -1 && strcmp(err,
+	    "t.conf:3: line is longer than 4096 bytes\n") == 0 && c->no_udp,
+	    "over-long line named, parsing goes on");
+	free(big);
+	config_free(c);
+
+	c = config_new();
+	rv = config_parse_text(c, "t.conf", "no-udp\0x\nno-tcp\n", 15, err,
+	    sizeof(err));
+	ok(rv == -1 && strcmp(err, "t.conf:1: line holds a NUL byte\n") == 0 &&
+	    c->no_tcp, "NUL byte reported");
+	config_free(c);
+}
+
+static void
+test_dropped(void)
+{
+	static const char *const cases[][2] = {
+		{ "no-tlsv1", "tern never offers TLS below 1.2; delete this line" },
+		{ "no-tlsv1_1", "tern never offers TLS below 1.2; delete this line" },
+		{ "cli-password = x", "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
+		{ "cli-port 5766", "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
+		{ "no-cli", "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
+		{ "web-admin-port 8080", "tern has no web admin" },
+		{ "no-auth", "tern never runs an open relay" },
+		{ "no-loopback-peers", "these peers are denied by default; delete this line" },
+		{ "no-multicast-peers", "these peers are denied by default; delete this line" },
+		{ "verbose", "use log-level = debug|info" },
+		{ "Verbose", "use log-level = debug" },
+		{ "fingerprint", "tern adds FINGERPRINT whenever the client sent one" },
+		{ "no-stdout-log", "tern logs one logfmt record per line; use log-file or syslog" },
+		{ "simple-log", "tern logs one logfmt record per line; use log-file or syslog" },
+		{ "secure-stun", "Binding is never authenticated (RFC 8489 §12)" },
+	};
+	char want[256], key[64];
+	struct config *c = config_new();
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(key, sizeof(key), "%s", cases[i][0]);
+		key[strcspn(key, " =")] = '\0';
+		snprintf(want, sizeof(want), "t.conf:1: %s: %s\n", key,
+		    cases[i][1]);
+		parse_err(cases[i][0], want);
+	}
+	is_int(config_set_arg(c, "no-auth", err, sizeof(err)), -1,
+	    "dropped option on the command line");
+	is_str(err, "command line: no-auth: tern never runs an open relay\n",
+	    "command-line dropped message");
+	config_free(c);
+}
+
+static void
+test_many_errors(void)
+{
+	struct config *c;
+	char small[40];
+	int rv;
+
+	c = parse("listening-port = 70000\nno-udp\nbogus\nworkers = x\n"
+	    "no-tlsv1\nlog-level = info\n", &rv);
+	is_int(rv, -1, "several problems: -1");
+	is_str(err, "t.conf:1: listening-port: 70000 is out of range 1..65535\n"
+	    "t.conf:3: bogus: unknown option\n"
+	    "t.conf:4: workers: x is not a number\n"
+	    "t.conf:5: no-tlsv1: tern never offers TLS below 1.2; delete this "
+	    "line\n", "every problem reported, in order, with its line");
+	ok(c->no_udp, "good lines still applied");
+	config_free(c);
+
+	c = config_new();
+	memset(small, 'Z', sizeof(small));
+	rv = config_parse_text(c, "t.conf", "a\nb\nc\n", 6, small, sizeof(small));
+	ok(rv == -1 && strlen(small) < sizeof(small), "small error buffer: "
+	    "truncated and terminated");
+	ok(strncmp(small, "t.conf:1: a: unknown option\n", 28) == 0,
+	    "small error buffer keeps the first line");
+	rv = config_parse_text(c, "t.conf", "x\n", 2, NULL, 0);
+	is_int(rv, -1, "NULL error buffer is allowed");
+	config_free(c);
+
+	/* a long bad value is echoed escaped and cut */
+	c = parse("listening-ip = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\"\n", &rv);
+	ok(rv == -1 && strstr(err, "a...\" is not an IP address\n") != NULL &&
+	    strlen(err) < 200, "long value cut with a marker");
+	config_free(c);
+}
+
+static void
+test_command_line(void)
+{
+	struct config *c;
+	int rv;
+
+	c = parse("listening-port = 3479\nno-udp\n", &rv);
+	ok(config_set_arg(c, "listening-port=4000", err, sizeof(err)) == 0 &&
+	    c->listening_port == 4000, "command line overrides the file");
+	ok(config_set_arg(c, "no-udp=false", err, sizeof(err)) == 0 &&
+	    !c->no_udp, "--no-udp=false overrides the file's flag");
+	ok(config_set_arg(c, "no-tcp", err, sizeof(err)) == 0 && c->no_tcp,
+	    "--no-tcp flag");
+	ok(config_set_arg(c, "software-attribute=a=b # c", err,
+	    sizeof(err)) == 0 && strcmp(c->software_attribute, "a=b # c") == 0,
+	    "command-line value taken verbatim after the first =");
+	is_int(config_set_arg(c, "listening-port", err, sizeof(err)), -1,
+	    "value missing");
+	is_str(err, "command line: listening-port: needs a value\n",
+	    "command-line needs-a-value message");
+	is_int(config_set_arg(c, "bogus=1", err, sizeof(err)), -1, "unknown");
+	is_str(err, "command line: bogus: unknown option\n",
+	    "command-line unknown message");
+	is_int(config_set_arg(c, "=1", err, sizeof(err)), -1, "empty name");
+	is_int(config_set_arg(c, "workers=999", err, sizeof(err)), -1, "range");
+	is_str(err, "command line: workers: 999 is out of range 0..256\n",
+	    "command-line range message");
+	is_int(c->workers, 0, "a rejected value leaves the old one");
+	config_free(c);
+}
+
+static void
+check_err(const char *text, const char *want)
+{
+	struct config *c;
+	int rv;
+
+	c = parse(text, &rv);
+	rv = rv == 0 ? config_check(c, err, sizeof(err)) : 99;
+	if (!ok(rv == -1 && strcmp(err, want) == 0, "check: %s", oneline(want)))
+		printf("#   got rv %d: %s", rv, err);
+	config_free(c);
+}
+
+static void
+test_check(void)
+{
+	struct config *c;
+	int rv;
+
+	check_err("cert = /c.pem\n",
+	    "cert: is set but pkey is not; TLS needs both\n");
+	check_err("pkey = /k.pem\n",
+	    "pkey: is set but cert is not; TLS needs both\n");
+	check_err("no-udp\nno-tcp\n", "no-udp: with no-tcp and no TLS "
+	    "listener, ternd would listen nowhere\n");
+	check_err("cert /c\npkey /k\ntls-listening-port 3478\n",
+	    "tls-listening-port: 3478 is also listening-port; TCP and TLS need "
+	    "different ports\n");
+	check_err("max-connections 10\n",
+	    "max-connections-per-ip: 64 is more than max-connections (10)\n");
+	check_err("syslog\nlog-file /x\n",
+	    "log-file: cannot be used together with syslog\n");
+	check_err("proc-group nogroup\n",
+	    "proc-group: is set but proc-user is not\n");
+	check_err("cert /c\nsyslog\nlog-file /x\nmax-connections 1\n",
+	    "cert: is set but pkey is not; TLS needs both\n"
+	    "max-connections-per-ip: 64 is more than max-connections (1)\n"
+	    "log-file: cannot be used together with syslog\n");
+
+	c = parse("cert /c\npkey /k\nno-udp\nno-tcp\n", &rv);
+	ok(rv == 0 && config_check(c, err, sizeof(err)) == 0,
+	    "TLS only is a valid set-up");
+	config_free(c);
+}
+
+static void
+test_secret(void)
+{
+	struct config_option o = { .name = "test-secret", .type = CONFIG_PORT,
+	    .offset = offsetof(struct config, listening_port), .min = 1,
+	    .max = 65535, .secret = true };
+	struct config_option b = o;
+	struct config_err e;
+	struct config *c = config_new();
+
+	config_err_init(&e, err, sizeof(err));
+	is_int(config_option_set(c, &o, "hunter2", "t.conf:1", &e), -1,
+	    "bad secret value refused");
+	is_int(config_option_set(c, &o, "99999", "t.conf:2", &e), -1,
+	    "out-of-range secret refused");
+	b.type = CONFIG_BOOL;
+	b.offset = offsetof(struct config, no_udp);
+	is_int(config_option_set(c, &b, "s3cr3t", "t.conf:3", &e), -1,
+	    "bad secret bool refused");
+	is_str(err, "t.conf:1: test-secret: value is not a port number\n"
+	    "t.conf:2: test-secret: value is out of range 1..65535\n"
+	    "t.conf:3: test-secret: value is not a boolean (true/false, yes/no, "
+	    "on/off, 1/0)\n", "secret values never echoed");
+	ok(strstr(err, "hunter2") == NULL && strstr(err, "99999") == NULL &&
+	    strstr(err, "s3cr3t") == NULL, "no secret in the errors");
+	config_free(c);
+}
+
+static void
+test_load_file(void)
+{
+	char path[] = "/tmp/test_config_parse.XXXXXX";
+	char want[256];
+	struct config *c = config_new();
+	int fd;
+
+	fd = mkstemp(path);
+	ok(fd != -1 && write(fd, "listening-port 4444\nbogus\n", 26) == 26,
+	    "write temp config");
+	close(fd);
+	is_int(config_load_file(c, path, err, sizeof(err)), -1, "load with error");
+	snprintf(want, sizeof(want), "%s:2: bogus: unknown option\n", path);
+	is_str(err, want, "file errors carry the path");
+	is_int(c->listening_port, 4444, "file values applied");
+	unlink(path);
+	is_int(config_load_file(c, path, err, sizeof(err)), -1, "missing file");
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or "
+	    "directory\n", path);
+	is_str(err, want, "missing file message");
+	is_int(config_load_file(c, "/tmp", err, sizeof(err)), -1, "directory");
+	config_free(c);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_value_parsers();
+	test_types();
+	test_strings_addrs();
+	test_syntax();
+	test_dropped();
+	test_many_errors();
+	test_command_line();
+	test_check();
+	test_secret();
+	test_load_file();
+	return tap_done();
+}
