@@ -5,10 +5,11 @@
  *   ts=2026-11-26T05:40:00.123Z level=info event=listening proto=udp addr=127.0.0.1:3478
  *
  * `event` is a short fixed token; the format string adds key=value pairs.
- * Anything that came from the wire must pass through log_escape() (or the
- * "%s" of a log_str) first: it is quoted and every control byte, quote,
- * backslash, DEL and non-UTF-8 byte becomes \xNN, and it is truncated with
- * a marker (reference E.12). Secrets never reach this module.
+ * Anything that came from the wire must pass through log_escape() first:
+ * it is quoted; \n \r \t \\ and \" are escaped by
+ * name and every other control byte, DEL and non-UTF-8 byte becomes \xNN;
+ * it is truncated with a marker (reference E.12). Secrets never reach this
+ * module.
  *
  * Anything a remote peer can trigger logs through log_rl(), which lets a few
  * records through per window per call site and then counts the rest
