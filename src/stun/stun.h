@@ -271,7 +271,8 @@ int stun_channel_decode(struct stun_channel_data *cd, const uint8_t *p, size_t l
  *   >0  the length of the complete next frame (STUN message, or ChannelData
  *       header + data + padding to 4 bytes);
  *    0  more bytes are needed;
- *   -1  the stream is not STUN/ChannelData (bad first byte or bad length):
+ *   -1  the stream is not STUN/ChannelData (bad first byte, bad length,
+ *       no magic cookie, reserved channel number 0x5000-0x7FFF):
  *       the caller closes the connection.
  */
 long stun_frame_len(const uint8_t *p, size_t avail);
@@ -280,6 +281,7 @@ long stun_frame_len(const uint8_t *p, size_t avail);
 struct stun_stream {
 	uint8_t buf[STUN_MAX_FRAME];
 	size_t len;
+	size_t off;	/* start of the bytes not yet returned; zero-initialise */
 };
 /*
  * Appends up to n bytes from p (returns how many were taken: the caller

@@ -1,1 +1,302 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * crypto: thin wrappers around libcrypto, plus the two pure helpers that
+ * need no library (CRC-32, base64). This is the only file that includes
+ * OpenSSL's libcrypto headers (DESIGN.md).
+ *
+ * The algorithms are fetched once (pthread_once) so that a caller that
+ * forgot crypto_init() still gets working, thread-safe functions; contexts
+ * are created per call, which keeps every function re-entrant.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "util/crypto.h"
+
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+static EVP_MAC *crypto_mac_hmac;
+static EVP_MD *crypto_md_sha1;
+static EVP_MD *crypto_md_sha256;
+static EVP_MD *crypto_md_md5;
+static int crypto_ok;
+
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+static uint32_t crc_table[256];
+
+static void
+crypto_fetch(void)
+{
+	crypto_mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	crypto_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	crypto_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	/* MD5 is needed for RFC 8489 §9.2.2 long-term keys; it lives in the
+	 * default provider, so no FIPS-only configuration is supported. */
+	crypto_md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	crypto_ok = crypto_mac_hmac && crypto_md_sha1 && crypto_md_sha256 &&
+	    crypto_md_md5;
+}
+
+static int
+crypto_ready(void)
+{
+	if (pthread_once(&crypto_once, crypto_fetch) != 0)
+		return 0;
+	return crypto_ok;
+}
+
+int
+crypto_init(void)
+{
+	return crypto_ready() ? 0 : -1;
+}
+
+void
+crypto_shutdown(void)
+{
+	EVP_MAC_free(crypto_mac_hmac);
+	EVP_MD_free(crypto_md_sha1);
+	EVP_MD_free(crypto_md_sha256);
+	EVP_MD_free(crypto_md_md5);
+	crypto_mac_hmac = NULL;
+	crypto_md_sha1 = crypto_md_sha256 = crypto_md_md5 = NULL;
+	crypto_ok = 0;
+}
+
+int
+crypto_hmac(enum crypto_md md, const void *key, size_t keylen,
+    const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
+{
+	static const uint8_t nokey[1];
+	EVP_MAC_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	const char *name;
+	size_t i, outlen, want;
+	int rc = -1;
+
+	if (!crypto_ready())
+		return -1;
+	name = md == CRYPTO_MD_SHA256 ? "SHA256" : "SHA1";
+	want = md == CRYPTO_MD_SHA256 ? CRYPTO_SHA256_LEN : CRYPTO_SHA1_LEN;
+	/* An empty key is legal for HMAC; libcrypto wants a non-NULL pointer. */
+	if (key == NULL || keylen == 0) {
+		key = nokey;
+		keylen = 0;
+	}
+	if ((ctx = EVP_MAC_CTX_new(crypto_mac_hmac)) == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(ctx, key, keylen, params))
+		goto out;
+	for (i = 0; i < nsegs; i++)
+		if (segs[i].len > 0 &&
+		    !EVP_MAC_update(ctx, segs[i].p, segs[i].len))
+			goto out;
+	if (!EVP_MAC_final(ctx, out, &outlen, want) || outlen != want)
+		goto out;
+	rc = 0;
+out:
+	EVP_MAC_CTX_free(ctx);
+	return rc;
+}
+
+static int
+crypto_digest(const EVP_MD *md, const struct crypto_seg *segs, size_t nsegs,
+    uint8_t *out, unsigned int want)
+{
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int outlen = 0;
+	size_t i;
+	int rc = -1;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		goto out;
+	if (!EVP_DigestInit_ex(ctx, md, NULL))
+		goto out;
+	for (i = 0; i < nsegs; i++)
+		if (segs[i].len > 0 &&
+		    !EVP_DigestUpdate(ctx, segs[i].p, segs[i].len))
+			goto out;
+	if (!EVP_DigestFinal_ex(ctx, out, &outlen) || outlen != want)
+		goto out;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+int
+crypto_md5(const struct crypto_seg *segs, size_t nsegs,
+    uint8_t out[CRYPTO_MD5_LEN])
+{
+	if (!crypto_ready())
+		return -1;
+	return crypto_digest(crypto_md_md5, segs, nsegs, out, CRYPTO_MD5_LEN);
+}
+
+int
+crypto_sha256(const struct crypto_seg *segs, size_t nsegs,
+    uint8_t out[CRYPTO_SHA256_LEN])
+{
+	if (!crypto_ready())
+		return -1;
+	return crypto_digest(crypto_md_sha256, segs, nsegs, out,
+	    CRYPTO_SHA256_LEN);
+}
+
+/* Reflected CRC-32, polynomial 0xEDB88320 (ISO-HDLC; RFC 8489 §14.7). */
+static void
+crc_table_build(void)
+{
+	uint32_t c;
+	unsigned i, k;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (k = 0; k < 8; k++)
+			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t
+crypto_crc32(uint32_t crc, const void *p, size_t len)
+{
+	const uint8_t *q = p;
+	size_t i;
+
+	(void)pthread_once(&crc_once, crc_table_build);
+	crc = ~crc;
+	for (i = 0; i < len; i++)
+		crc = crc_table[(crc ^ q[i]) & 0xFF] ^ (crc >> 8);
+	return ~crc;
+}
+
+int
+crypto_random(void *p, size_t len)
+{
+	uint8_t *q = p;
+	size_t n;
+
+	while (len > 0) {
+		n = len > INT_MAX ? INT_MAX : len;
+		if (RAND_bytes(q, (int)n) != 1)
+			return -1;
+		q += n;
+		len -= n;
+	}
+	return 0;
+}
+
+bool
+crypto_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void
+crypto_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		OPENSSL_cleanse(p, len);
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+long
+crypto_base64_encode(const void *in, size_t len, char *out, size_t cap)
+{
+	const uint8_t *p = in;
+	size_t i, o = 0, need;
+	uint32_t v;
+
+	if (len > (SIZE_MAX / 4 - 1) / 4 * 3)
+		return -1;
+	need = (len + 2) / 3 * 4 + 1;
+	if (cap < need || need - 1 > LONG_MAX)
+		return -1;
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[o++] = b64_alphabet[(v >> 18) & 63];
+		out[o++] = b64_alphabet[(v >> 12) & 63];
+		out[o++] = b64_alphabet[(v >> 6) & 63];
+		out[o++] = b64_alphabet[v & 63];
+	}
+	if (i < len) {
+		v = (uint32_t)p[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		out[o++] = b64_alphabet[(v >> 18) & 63];
+		out[o++] = b64_alphabet[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+/* Value of a base64 character, or -1. Indexes by unsigned char only. */
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict decoding: length a multiple of 4, only alphabet characters, at most
+ * two '=' and only at the very end, and the unused low bits of the last
+ * character zero, so every byte string has exactly one accepted encoding.
+ */
+long
+crypto_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
+{
+	size_t i, k, o = 0, pad = 0, outlen;
+	int d[4];
+	uint32_t v;
+
+	if (len % 4 != 0 || len / 4 * 3 > LONG_MAX)
+		return -1;
+	if (len > 0 && in[len - 1] == '=')
+		pad = (len > 1 && in[len - 2] == '=') ? 2 : 1;
+	outlen = len / 4 * 3 - pad;
+	if (outlen > cap)
+		return -1;
+	for (i = 0; i < len; i += 4) {
+		for (k = 0; k < 4; k++) {
+			if (i + k >= len - pad)
+				d[k] = 0;
+			else if ((d[k] = b64_value((unsigned char)in[i + k])) < 0)
+				return -1;
+		}
+		v = (uint32_t)d[0] << 18 | (uint32_t)d[1] << 12 |
+		    (uint32_t)d[2] << 6 | (uint32_t)d[3];
+		if (i + 4 == len && ((pad == 1 && (v & 0xFF) != 0) ||
+		    (pad == 2 && (v & 0xFFFF) != 0)))
+			return -1;	/* non-canonical trailing bits */
+		out[o++] = (uint8_t)(v >> 16);
+		if (o < outlen)
+			out[o++] = (uint8_t)(v >> 8);
+		if (o < outlen)
+			out[o++] = (uint8_t)v;
+	}
+	return (long)o;
+}
