@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * client: a small blocking STUN client, shared by ternctl, the integration
+ * tests and the benchmark. Not used by ternd.
+ *
+ * - URLs (RFC 7064 stun:/stuns:, RFC 7065 turn:/turns:): strict parsing,
+ *   default ports 3478 / 5349, IPv6 literals in brackets, the only query
+ *   key is `transport` (udp|tcp, and tcp only for turns:).
+ * - Transports: UDP (a connected socket), TCP and TLS (RFC 8489 §6.2.2,
+ *   §6.2.3; framing with the codec's stun_stream, RFC 8656 §12). TLS lives in
+ *   client_tls.c, the client's only libssl user; it verifies the server
+ *   certificate and its host name or IP unless told to be insecure.
+ * - Transactions: send a request and wait for the response with the same
+ *   transaction ID; over UDP retransmit per RFC 8489 §6.2.1 (RTO 500 ms,
+ *   doubling, at most Rc = 7 sends, then wait Rm * RTO), always bounded by
+ *   the caller's total deadline.
+ * - Raw I/O for tests: send any bytes, receive the next datagram or stream
+ *   frame with a deadline.
+ *
+ * Messages are built and decoded with the stun/ codec only. Everything
+ * blocks with an explicit timeout; nothing here logs or keeps globals.
+ */
+#ifndef TERN_CLIENT_H
+#define TERN_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stun/stun.h"
+#include "util/addr.h"
+
+#define CLIENT_PORT		3478	/* RFC 8489 §18.4: stun, turn */
+#define CLIENT_TLS_PORT		5349	/* RFC 8489 §18.4: stuns, turns */
+#define CLIENT_HOST_MAX		253	/* a DNS name, or an IP literal */
+#define CLIENT_RTO_MS		500	/* RFC 8489 §6.2.1 */
+#define CLIENT_RC		7	/* sends before giving up */
+#define CLIENT_RM		16	/* last wait, in RTOs */
+#define CLIENT_MAX_ADDRS	8	/* addresses tried per host name */
+
+enum client_scheme {
+	CLIENT_STUN,
+	CLIENT_STUNS,
+	CLIENT_TURN,
+	CLIENT_TURNS,
+};
+
+enum client_transport {
+	CLIENT_UDP,
+	CLIENT_TCP,
+	CLIENT_TLS,
+};
+
+/* Errors (negative). client_strerror() names them. */
+enum client_err {
+	CLIENT_OK = 0,
+	CLIENT_E_TIMEOUT = -1,		/* no answer before the deadline */
+	CLIENT_E_REFUSED = -2,		/* ECONNREFUSED (TCP, or ICMP on UDP) */
+	CLIENT_E_CLOSED = -3,		/* the server closed the stream */
+	CLIENT_E_IO = -4,		/* any other socket error (errno kept) */
+	CLIENT_E_TLS = -5,		/* handshake or certificate failure */
+	CLIENT_E_PROTO = -6,		/* the stream is not STUN, or bad reply */
+	CLIENT_E_RESOLVE = -7,		/* getaddrinfo failed */
+	CLIENT_E_ARG = -8,		/* bad argument, or buffer too small */
+	CLIENT_E_NOMEM = -9,
+};
+
+struct client_url {
+	enum client_scheme scheme;
+	enum client_transport transport;
+	char host[CLIENT_HOST_MAX + 1];	/* without brackets */
+	bool host_is_ip6;		/* was a bracketed IPv6 literal */
+	uint16_t port;
+};
+
+/*
+ * Parses a stun:/stuns:/turn:/turns: URL. Rejects userinfo, paths,
+ * fragments, empty or out-of-range ports, unknown query keys and anything
+ * else RFC 7064/7065 does not allow. 0, or -1 with a reason in err.
+ */
+int client_url_parse(struct client_url *u, const char *s, char *err, size_t errcap);
+/* The canonical text of u (scheme:host[:port][?transport=]); NUL-terminated.
+ * Returns the length, or -1 if it does not fit. */
+int client_url_format(const struct client_url *u, char *out, size_t cap);
+const char *client_transport_name(enum client_transport t);
+
+struct client_opts {
+	const char *ca_file;	/* TLS trust anchors; NULL = system store */
+	bool insecure;		/* TLS: skip certificate verification */
+	const char *verify_host;	/* TLS name/IP to check; NULL = the host given */
+};
+
+struct client;	/* opaque; one connection (or connected UDP socket) */
+
+/*
+ * Opens a connection to server over transport t. host is the name used for
+ * TLS SNI and verification (may be NULL for UDP/TCP). Returns the client in
+ * *out, or an enum client_err with a message in err.
+ */
+int client_open(struct client **out, enum client_transport t,
+    const struct addr *server, const char *host, const struct client_opts *o,
+    int timeout_ms, char *err, size_t errcap);
+/* Resolves the URL's host (getaddrinfo, no DNS SRV) into at most cap
+ * addresses with the URL's port. Returns the count (> 0) or
+ * CLIENT_E_RESOLVE with a message in err. */
+int client_url_resolve(const struct client_url *u, struct addr *out, size_t cap,
+    char *err, size_t errcap);
+/* Resolves the URL's host and opens the first address that answers the
+ * connect (for UDP: the first address). */
+int client_open_url(struct client **out, const struct client_url *u,
+    const struct client_opts *o, int timeout_ms, char *err, size_t errcap);
+void client_free(struct client *c);
+
+enum client_transport client_get_transport(const struct client *c);
+const struct addr *client_local(const struct client *c);	/* our address */
+const struct addr *client_server(const struct client *c);
+int client_fd(const struct client *c);
+/* TLS only: SHA-256 of the server certificate (DER). 0 or -1. */
+int client_peer_cert_sha256(const struct client *c, uint8_t out[32]);
+
+/* Sends len raw bytes (one datagram, or onto the stream). 0 or an error. */
+int client_send_raw(struct client *c, const void *p, size_t len);
+/*
+ * Receives the next datagram (UDP) or frame (TCP/TLS, cut with
+ * stun_stream) into buf within timeout_ms. Returns its length (> 0), or
+ * CLIENT_E_TIMEOUT, CLIENT_E_CLOSED (EOF or reset), CLIENT_E_PROTO (the
+ * server's stream is not STUN), CLIENT_E_ARG (frame larger than cap), ...
+ */
+long client_recv_raw(struct client *c, uint8_t *buf, size_t cap, int timeout_ms);
+
+/*
+ * One transaction: sends the request req (len bytes; its TID is read from
+ * it), retransmitting over UDP (RFC 8489 §6.2.1), and waits at most
+ * timeout_ms in total for a response (success or error class) with the same
+ * TID that decodes. The response is copied into resp (cap bytes) and
+ * decoded into *m, which borrows resp. Other messages are skipped.
+ */
+int client_transact(struct client *c, const uint8_t *req, size_t len,
+    uint8_t *resp, size_t cap, struct stun_msg *m, int timeout_ms);
+
+struct client_binding {
+	struct addr mapped;	/* XOR-MAPPED-ADDRESS, else MAPPED-ADDRESS */
+	bool from_xor;		/* true if it came from XOR-MAPPED-ADDRESS */
+	double rtt_ms;		/* request sent to response received */
+	int error_code;		/* an error response's code, else 0 */
+};
+/*
+ * Sends a Binding request (fresh random TID, no attributes) and returns
+ * the mapped address. An error response returns CLIENT_E_PROTO with
+ * res->error_code set; a success without any mapped address CLIENT_E_PROTO.
+ */
+int client_binding(struct client *c, int timeout_ms, struct client_binding *res);
+
+/* A fresh random transaction ID (RFC 8489 §6: uniformly random). 0 or -1. */
+int client_tid_new(uint8_t tid[STUN_TID_LEN]);
+const char *client_strerror(int err);
+/* Monotonic clock in milliseconds (for deadlines). */
+int64_t client_now_ms(void);
+
+#endif

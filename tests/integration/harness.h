@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * harness: runs a real ternd on loopback for one integration test.
+ *
+ * harness_start() makes a temporary directory, picks free random ports
+ * (UDP+TCP for listening-port, TCP for tls-listening-port), writes a config
+ * (plus a self-signed certificate when TLS is wanted), spawns ternd with
+ * its stderr captured in the directory, and waits until a Binding over UDP
+ * is answered (polling with a deadline). If ternd exits at start (a port
+ * was taken after all), it retries with other ports.
+ *
+ * harness_stop() sends SIGTERM and waits with a deadline for the exit
+ * status (a leak under ASan makes it non-zero, on purpose); it falls back
+ * to SIGKILL. harness_fini() kills what is left and removes the directory.
+ * Every child process this harness starts is waited for by PID.
+ */
+#ifndef TERN_TESTS_HARNESS_H
+#define TERN_TESTS_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "client/client.h"
+
+#define HARNESS_PATH	512
+#define HARNESS_READY_MS	10000	/* ternd must answer within this */
+#define HARNESS_STOP_MS		10000	/* and exit within this after SIGTERM */
+
+struct harness_opts {
+	const char *ip;		/* listening-ip; NULL = 127.0.0.1 */
+	bool tls;		/* make a certificate and listen on TLS */
+	const char *extra;	/* more config lines, or NULL */
+};
+
+struct harness {
+	const char *ternd;	/* path to the binary (argv[1] of the test) */
+	char dir[HARNESS_PATH];
+	char conf[HARNESS_PATH];
+	char cert[HARNESS_PATH];
+	char pkey[HARNESS_PATH];
+	char errlog[HARNESS_PATH];
+	char pidfile[HARNESS_PATH];
+	char ip[64];
+	uint16_t port;		/* UDP and TCP */
+	uint16_t tls_port;
+	struct addr srv;	/* ip:port */
+	struct addr srv_tls;	/* ip:tls_port */
+	pid_t pid;		/* 0 when not running */
+	bool tls;
+};
+
+/* Makes the temporary directory. 0 or -1. */
+int harness_init(struct harness *h, const char *ternd);
+/* Writes the config, spawns ternd and waits for it to answer. 0 or -1. */
+int harness_start(struct harness *h, const struct harness_opts *o);
+/* SIGTERM, wait; returns the exit code (0..255) or -1 (signal/timeout). */
+int harness_stop(struct harness *h);
+/* Kills a ternd still running, removes the directory. */
+void harness_fini(struct harness *h);
+/* Prints ternd's captured stderr as TAP comments. */
+void harness_dump_log(const struct harness *h);
+
+/* Opens a client to the running ternd (TLS verified against h->cert). */
+int harness_client(struct harness *h, enum client_transport t, struct client **c);
+
+/* A self-signed P-256 certificate for localhost, 127.0.0.1 and ::1. */
+int harness_make_cert(const char *cert, const char *key);
+int harness_write_file(const char *path, const char *text);
+/* A path inside the test's directory. */
+const char *harness_path(const struct harness *h, const char *name, char *out, size_t cap);
+
+/*
+ * Runs argv (argv[0] is a path) with stdout and stderr captured into out
+ * (NUL-terminated, truncated to cap, trailing newlines removed), waiting
+ * at most timeout_ms.
+ * Returns the exit code, or -1 if it died by a signal or was killed at the
+ * deadline.
+ */
+int harness_run(const char *const argv[], char *out, size_t cap, int timeout_ms);
+/* Waits for pid with a deadline: exit code, -1 (signal), -2 (still running). */
+int harness_wait(pid_t pid, int timeout_ms);
+/* VmRSS of a process in KiB, or -1. */
+long harness_rss_kib(pid_t pid);
+/* A free random port on ip for UDP and TCP, or 0. */
+uint16_t harness_free_port(const char *ip);
+
+#endif
