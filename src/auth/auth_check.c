@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * auth_check: the server side of the long-term credential mechanism,
+ * RFC 8489 §9.2.4, in the order of the errata (reference A.12.4):
+ *
+ *   1. no MESSAGE-INTEGRITY(-SHA256)              -> 401 + challenge (S18)
+ *   2. USERNAME/USERHASH, REALM or NONCE missing  -> 400, no MI (S22)
+ *   3. PASSWORD-ALGORITHM(S) rules                -> 400 (S23)
+ *   4. unknown or invalid user                    -> 401 + challenge (S24)
+ *   5. MI does not verify                         -> 401 + challenge (S25)
+ *   6. nonce stale or not ours                    -> 438 + challenge (S26)
+ *
+ * The stale check comes after the integrity check, so a stale nonce with a
+ * wrong password is a 401. A USERNAME that names a static user is checked
+ * as that user; anything else as a REST credential, trying every secret
+ * and stopping at the first that verifies. Expired, malformed and unknown
+ * REST names run the same HMAC work as a bad MAC (a dummy key where there
+ * is no real one) and get the same 401 (reference E.7, C12, C14); only the
+ * reason, for metrics, tells them apart.
+ *
+ * Successful requests are answered with MI-SHA256 if the request used it,
+ * else MI (S27), keyed with res->key.
+ */
+#include <string.h>
+
+#include "auth/auth.h"
+#include "auth/auth_int.h"
+#include "util/crypto.h"
+
+/* What we send in PASSWORD-ALGORITHMS: MD5 then SHA-256, no parameters
+ * (§14.11). A request must echo exactly this (S23). */
+static const uint8_t pw_algs_wire[8] = { 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x02, 0x00, 0x00 };
+
+static const char *const reason_names[AUTH_R_COUNT] = {
+	[AUTH_R_OK] = "ok",
+	[AUTH_R_NO_INTEGRITY] = "no-integrity",
+	[AUTH_R_MISSING_ATTR] = "missing-attr",
+	[AUTH_R_BAD_ALGORITHM] = "bad-algorithm",
+	[AUTH_R_UNKNOWN_USER] = "unknown-user",
+	[AUTH_R_EXPIRED] = "expired",
+	[AUTH_R_BAD_INTEGRITY] = "bad-integrity",
+	[AUTH_R_STALE_NONCE] = "stale-nonce",
+	[AUTH_R_BAD_NONCE] = "bad-nonce",
+};
+
+const char *
+auth_reason_name(enum auth_reason r)
+{
+	if ((unsigned)r >= AUTH_R_COUNT)
+		return "unknown";
+	return reason_names[r];
+}
+
+void
+auth_result_clear(struct auth_result *res)
+{
+	crypto_wipe(res->key, sizeof(res->key));
+	memset(res, 0, sizeof(*res));
+}
+
+static enum auth_verdict
+check_fail(struct auth_result *res, enum auth_verdict v, enum auth_reason r)
+{
+	crypto_wipe(res->key, sizeof(res->key));
+	res->key_len = 0;
+	res->rest = false;
+	res->expiry = 0;
+	res->user = NULL;
+	res->user_len = 0;
+	res->verdict = v;
+	res->reason = r;
+	return v;
+}
+
+/*
+ * S23 (§9.2.4, §14.11, §14.12). The rules apply when the NONCE carries the
+ * password-algorithms bit; a nonce without the cookie (an RFC 5389 client
+ * echoing something else) is processed as MD5 and fails the nonce check
+ * later. 0 and *alg, or -1 for 400.
+ */
+static int
+check_algorithm(const struct stun_msg *req, const struct stun_attr *nonce,
+    enum auth_alg *alg)
+{
+	const struct stun_attr *pa, *pas;
+	uint32_t features;
+	unsigned v;
+
+	*alg = AUTH_ALG_MD5;
+	if (auth_nonce_features(nonce->val, nonce->len, &features) != 0 ||
+	    (features & AUTH_FEATURE_PW_ALGS) == 0)
+		return 0;
+	pa = stun_msg_attr(req, STUN_ATTR_PASSWORD_ALGORITHM);
+	pas = stun_msg_attr(req, STUN_ATTR_PASSWORD_ALGORITHMS);
+	if (pa == NULL && pas == NULL)
+		return 0;	/* RFC 5389 compatibility: MD5 */
+	if (pa == NULL || pas == NULL)
+		return -1;
+	if (pas->len != sizeof(pw_algs_wire) ||
+	    memcmp(pas->val, pw_algs_wire, sizeof(pw_algs_wire)) != 0)
+		return -1;
+	/* MD5 and SHA-256 take no parameters (§18.5.1) */
+	if (pa->len != 4 || pa->val[2] != 0 || pa->val[3] != 0)
+		return -1;
+	v = (unsigned)pa->val[0] << 8 | pa->val[1];
+	if (v != AUTH_ALG_MD5 && v != AUTH_ALG_SHA256)
+		return -1;
+	*alg = (enum auth_alg)v;
+	return 0;
+}
+
+/* MI-SHA256 when present, else MI (§9.2.4). True if it verifies. */
+static bool
+check_mi(const struct stun_msg *req, const uint8_t *key, size_t klen)
+{
+	if (req->mi256_off != 0)
+		return stun_check_integrity_sha256(req, key, klen) == 1;
+	return stun_check_integrity(req, key, klen) == 1;
+}
+
+static enum auth_reason
+check_static(const struct auth_user *u, const struct stun_msg *req,
+    enum auth_alg alg, struct auth_result *res)
+{
+	if (alg == AUTH_ALG_SHA256) {
+		/* a user given as 0x<MD5 key> has no SHA-256 key */
+		if (!u->has_sha256)
+			return AUTH_R_BAD_ALGORITHM;
+		memcpy(res->key, u->sha256, 32);
+		res->key_len = 32;
+	} else {
+		memcpy(res->key, u->md5, 16);
+		res->key_len = 16;
+	}
+	if (!check_mi(req, res->key, res->key_len))
+		return AUTH_R_BAD_INTEGRITY;
+	res->user = u->name;
+	res->user_len = u->name_len;
+	return AUTH_R_OK;
+}
+
+/* password = base64(HMAC-SHA1(secret, name)); key = H(name:realm:pw). */
+static int
+rest_key(const struct auth_creds *c, const uint8_t *secret, size_t slen,
+    const uint8_t *name, size_t len, enum auth_alg alg, uint8_t *key,
+    size_t *klen)
+{
+	char pw[AUTH_REST_PASSWORD_LEN + 1];
+	int rc;
+
+	if (auth_rest_password(secret, slen, name, len, pw) != 0)
+		return -1;
+	if (alg == AUTH_ALG_SHA256) {
+		*klen = 32;
+		rc = auth_key_sha256(name, len, c->realm, c->realm_len, pw,
+		    AUTH_REST_PASSWORD_LEN, key);
+	} else {
+		*klen = 16;
+		rc = auth_key_md5(name, len, c->realm, c->realm_len, pw,
+		    AUTH_REST_PASSWORD_LEN, key);
+	}
+	crypto_wipe(pw, sizeof(pw));
+	return rc;
+}
+
+/*
+ * Every failure runs one HMAC-SHA1 + hash + MI check per secret (at least
+ * one, with a dummy secret), so that "bad format", "expired", "no secret"
+ * and "bad MAC" cost the same (E.7). usable is false for a USERHASH, which
+ * can never name a REST credential.
+ */
+static enum auth_reason
+check_rest(const struct auth_creds *c, const struct stun_msg *req,
+    const uint8_t *name, size_t len, bool usable, enum auth_alg alg,
+    uint64_t now, struct auth_result *res)
+{
+	static const uint8_t dummy[32];
+	struct auth_rest_name rn;
+	enum auth_reason why = AUTH_R_OK;
+	const uint8_t *s;
+	size_t i, n, slen;
+
+	memset(&rn, 0, sizeof(rn));
+	if (!usable || len > AUTH_USERNAME_MAX) {
+		why = AUTH_R_UNKNOWN_USER;
+		if (len > AUTH_USERNAME_MAX)
+			len = AUTH_USERNAME_MAX;	/* bound the work */
+	} else if (auth_rest_parse(name, len, c->sep, &rn) != 0)
+		why = AUTH_R_UNKNOWN_USER;
+	else if (!auth_rest_in_window(rn.expiry, now, c->max_ttl, c->skew))
+		why = AUTH_R_EXPIRED;
+	/* before the loop: the dummy secret is public, never a match */
+	if (c->nsecrets == 0 && why == AUTH_R_OK)
+		why = AUTH_R_UNKNOWN_USER;
+	n = c->nsecrets > 0 ? c->nsecrets : 1;
+	for (i = 0; i < n; i++) {
+		s = c->nsecrets > 0 ? c->secrets[i].p : dummy;
+		slen = c->nsecrets > 0 ? c->secrets[i].len : sizeof(dummy);
+		if (rest_key(c, s, slen, name, len, alg, res->key,
+		    &res->key_len) != 0)
+			continue;
+		if (check_mi(req, res->key, res->key_len) && why == AUTH_R_OK)
+			break;
+	}
+	if (why != AUTH_R_OK)
+		return why;
+	if (i == n)
+		return AUTH_R_BAD_INTEGRITY;
+	res->rest = true;
+	res->expiry = rn.expiry;
+	res->user = rn.user;
+	res->user_len = rn.user_len;
+	return AUTH_R_OK;
+}
+
+/* Steps 4 and 5: find the user and verify MI with its key. */
+static enum auth_reason
+check_user(const struct auth_creds *c, const struct stun_msg *req,
+    enum auth_alg alg, uint64_t now, struct auth_result *res)
+{
+	const struct stun_attr *un, *uh;
+	const struct auth_user *u;
+
+	un = stun_msg_attr(req, STUN_ATTR_USERNAME);
+	if (un != NULL) {
+		res->username = un->val;
+		res->username_len = un->len;
+		u = auth_creds_user_find(c, un->val, un->len);
+		if (u != NULL)
+			return check_static(u, req, alg, res);
+		return check_rest(c, req, un->val, un->len, true, alg, now,
+		    res);
+	}
+	/* USERHASH (§14.4) can only name a static user */
+	uh = stun_msg_attr(req, STUN_ATTR_USERHASH);
+	u = auth_creds_userhash_find(c, uh->val, uh->len);
+	if (u != NULL)
+		return check_static(u, req, alg, res);
+	return check_rest(c, req, uh->val, uh->len, false, alg, now, res);
+}
+
+enum auth_verdict
+auth_check(const struct auth_ctx *ctx, const struct auth_creds *creds,
+    const struct stun_msg *req, const struct addr *client, uint64_t now,
+    struct auth_result *res)
+{
+	const struct stun_attr *nonce;
+	enum auth_nonce_status ns;
+	enum auth_reason why;
+	enum auth_alg alg;
+
+	memset(res, 0, sizeof(*res));
+	/* 1. no integrity: the challenge (§9.2.4, S18) */
+	if (req->mi_off == 0 && req->mi256_off == 0)
+		return check_fail(res, AUTH_UNAUTHENTICATED,
+		    AUTH_R_NO_INTEGRITY);
+	/* 2. MI without the attributes it depends on: 400 (S22) */
+	nonce = stun_msg_attr(req, STUN_ATTR_NONCE);
+	if ((stun_msg_attr(req, STUN_ATTR_USERNAME) == NULL &&
+	    stun_msg_attr(req, STUN_ATTR_USERHASH) == NULL) ||
+	    stun_msg_attr(req, STUN_ATTR_REALM) == NULL || nonce == NULL)
+		return check_fail(res, AUTH_BAD_REQUEST, AUTH_R_MISSING_ATTR);
+	/* 3. password algorithms (S23) */
+	if (check_algorithm(req, nonce, &alg) != 0)
+		return check_fail(res, AUTH_BAD_REQUEST, AUTH_R_BAD_ALGORITHM);
+	res->alg = alg;
+	/* 4, 5. user and integrity (S24, S25) */
+	if (creds == NULL || !creds->sealed)
+		return check_fail(res, AUTH_UNAUTHENTICATED,
+		    AUTH_R_UNKNOWN_USER);
+	if ((why = check_user(creds, req, alg, now, res)) != AUTH_R_OK)
+		return check_fail(res, AUTH_UNAUTHENTICATED, why);
+	res->sign_sha256 = req->mi256_off != 0;
+	/* 6. the nonce, last (A.12.4): 438 keeps the key, so the engine MAY
+	 * sign the 438 (§9.2.4) */
+	ns = ctx->nonce_forced ? ctx->nonce_force :
+	    auth_nonce_check(ctx, nonce->val, nonce->len, client, now);
+	if (ns != AUTH_NONCE_VALID) {
+		res->verdict = AUTH_STALE;
+		res->reason = ns == AUTH_NONCE_STALE ? AUTH_R_STALE_NONCE :
+		    AUTH_R_BAD_NONCE;
+		return AUTH_STALE;
+	}
+	res->verdict = AUTH_OK;
+	res->reason = AUTH_R_OK;
+	return AUTH_OK;
+}
+
+int
+auth_challenge_add(const struct auth_ctx *ctx, const struct auth_creds *creds,
+    struct stun_builder *b, const struct addr *client, uint64_t now)
+{
+	char nonce[AUTH_NONCE_LEN + 1];
+
+	if (auth_nonce_make(ctx, client, now, nonce) != 0)
+		return -1;
+	/* §9.2.4: REALM, NONCE, PASSWORD-ALGORITHMS (S24-S26, A.12.6) */
+	stun_add(b, STUN_ATTR_REALM, creds->realm, creds->realm_len);
+	stun_add(b, STUN_ATTR_NONCE, nonce, AUTH_NONCE_LEN);
+	stun_add(b, STUN_ATTR_PASSWORD_ALGORITHMS, pw_algs_wire,
+	    sizeof(pw_algs_wire));
+	return b->err ? -1 : 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * auth_int: declarations shared by the auth module's files only.
+ */
+#ifndef TERN_AUTH_INT_H
+#define TERN_AUTH_INT_H
+
+#include "auth/auth.h"
+
+/* A static user: the password itself is never stored (RFC 8656 §6). */
+struct auth_user {
+	uint8_t *name;			/* owned, name_len bytes, not NUL-terminated */
+	size_t name_len;
+	uint8_t md5[16];		/* MD5(name:realm:password) */
+	uint8_t sha256[32];		/* SHA-256 variant, if has_sha256 */
+	uint8_t userhash[32];		/* SHA-256(name:realm), §14.4 */
+	bool has_sha256;		/* false for users given as 0x<key> */
+};
+
+struct auth_secret {
+	uint8_t p[AUTH_SECRET_MAX];
+	size_t len;
+};
+
+struct auth_creds {
+	uint8_t realm[AUTH_REALM_MAX];	/* not NUL-terminated */
+	size_t realm_len;
+	char sep;
+	uint32_t max_ttl;
+	uint32_t skew;
+	bool sealed;
+	struct auth_user *users;	/* sorted by name once sealed */
+	size_t nusers, capusers;
+	struct auth_secret secrets[AUTH_MAX_SECRETS];
+	size_t nsecrets;
+};
+
+/* The static user with this name or USERHASH, or NULL (sealed sets). */
+const struct auth_user *auth_creds_user_find(const struct auth_creds *c,
+    const uint8_t *name, size_t len);
+const struct auth_user *auth_creds_userhash_find(const struct auth_creds *c,
+    const uint8_t *hash, size_t len);
+
+#endif

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * auth_key: long-term keys (RFC 8489 §9.2.2, §18.5.1), USERHASH (§14.4)
+ * and the credential set that holds them: the realm, the static users and
+ * the REST secrets.
+ *
+ * Static users are configured as "name:password" or "name:0x<32 hex>"
+ * (coturn's turnadmin form of the MD5 key). Only keys are kept, never the
+ * password (RFC 8656 §6); everything secret is wiped on free. No SASLprep:
+ * strings are hashed as the bytes they are (see auth.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "auth/auth_int.h"
+#include "util/crypto.h"
+
+/* The three segments user ":" realm [":" password]. */
+static size_t
+key_segs(struct crypto_seg *segs, const void *user, size_t ulen,
+    const void *realm, size_t rlen, const void *pw, size_t pwlen)
+{
+	segs[0].p = user;
+	segs[0].len = ulen;
+	segs[1].p = ":";
+	segs[1].len = 1;
+	segs[2].p = realm;
+	segs[2].len = rlen;
+	if (pw == NULL)
+		return 3;
+	segs[3].p = ":";
+	segs[3].len = 1;
+	segs[4].p = pw;
+	segs[4].len = pwlen;
+	return 5;
+}
+
+int
+auth_key_md5(const void *user, size_t ulen, const void *realm, size_t rlen,
+    const void *pw, size_t pwlen, uint8_t out[16])
+{
+	struct crypto_seg segs[5];
+	size_t n;
+
+	n = key_segs(segs, user, ulen, realm, rlen, pw ? pw : "", pwlen);
+	return crypto_md5(segs, n, out);
+}
+
+int
+auth_key_sha256(const void *user, size_t ulen, const void *realm,
+    size_t rlen, const void *pw, size_t pwlen, uint8_t out[32])
+{
+	struct crypto_seg segs[5];
+	size_t n;
+
+	n = key_segs(segs, user, ulen, realm, rlen, pw ? pw : "", pwlen);
+	return crypto_sha256(segs, n, out);
+}
+
+int
+auth_userhash(const void *user, size_t ulen, const void *realm, size_t rlen,
+    uint8_t out[32])
+{
+	struct crypto_seg segs[5];
+	size_t n;
+
+	n = key_segs(segs, user, ulen, realm, rlen, NULL, 0);
+	return crypto_sha256(segs, n, out);
+}
+
+struct auth_creds *
+auth_creds_new(const char *realm, size_t realm_len, char sep,
+    uint32_t max_ttl, uint32_t skew)
+{
+	struct auth_creds *c;
+
+	if (realm == NULL || realm_len == 0 || realm_len > AUTH_REALM_MAX)
+		return NULL;
+	/* a digit would make "<digits><sep>" ambiguous */
+	if (sep <= ' ' || sep > '~' || (sep >= '0' && sep <= '9'))
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	memcpy(c->realm, realm, realm_len);
+	c->realm_len = realm_len;
+	c->sep = sep;
+	c->max_ttl = max_ttl ? max_ttl : AUTH_MAX_TTL_DEFAULT;
+	c->skew = skew ? skew : AUTH_SKEW_DEFAULT;
+	return c;
+}
+
+static int
+hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* "0x" + 32 hex digits -> 16 bytes. 0 or -1. */
+static int
+key_from_hex(const char *s, size_t len, uint8_t out[16])
+{
+	size_t i;
+	int hi, lo;
+
+	if (len != 34 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return -1;
+	for (i = 0; i < 16; i++) {
+		hi = hex_value(s[2 + 2 * i]);
+		lo = hex_value(s[3 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Derives the keys of u (name already set) from the secret part. */
+static int
+user_keys(const struct auth_creds *c, struct auth_user *u, const char *pw,
+    size_t pwlen)
+{
+	if (key_from_hex(pw, pwlen, u->md5) == 0) {
+		u->has_sha256 = false;
+	} else {
+		if (auth_key_md5(u->name, u->name_len, c->realm, c->realm_len,
+		    pw, pwlen, u->md5) != 0 ||
+		    auth_key_sha256(u->name, u->name_len, c->realm,
+		    c->realm_len, pw, pwlen, u->sha256) != 0)
+			return -1;
+		u->has_sha256 = true;
+	}
+	return auth_userhash(u->name, u->name_len, c->realm, c->realm_len,
+	    u->userhash);
+}
+
+static int
+creds_grow(struct auth_creds *c)
+{
+	struct auth_user *nu;
+	size_t ncap;
+
+	if (c->nusers < c->capusers)
+		return 0;
+	ncap = c->capusers ? c->capusers * 2 : 8;
+	if (ncap > SIZE_MAX / sizeof(*nu))
+		return -1;
+	/* copy by hand rather than realloc, so that no stale key bytes are
+	 * left behind in freed memory */
+	if ((nu = calloc(ncap, sizeof(*nu))) == NULL)
+		return -1;
+	if (c->nusers > 0)
+		memcpy(nu, c->users, c->nusers * sizeof(*nu));
+	if (c->users != NULL) {
+		crypto_wipe(c->users, c->capusers * sizeof(*nu));
+		free(c->users);
+	}
+	c->users = nu;
+	c->capusers = ncap;
+	return 0;
+}
+
+int
+auth_creds_add_user(struct auth_creds *c, const char *spec, size_t len)
+{
+	struct auth_user *u;
+	const char *colon;
+	size_t nlen, i;
+
+	if (c->sealed || (colon = memchr(spec, ':', len)) == NULL)
+		return -1;
+	nlen = (size_t)(colon - spec);
+	if (nlen == 0 || nlen > AUTH_NAME_MAX || memchr(spec, '\0', len))
+		return -1;
+	for (i = 0; i < c->nusers; i++)
+		if (c->users[i].name_len == nlen &&
+		    memcmp(c->users[i].name, spec, nlen) == 0)
+			return -1;
+	if (creds_grow(c) != 0)
+		return -1;
+	u = &c->users[c->nusers];
+	memset(u, 0, sizeof(*u));
+	if ((u->name = malloc(nlen)) == NULL)
+		return -1;
+	memcpy(u->name, spec, nlen);
+	u->name_len = nlen;
+	if (user_keys(c, u, colon + 1, len - nlen - 1) != 0) {
+		free(u->name);
+		crypto_wipe(u, sizeof(*u));
+		return -1;
+	}
+	c->nusers++;
+	return 0;
+}
+
+int
+auth_creds_add_secret(struct auth_creds *c, const void *secret, size_t len)
+{
+	struct auth_secret *s;
+
+	if (c->sealed || len == 0 || len > AUTH_SECRET_MAX ||
+	    c->nsecrets >= AUTH_MAX_SECRETS)
+		return -1;
+	s = &c->secrets[c->nsecrets++];
+	memcpy(s->p, secret, len);
+	s->len = len;
+	return 0;
+}
+
+/* Shorter names first, then bytewise: any total order works for bsearch. */
+static int
+user_cmp_name(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return memcmp(a, b, alen);
+}
+
+static int
+user_cmp(const void *a, const void *b)
+{
+	const struct auth_user *ua = a, *ub = b;
+
+	return user_cmp_name(ua->name, ua->name_len, ub->name, ub->name_len);
+}
+
+void
+auth_creds_seal(struct auth_creds *c)
+{
+	if (c->nusers > 1)
+		qsort(c->users, c->nusers, sizeof(*c->users), user_cmp);
+	c->sealed = true;
+}
+
+void
+auth_creds_free(struct auth_creds *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nusers; i++)
+		free(c->users[i].name);
+	if (c->users != NULL) {
+		crypto_wipe(c->users, c->capusers * sizeof(*c->users));
+		free(c->users);
+	}
+	crypto_wipe(c, sizeof(*c));
+	free(c);
+}
+
+size_t
+auth_creds_nusers(const struct auth_creds *c)
+{
+	return c->nusers;
+}
+
+size_t
+auth_creds_nsecrets(const struct auth_creds *c)
+{
+	return c->nsecrets;
+}
+
+const struct auth_user *
+auth_creds_user_find(const struct auth_creds *c, const uint8_t *name,
+    size_t len)
+{
+	size_t lo = 0, hi = c->nusers, mid;
+	int r;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		r = user_cmp_name(name, len, c->users[mid].name,
+		    c->users[mid].name_len);
+		if (r == 0)
+			return &c->users[mid];
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Linear: USERHASH is only sent by clients that saw the anonymity bit,
+ * which tern does not set, so this is a rare path. */
+const struct auth_user *
+auth_creds_userhash_find(const struct auth_creds *c, const uint8_t *hash,
+    size_t len)
+{
+	size_t i;
+
+	if (len != 32)
+		return NULL;
+	for (i = 0; i < c->nusers; i++)
+		if (crypto_equal(c->users[i].userhash, hash, 32))
+			return &c->users[i];
+	return NULL;
+}

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: ISC */
+/* auth_check: every branch of RFC 8489 §9.2.4 in the errata order
+ * (reference A.12.4), the B.6 authenticated Allocate, REST rotation, static
+ * users, and the challenge attributes (S18-S27). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "stun/stun.h"
+#include "util/crypto.h"
+#include "tap.h"
+
+#define REALM	"example.org"
+#define SECRET	"turn-test-secret"
+
+static const uint8_t TID[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+static const uint8_t PAS[8] = { 0, 1, 0, 0, 0, 2, 0, 0 };
+static const uint64_t NOW = 1735689600 - 3600;	/* B.6 credential valid */
+
+static struct auth_ctx ctx;
+static struct addr client;
+
+/* One request, assembled from these. */
+struct req {
+	const char *user;
+	const uint8_t *userhash;
+	const char *realm;
+	const char *nonce;
+	const uint8_t *pa;	/* 4 bytes, or NULL */
+	size_t pa_len;
+	const uint8_t *pas;	/* or NULL */
+	size_t pas_len;
+	const uint8_t *key;	/* NULL: no integrity */
+	size_t klen;
+	bool mi;		/* MESSAGE-INTEGRITY */
+	bool mi256;		/* MESSAGE-INTEGRITY-SHA256 */
+};
+
+static uint8_t msgbuf[2048];
+static struct stun_msg msg;
+
+static const struct stun_msg *
+build(const struct req *r)
+{
+	struct stun_builder b;
+	size_t n;
+
+	stun_builder_init(&b, msgbuf, sizeof(msgbuf), STUN_ALLOCATE,
+	    STUN_REQUEST, TID);
+	stun_add_u32(&b, STUN_ATTR_REQUESTED_TRANSPORT, 0x11000000);
+	if (r->user)
+		stun_add(&b, STUN_ATTR_USERNAME, r->user, strlen(r->user));
+	if (r->userhash)
+		stun_add(&b, STUN_ATTR_USERHASH, r->userhash, 32);
+	if (r->realm)
+		stun_add(&b, STUN_ATTR_REALM, r->realm, strlen(r->realm));
+	if (r->nonce)
+		stun_add(&b, STUN_ATTR_NONCE, r->nonce, strlen(r->nonce));
+	if (r->pa)
+		stun_add(&b, STUN_ATTR_PASSWORD_ALGORITHM, r->pa, r->pa_len);
+	if (r->pas)
+		stun_add(&b, STUN_ATTR_PASSWORD_ALGORITHMS, r->pas, r->pas_len);
+	if (r->key && r->mi)
+		stun_add_integrity(&b, r->key, r->klen);
+	if (r->key && r->mi256)
+		stun_add_integrity_sha256(&b, r->key, r->klen);
+	if ((n = stun_builder_finish(&b)) == 0 ||
+	    stun_decode(&msg, msgbuf, n) != STUN_OK) {
+		diag("could not build the request");
+		exit(1);
+	}
+	return &msg;
+}
+
+/* The REST long-term key for (secret, username). */
+static void
+rest_key(const char *secret, const char *user, enum auth_alg alg,
+    uint8_t *key)
+{
+	char pw[AUTH_REST_PASSWORD_LEN + 1];
+
+	auth_rest_password(secret, strlen(secret), user, strlen(user), pw);
+	if (alg == AUTH_ALG_SHA256)
+		auth_key_sha256(user, strlen(user), REALM, 11, pw, 28, key);
+	else
+		auth_key_md5(user, strlen(user), REALM, 11, pw, 28, key);
+}
+
+static struct auth_creds *
+creds_make(const char **secrets, size_t n, const char *users)
+{
+	struct auth_creds *c = auth_creds_new(REALM, 11, ':', 0, 0);
+	const char *u, *e;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		auth_creds_add_secret(c, secrets[i], strlen(secrets[i]));
+	for (u = users; u && *u; u = *e ? e + 1 : e) {
+		e = strchr(u, ' ');
+		if (e == NULL)
+			e = u + strlen(u);
+		auth_creds_add_user(c, u, (size_t)(e - u));
+	}
+	auth_creds_seal(c);
+	return c;
+}
+
+static enum auth_verdict
+run(const struct auth_creds *c, const struct stun_msg *m, uint64_t now,
+    struct auth_result *res)
+{
+	return auth_check(&ctx, c, m, &client, now, res);
+}
+
+static void
+test_b6_vector(void)
+{
+	static const char hex[] =
+	    "000300702112a4420102030405060708090a0b0c001900041100000000060010"
+	    "313733353638393630303a616c6963650014000b6578616d706c652e6f726700"
+	    "0015001d6f624d61744a6f733241414142303132333435363738396162636465"
+	    "6600000000080014487bd405535455e4731ccdfdeadba9353911610680280004"
+	    "22efa67d";
+	static const char *good[] = { SECRET }, *bad[] = { "turn-test-secreT" };
+	uint8_t v[256], want[16];
+	struct auth_creds *c = creds_make(good, 1, NULL);
+	struct auth_creds *w = creds_make(bad, 1, NULL);
+	struct auth_result res;
+	struct stun_msg m;
+	long n = tap_unhex(hex, v, sizeof(v));
+
+	tap_unhex("d64cff3edad7347e968942e5321ba5c3", want, sizeof(want));
+	if (!ok(n == 132 && stun_decode(&m, v, (size_t)n) == STUN_OK,
+	    "B.6 Allocate decodes"))
+		goto out;
+	auth_ctx_force_nonce(&ctx, AUTH_NONCE_VALID);
+	is_int(run(c, &m, NOW, &res), AUTH_OK, "B.6 Allocate verifies");
+	ok(res.key_len == 16 && memcmp(res.key, want, 16) == 0,
+	    "key = d64cff3e...");
+	ok(res.alg == AUTH_ALG_MD5 && !res.sign_sha256, "MD5, sign with MI");
+	ok(res.rest && res.expiry == 1735689600, "REST, expiry");
+	ok(res.user_len == 5 && res.user >= v && res.user < v + n &&
+	    memcmp(res.user, "alice", 5) == 0, "user-id is a view: alice");
+	ok(res.username_len == 16 && res.username >= v, "username view");
+	auth_result_clear(&res);
+	ok(res.key_len == 0 && res.key[0] == 0, "result cleared");
+	is_int(run(w, &m, NOW, &res), AUTH_UNAUTHENTICATED, "wrong secret 401");
+	is_int(res.reason, AUTH_R_BAD_INTEGRITY, "reason bad-integrity");
+	ok(res.key_len == 0 && res.user == NULL, "no key or user on 401");
+	is_int(run(c, &m, 1735689600 + 30, &res), AUTH_UNAUTHENTICATED,
+	    "expired (beyond skew) 401");
+	is_int(res.reason, AUTH_R_EXPIRED, "reason expired");
+	is_int(run(c, &m, 1735689600 - 86400 - 31, &res),
+	    AUTH_UNAUTHENTICATED, "too far ahead 401");
+	auth_ctx_force_nonce(&ctx, AUTH_NONCE_STALE);
+	is_int(run(c, &m, NOW, &res), AUTH_STALE, "stale + right password 438");
+	is_int(res.reason, AUTH_R_STALE_NONCE, "reason stale-nonce");
+	ok(res.key_len == 16 && memcmp(res.key, want, 16) == 0,
+	    "438 keeps the key (MAY sign)");
+	is_int(run(w, &m, NOW, &res), AUTH_UNAUTHENTICATED,
+	    "stale + wrong password 401 (errata order)");
+	auth_ctx_force_nonce(&ctx, AUTH_NONCE_INVALID);
+	is_int(run(c, &m, NOW, &res), AUTH_STALE, "not our nonce 438");
+	is_int(res.reason, AUTH_R_BAD_NONCE, "reason bad-nonce");
+	/* the real check: the fixed nonce is not one we issued */
+	ctx.nonce_forced = false;
+	is_int(run(c, &m, NOW, &res), AUTH_STALE, "unforced: B.6 nonce 438");
+out:
+	ctx.nonce_forced = false;
+	auth_result_clear(&res);
+	auth_creds_free(c);
+	auth_creds_free(w);
+}
+
+/* A 401 with the challenge; returns the nonce (static storage). */
+static const char *
+challenge(const struct auth_creds *c, const struct addr *a, uint64_t now)
+{
+	static char nonce[AUTH_NONCE_LEN + 1];
+	const struct stun_attr *at;
+	struct stun_builder b;
+	struct stun_msg rsp;
+	uint8_t buf[256];
+	size_t n;
+
+	nonce[0] = '\0';
+	stun_builder_reply(&b, buf, sizeof(buf), &msg, STUN_ERROR);
+	stun_add_error(&b, 401);
+	if (auth_challenge_add(&ctx, c, &b, a, now) != 0 ||
+	    (n = stun_builder_finish(&b)) == 0 ||
+	    stun_decode(&rsp, buf, n) != STUN_OK)
+		return nonce;
+	at = stun_msg_attr(&rsp, STUN_ATTR_REALM);
+	ok(at && at->len == 11 && memcmp(at->val, REALM, 11) == 0, "REALM");
+	at = stun_msg_attr(&rsp, STUN_ATTR_PASSWORD_ALGORITHMS);
+	ok(at && at->len == 8 && memcmp(at->val, PAS, 8) == 0,
+	    "PASSWORD-ALGORITHMS MD5, SHA-256");
+	ok(rsp.nattrs == 4 && rsp.mi_off == 0 && rsp.mi256_off == 0 &&
+	    !stun_msg_attr(&rsp, STUN_ATTR_USERNAME),
+	    "only ERROR-CODE, REALM, NONCE, PASSWORD-ALGORITHMS; no MI");
+	at = stun_msg_attr(&rsp, STUN_ATTR_NONCE);
+	if (at && at->len == AUTH_NONCE_LEN) {
+		memcpy(nonce, at->val, AUTH_NONCE_LEN);
+		nonce[AUTH_NONCE_LEN] = '\0';
+	}
+	return nonce;
+}
+
+static void
+test_flow(void)
+{
+	static const char *s[] = { SECRET };
+	struct auth_creds *c = creds_make(s, 1, NULL);
+	const char *user = "1735689600:alice";
+	struct auth_result res;
+	struct req r = { 0 };
+	uint8_t key[16], badkey[16];
+	struct addr other;
+	char nonce[AUTH_NONCE_LEN + 1];
+
+	/* 1. no MI: the challenge */
+	r.user = user;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "no MI: 401");
+	is_int(res.reason, AUTH_R_NO_INTEGRITY, "reason no-integrity");
+	memcpy(nonce, challenge(c, &client, NOW), sizeof(nonce));
+	ok(auth_nonce_check(&ctx, (const uint8_t *)nonce, strlen(nonce),
+	    &client, NOW) == AUTH_NONCE_VALID, "challenge nonce valid: %s",
+	    nonce);
+	/* the client retries with the nonce and its REST credential */
+	rest_key(SECRET, user, AUTH_ALG_MD5, key);
+	memcpy(badkey, key, 16);
+	badkey[0] ^= 1;
+	r.realm = REALM;
+	r.nonce = nonce;
+	r.key = key;
+	r.klen = 16;
+	r.mi = true;
+	is_int(run(c, build(&r), NOW + 10, &res), AUTH_OK, "retry: ok");
+	is_int(run(c, build(&r), NOW + 601, &res), AUTH_STALE,
+	    "after stale-nonce: 438");
+	other = client;
+	addr_set_port(&other, 40001);
+	is_int(auth_check(&ctx, c, build(&r), &other, NOW, &res), AUTH_STALE,
+	    "same nonce from another port: 438");
+	is_int(res.reason, AUTH_R_BAD_NONCE, "reason bad-nonce");
+	r.key = badkey;
+	is_int(run(c, build(&r), NOW + 601, &res), AUTH_UNAUTHENTICATED,
+	    "stale + bad MI: 401");
+	is_int(res.reason, AUTH_R_BAD_INTEGRITY, "reason bad-integrity");
+	auth_creds_free(c);
+}
+
+static void
+test_missing(void)
+{
+	static const char *s[] = { SECRET };
+	struct auth_creds *c = creds_make(s, 1, NULL);
+	uint8_t key[16];
+	struct auth_result res;
+	struct req full = { .user = "1735689600:alice", .realm = REALM,
+	    .nonce = "obMatJos2AAAB0123456789abcdef", .key = key, .klen = 16,
+	    .mi = true }, r;
+
+	rest_key(SECRET, full.user, AUTH_ALG_MD5, key);
+	r = full;
+	r.user = NULL;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST, "no USERNAME 400");
+	is_int(res.reason, AUTH_R_MISSING_ATTR, "reason missing-attr");
+	r = full;
+	r.realm = NULL;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST, "no REALM 400");
+	r = full;
+	r.nonce = NULL;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST, "no NONCE 400");
+	/* a bad MI does not change the order: attributes first */
+	key[0] ^= 1;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
+	    "no NONCE and bad MI: 400");
+	r = full;
+	r.key = NULL;
+	r.user = NULL;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "no MI and no USERNAME: 401 challenge first");
+	auth_creds_free(c);
+}
+
+static void
+test_algorithms(void)
+{
+	static const char *s[] = { SECRET };
+	static const uint8_t pa_md5[4] = { 0, 1, 0, 0 },
+	    pa_sha[4] = { 0, 2, 0, 0 }, pa_3[4] = { 0, 3, 0, 0 },
+	    pa_par[8] = { 0, 2, 0, 4, 1, 2, 3, 4 }, pas_md5[4] = { 0, 1, 0, 0 },
+	    pas_rev[8] = { 0, 2, 0, 0, 0, 1, 0, 0 };
+	struct auth_creds *c = creds_make(s, 1, NULL);
+	const char *user = "1735689600:alice";
+	uint8_t k16[16], k32[32];
+	struct auth_result res;
+	char nonce[AUTH_NONCE_LEN + 1];
+	struct req r, base = { .user = user, .realm = REALM, .nonce = nonce,
+	    .key = k16, .klen = 16, .mi = true };
+
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	rest_key(SECRET, user, AUTH_ALG_MD5, k16);
+	rest_key(SECRET, user, AUTH_ALG_SHA256, k32);
+	r = base;
+	r.pa = pa_md5, r.pa_len = 4;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST, "PA alone 400");
+	is_int(res.reason, AUTH_R_BAD_ALGORITHM, "reason bad-algorithm");
+	r = base;
+	r.pas = PAS, r.pas_len = 8;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST, "PAS alone 400");
+	r.pa = pa_md5, r.pa_len = 4;
+	r.pas = pas_md5, r.pas_len = 4;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
+	    "PAS not what we sent 400");
+	r.pas = pas_rev, r.pas_len = 8;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
+	    "PAS reordered 400");
+	r.pas = PAS, r.pas_len = 8;
+	r.pa = pa_3;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
+	    "PA not in the list 400");
+	r.pa = pa_par, r.pa_len = 8;
+	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
+	    "PA with parameters 400");
+	r.pa = pa_md5, r.pa_len = 4;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "PA MD5 + PAS ok");
+	is_int(res.alg, AUTH_ALG_MD5, "alg MD5");
+	r.pa = pa_sha;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "PA SHA-256 with the MD5 key 401");
+	r.key = k32, r.klen = 32;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "PA SHA-256 ok");
+	ok(res.alg == AUTH_ALG_SHA256 && res.key_len == 32 &&
+	    memcmp(res.key, k32, 32) == 0, "SHA-256 key returned");
+	ok(!res.sign_sha256, "request used MI: sign with MI");
+	r.mi = false, r.mi256 = true;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "MI-SHA256 ok");
+	ok(res.sign_sha256, "request used MI-SHA256: sign with it (S27)");
+	r.mi = true;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "MI and MI-SHA256 ok");
+	ok(res.sign_sha256, "both: MI-SHA256");
+	/* MI-SHA256 keyed by MD5 (no PA: RFC 5389-style key) */
+	r = base;
+	r.mi = false, r.mi256 = true;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "MI-SHA256, MD5 key");
+	/* a nonce without the cookie: rules do not apply, MD5, then 438 */
+	r = base;
+	r.nonce = "f//499k954d6OL34oL9FSTvy64sA";
+	r.pa = pa_sha, r.pa_len = 4;
+	is_int(run(c, build(&r), NOW, &res), AUTH_STALE,
+	    "no cookie: PA ignored, MD5 verifies, nonce 438");
+	auth_creds_free(c);
+}
+
+static void
+test_users(void)
+{
+	static const char *s[] = { "s1" };
+	struct auth_creds *c, *only;
+	uint8_t kpw[16], kpw32[32], khex[16], uh[32];
+	char users[128], nonce[AUTH_NONCE_LEN + 1], big[900];
+	struct auth_result res;
+	struct req r, base = { .user = "alice", .realm = REALM, .nonce = nonce,
+	    .key = kpw, .klen = 16, .mi = true };
+	static const uint8_t pa_sha[4] = { 0, 2, 0, 0 };
+	size_t i;
+
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	auth_key_md5("alice", 5, REALM, 11, "pw1", 3, kpw);
+	auth_key_sha256("alice", 5, REALM, 11, "pw1", 3, kpw32);
+	auth_key_md5("bob", 3, REALM, 11, "pw2", 3, khex);
+	memcpy(users, "alice:pw1 bob:0x", 16);
+	for (i = 0; i < 16; i++)
+		snprintf(users + 16 + 2 * i, 3, "%02x", khex[i]);
+	c = creds_make(s, 1, users);
+	only = creds_make(NULL, 0, users);
+	is_int(auth_creds_nusers(c), 2, "two static users");
+	r = base;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "static password user");
+	ok(res.user_len == 5 && memcmp(res.user, "alice", 5) == 0 && !res.rest,
+	    "user alice, not REST");
+	r.pa = pa_sha, r.pa_len = 4, r.pas = PAS, r.pas_len = 8;
+	r.key = kpw32, r.klen = 32;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "static SHA-256");
+	r = base;
+	r.key = khex;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "alice with bob's key 401");
+	is_int(res.reason, AUTH_R_BAD_INTEGRITY, "reason bad-integrity");
+	r.user = "bob";
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "static 0x-key user");
+	r.pa = pa_sha, r.pa_len = 4, r.pas = PAS, r.pas_len = 8;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "0x user cannot do SHA-256: 401");
+	is_int(res.reason, AUTH_R_BAD_ALGORITHM, "reason bad-algorithm");
+	r = base;
+	r.user = "carol";
+	is_int(run(only, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "unknown user, no secrets: 401");
+	is_int(res.reason, AUTH_R_UNKNOWN_USER, "reason unknown-user");
+	r.user = "abc:alice";
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "malformed REST name: 401");
+	is_int(res.reason, AUTH_R_UNKNOWN_USER, "reason unknown-user");
+	/* 763 and 900 bytes: refused, not crashed (S16) */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "1735689600:", 11);
+	big[763] = '\0';
+	r.user = big;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "763-byte username 401");
+	big[763] = 'x';
+	big[899] = '\0';
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "899-byte username 401");
+	/* USERHASH (§14.4) names a static user */
+	auth_userhash("alice", 5, REALM, 11, uh);
+	r = base;
+	r.user = NULL;
+	r.userhash = uh;
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "USERHASH alice");
+	ok(res.username == NULL && res.user_len == 5, "user from USERHASH");
+	uh[0] ^= 1;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "unknown USERHASH 401");
+	auth_creds_free(c);
+	auth_creds_free(only);
+}
+
+static void
+test_rotation(void)
+{
+	static const char *three[] = { "secret-1", "secret-2", "secret-3" };
+	static const char *two[] = { "secret-1", "secret-3" };
+	struct auth_creds *c3 = creds_make(three, 3, "alice:pw1");
+	struct auth_creds *c2 = creds_make(two, 2, "alice:pw1");
+	struct auth_creds *unsealed = auth_creds_new(REALM, 11, ':', 0, 0);
+	const char *user = "1735689600:bob";
+	char nonce[AUTH_NONCE_LEN + 1];
+	struct auth_result res;
+	uint8_t key[16];
+	struct req r = { .user = user, .realm = REALM, .nonce = nonce,
+	    .key = key, .klen = 16, .mi = true };
+
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	rest_key("secret-2", user, AUTH_ALG_MD5, key);
+	is_int(run(c3, build(&r), NOW, &res), AUTH_OK,
+	    "signed by secret 2 of 3: ok");
+	ok(res.rest && res.user_len == 3 && memcmp(res.user, "bob", 3) == 0,
+	    "REST user bob next to static users");
+	is_int(run(c2, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "secret 2 removed: 401");
+	is_int(res.reason, AUTH_R_BAD_INTEGRITY, "reason bad-integrity");
+	rest_key("secret-3", user, AUTH_ALG_MD5, key);
+	is_int(run(c2, build(&r), NOW, &res), AUTH_OK, "secret 3 still ok");
+	is_int(run(unsealed, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "unsealed set refuses");
+	is_int(run(c3, build(&r), 1735689600 + 31, &res), AUTH_UNAUTHENTICATED,
+	    "expired with a good MAC: 401");
+	is_int(res.reason, AUTH_R_EXPIRED, "reason expired");
+	auth_creds_free(c3);
+	auth_creds_free(c2);
+	auth_creds_free(unsealed);
+}
+
+static void
+test_names(void)
+{
+	is_str(auth_reason_name(AUTH_R_OK), "ok", "ok");
+	is_str(auth_reason_name(AUTH_R_NO_INTEGRITY), "no-integrity", "name");
+	is_str(auth_reason_name(AUTH_R_STALE_NONCE), "stale-nonce", "name");
+	is_str(auth_reason_name(AUTH_R_COUNT), "unknown", "out of range");
+}
+
+int
+main(void)
+{
+	if (crypto_init() != 0 || auth_ctx_init(&ctx, 0) != 0)
+		return 1;
+	addr_parse_ip(&client, "198.51.100.7", 40000);
+	test_b6_vector();
+	test_flow();
+	test_missing();
+	test_algorithms();
+	test_users();
+	test_rotation();
+	test_names();
+	auth_ctx_clear(&ctx);
+	return tap_done();
+}

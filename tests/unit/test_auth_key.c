@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: ISC */
+/* Long-term keys, USERHASH (reference B.4-B.6) and the credential set. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "auth/auth_int.h"
+#include "util/crypto.h"
+#include "tap.h"
+
+/* "マトリックス" in UTF-8 (RFC 5769 §2.4) */
+static const char MATRIX[] = "\xe3\x83\x9e\xe3\x83\x88\xe3\x83\xaa"
+    "\xe3\x83\x83\xe3\x82\xaf\xe3\x82\xb9";
+
+static int
+hex_eq(const uint8_t *got, size_t len, const char *hex)
+{
+	unsigned char want[64];
+	long n = tap_unhex(hex, want, sizeof(want));
+
+	return n == (long)len && memcmp(got, want, len) == 0;
+}
+
+static void
+test_vectors(void)
+{
+	uint8_t k16[16], k32[32];
+
+	/* §9.2.2 worked example (B.6) */
+	is_int(auth_key_md5("user", 4, "realm", 5, "pass", 4, k16), 0, "md5");
+	ok(hex_eq(k16, 16, "8493fbc53ba582fb4c044c456bdc40eb"),
+	    "MD5(user:realm:pass) = 8493fbc5...");
+	/* B.4: TheMatrIX is the SASLprep'd password; we hash bytes */
+	auth_key_md5(MATRIX, 18, "example.org", 11, "TheMatrIX", 9, k16);
+	ok(hex_eq(k16, 16, "e8ca7ad59d5eb0518e312911d2dab2a9"),
+	    "B.4 long-term key");
+	/* B.5 SHA-256 key and USERHASH */
+	auth_key_sha256(MATRIX, 18, "example.org", 11, "TheMatrIX", 9, k32);
+	ok(hex_eq(k32, 32, "dd295a613b9058c3c23d6dc7165bda07"
+	    "2304d989c9d0af3a8c7e184b4f9bb4a1"), "B.5 SHA-256 key");
+	is_int(auth_userhash(MATRIX, 18, "example.org", 11, k32), 0,
+	    "userhash");
+	ok(hex_eq(k32, 32, "4a3cf38fef6992bda952c6780417da0f"
+	    "24819415569e60b205c46e41407f1704"), "B.5 USERHASH");
+	/* B.6 REST credential's keys */
+	auth_key_md5("1735689600:alice", 16, "example.org", 11,
+	    "yPlE/dEM42nx7DAbLdBChBwv7Iw=", 28, k16);
+	ok(hex_eq(k16, 16, "d64cff3edad7347e968942e5321ba5c3"),
+	    "B.6 REST MD5 key");
+	auth_key_sha256("1735689600:alice", 16, "example.org", 11,
+	    "yPlE/dEM42nx7DAbLdBChBwv7Iw=", 28, k32);
+	ok(hex_eq(k32, 32, "41ff810f4b2bf7dce965b34729a10273"
+	    "49fae2d0da3f4f638e7680865368dec5"), "B.6 REST SHA-256 key");
+	/* a wrong password gives another key */
+	auth_key_md5("user", 4, "realm", 5, "pasS", 4, k16);
+	ok(!hex_eq(k16, 16, "8493fbc53ba582fb4c044c456bdc40eb"),
+	    "other password, other key");
+}
+
+static void
+test_new(void)
+{
+	struct auth_creds *c;
+	char big[AUTH_REALM_MAX + 1];
+
+	memset(big, 'r', sizeof(big));
+	ok(auth_creds_new("", 0, ':', 0, 0) == NULL, "empty realm refused");
+	ok(auth_creds_new(big, sizeof(big), ':', 0, 0) == NULL,
+	    "128-byte realm refused");
+	ok(auth_creds_new("r", 1, '5', 0, 0) == NULL, "digit separator refused");
+	ok(auth_creds_new("r", 1, ' ', 0, 0) == NULL, "space separator refused");
+	c = auth_creds_new(big, AUTH_REALM_MAX, '|', 0, 0);
+	ok(c != NULL, "127-byte realm, '|' separator");
+	ok(c && c->max_ttl == AUTH_MAX_TTL_DEFAULT && c->skew ==
+	    AUTH_SKEW_DEFAULT, "defaults for max_ttl and skew");
+	auth_creds_free(c);
+	auth_creds_free(NULL);
+	ok(1, "auth_creds_free(NULL) is a no-op");
+}
+
+static void
+test_users(void)
+{
+	static const char *bad[] = { "nocolon", ":pw", "", "a\0b:pw" };
+	struct auth_creds *c;
+	const struct auth_user *u;
+	char name[AUTH_NAME_MAX + 8];
+	uint8_t hash[32];
+	size_t i;
+
+	c = auth_creds_new("realm", 5, ':', 0, 0);
+	is_int(auth_creds_add_user(c, "user:pass", 9), 0, "user:pass");
+	is_int(auth_creds_add_user(c, "bob:0x8493FBC53BA582FB4C044C456BDC40EB",
+	    38), 0, "bob:0x<key>");
+	is_int(auth_creds_add_user(c, "carol:a:b:c", 11), 0,
+	    "password with colons");
+	is_int(auth_creds_add_user(c, "dave:0x8493", 11), 0,
+	    "short 0x is a password");
+	is_int(auth_creds_add_user(c, "user:other", 10), -1, "duplicate name");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		is_int(auth_creds_add_user(c, bad[i], i == 3 ? 6 :
+		    strlen(bad[i])), -1, "bad user spec %zu", i);
+	memset(name, 'n', sizeof(name));
+	name[AUTH_NAME_MAX] = ':';
+	is_int(auth_creds_add_user(c, name, AUTH_NAME_MAX + 3), 0,
+	    "255-byte name");
+	name[AUTH_NAME_MAX] = 'n';
+	name[AUTH_NAME_MAX + 1] = ':';
+	is_int(auth_creds_add_user(c, name, AUTH_NAME_MAX + 3), -1,
+	    "256-byte name refused");
+	is_int(auth_creds_nusers(c), 5, "five users");
+	auth_creds_seal(c);
+	is_int(auth_creds_add_user(c, "late:pw", 7), -1, "sealed: no adds");
+
+	u = auth_creds_user_find(c, (const uint8_t *)"user", 4);
+	ok(u && hex_eq(u->md5, 16, "8493fbc53ba582fb4c044c456bdc40eb") &&
+	    u->has_sha256, "password user: MD5 and SHA-256 keys");
+	u = auth_creds_user_find(c, (const uint8_t *)"bob", 3);
+	ok(u && hex_eq(u->md5, 16, "8493fbc53ba582fb4c044c456bdc40eb") &&
+	    !u->has_sha256, "0x user: MD5 key only");
+	u = auth_creds_user_find(c, (const uint8_t *)"carol", 5);
+	ok(u != NULL, "carol found");
+	ok(auth_creds_user_find(c, (const uint8_t *)"use", 3) == NULL &&
+	    auth_creds_user_find(c, (const uint8_t *)"users", 5) == NULL &&
+	    auth_creds_user_find(c, (const uint8_t *)"User", 4) == NULL,
+	    "no prefix or case matches");
+	auth_userhash("bob", 3, "realm", 5, hash);
+	u = auth_creds_userhash_find(c, hash, 32);
+	ok(u && u->name_len == 3 && memcmp(u->name, "bob", 3) == 0,
+	    "USERHASH finds bob");
+	hash[0] ^= 1;
+	ok(auth_creds_userhash_find(c, hash, 32) == NULL, "bad USERHASH");
+	ok(auth_creds_userhash_find(c, hash, 31) == NULL, "short USERHASH");
+	auth_creds_free(c);
+}
+
+static void
+test_secrets(void)
+{
+	struct auth_creds *c;
+	uint8_t s[AUTH_SECRET_MAX + 1];
+	int i;
+
+	memset(s, 's', sizeof(s));
+	c = auth_creds_new("realm", 5, ':', 0, 0);
+	is_int(auth_creds_add_secret(c, s, 0), -1, "empty secret refused");
+	is_int(auth_creds_add_secret(c, s, sizeof(s)), -1,
+	    "257-byte secret refused");
+	for (i = 0; i < AUTH_MAX_SECRETS; i++)
+		auth_creds_add_secret(c, s, AUTH_SECRET_MAX);
+	is_int(auth_creds_nsecrets(c), AUTH_MAX_SECRETS, "16 secrets");
+	is_int(auth_creds_add_secret(c, s, 1), -1, "17th refused");
+	auth_creds_free(c);
+}
+
+int
+main(void)
+{
+	if (crypto_init() != 0)
+		return 1;
+	test_vectors();
+	test_new();
+	test_users();
+	test_secrets();
+	return tap_done();
+}
