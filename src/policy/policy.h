@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * policy: the peer address policy (which peers a relay may talk to).
+ *
+ * What it does: parses operator address ranges (CIDR and coturn's a-b
+ * form), canonicalises a peer address (reference D.1) and judges it in the
+ * order of reference D.6:
+ *   1. canonicalise: IPv4-mapped ::ffff:a.b.c.d becomes the IPv4 address
+ *      (it *is* that host on a dual-stack socket, RFC 4291 §2.5.5.2);
+ *      IPv4-compatible ::a.b.c.d, IPv4-translated ::ffff:0:a.b.c.d, NAT64
+ *      (RFC 6052, RFC 8215), 6to4 (RFC 3056) and Teredo (RFC 4380) give a
+ *      second, embedded IPv4 form; every form is judged and any denial wins;
+ *   2. hard deny (no rule or flag reopens it): the "never" rows of D.2/D.3,
+ *      the D.4 cloud endpoints, the server's own endpoints (D.5, C6) and the
+ *      allocation's own relayed address (C7);
+ *   3. implicit relay-to-relay allow (D.5);
+ *   4. loopback, multicast and NAT64 prefixes: open only through their named
+ *      flag, never through a range (D.6);
+ *   5. operator rules: the smallest matching range wins, deny wins a tie;
+ *   6. the built-in default deny set (D.2, D.3, IPv6 outside 2000::/3);
+ *   7. everything else is allowed.
+ * Ports matter only for the self entries and the relay-to-relay rule (D.1.4).
+ *
+ * What it must not do: I/O, logging, locking, or allocating per check.
+ * A struct policy_peer is immutable once built: the net layer swaps it whole
+ * on reload behind an atomic pointer and any number of threads may call
+ * policy_peer_check() on it at once.
+ *
+ * Caller duty ("check and use must agree", D.1.5): send to the address that
+ * policy_addr_canonical() returns, so that ::ffff:a.b.c.d goes out as IPv4
+ * (family 0x01), never through an IPv6 socket.
+ *
+ * Cost of a check: a fixed scan of ~40 built-in ranges, plus the self
+ * entries, relay IPs and operator rules (each a linear scan; operator rules
+ * are kept sorted most specific first, so the scan stops at the first
+ * match), for each of the (at most two) forms of the peer.
+ */
+#ifndef TERN_POLICY_H
+#define TERN_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/addr.h"
+
+/* An inclusive range of addresses of one family, in network byte order.
+ * IPv4 uses bytes 0-3 of lo and hi; the rest are zero. */
+struct policy_range {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t lo[16];		/* first address */
+	uint8_t hi[16];		/* last address, lo <= hi */
+};
+
+#define POLICY_RANGE_STRLEN	96	/* "ipv6-ipv6" fits */
+
+/*
+ * Parses "10.0.0.0/8", "2001:db8::/32", a bare IP (/32 or /128), or
+ * "10.0.0.1-10.0.0.9" (same family, a <= b). Strict: no whitespace, no
+ * scope id, prefix in decimal without sign or leading zero, and a CIDR with
+ * host bits set is refused (10.1.2.3/8 is more likely a typo than a wish to
+ * name all of 10/8; refusing makes the operator say what they mean). A range
+ * wholly inside ::ffff:0:0/96 is stored as IPv4, since that is the form
+ * peers are judged in. Returns 0, or -1 with *why (if why is not NULL) set
+ * to a static reason for the config error message; *out is then zeroed.
+ */
+int policy_range_parse(const char *s, struct policy_range *out,
+    const char **why);
+/* CIDR form when the range is one, else "lo-hi", into out. Returns out. */
+char *policy_range_str(const struct policy_range *r, char *out, size_t cap);
+/* Wider than /8 (IPv4) or /16 (IPv6): the config layer warns about such
+ * allow rules at start-up (reference D.6). */
+bool policy_range_is_wide(const struct policy_range *r);
+/* Whether the IP of a (port ignored, no canonicalisation) is in r. */
+bool policy_range_has_addr(const struct policy_range *r,
+    const struct addr *a);
+
+enum policy_verdict {
+	POLICY_ALLOW = 0,	/* nothing denies it (D.6 step 7) */
+	POLICY_ALLOW_RULE,	/* an operator allow rule (step 5) */
+	POLICY_ALLOW_RELAY,	/* another relayed address here (D.5) */
+	POLICY_DENY_HARD,	/* D.2/D.3 "never" rows and D.4 endpoints */
+	POLICY_DENY_SELF,	/* own endpoint or own relayed address */
+	POLICY_DENY_LOOPBACK,	/* 127/8, ::1 without allow_loopback */
+	POLICY_DENY_MULTICAST,	/* 224/4, ff00::/8 without allow_multicast */
+	POLICY_DENY_NAT64,	/* 64:ff9b::/96, 64:ff9b:1::/48 without flag */
+	POLICY_DENY_RULE,	/* an operator deny rule (step 5) */
+	POLICY_DENY_DEFAULT,	/* built-in default deny set (step 6) */
+	POLICY_DENY_FAMILY,	/* neither IPv4 nor IPv6 */
+	POLICY_VERDICT_COUNT
+};
+
+/* Inputs of policy_peer_new(). Everything is borrowed for the call only:
+ * policy_peer_new() copies what it keeps. */
+struct policy_peer_opts {
+	const struct policy_range *allow;	/* allowed-peer-ip */
+	size_t nallow;
+	const struct policy_range *deny;	/* denied-peer-ip */
+	size_t ndeny;
+	bool allow_loopback;	/* allow-loopback-peers (testing only) */
+	bool allow_multicast;	/* allow-multicast-peers */
+	bool allow_nat64;	/* NAT64 prefixes; embedded IPv4 still judged */
+	/* The server's own endpoints (listeners, metrics, redis, external
+	 * IPs on those ports), ip:port; port 0 means every port (e.g. a
+	 * subnet-directed broadcast). Wildcard addresses are refused: the
+	 * net layer expands them into its interface addresses. */
+	const struct addr *self;
+	size_t nself;
+	/* The relay IPs (interfaces and external IPs; ports ignored) and the
+	 * relay port range, for relay-to-relay pairs (D.5). min = max = 0
+	 * disables the implicit allow. */
+	const struct addr *relay;
+	size_t nrelay;
+	uint16_t relay_port_min;
+	uint16_t relay_port_max;
+};
+
+struct policy_peer;
+
+/* Builds a policy. NULL on bad input (*why, if not NULL, says what: a
+ * static string) or out of memory (*why = "out of memory"). The result is
+ * owned by the caller, read-only, and freed with policy_peer_free(). */
+struct policy_peer *policy_peer_new(const struct policy_peer_opts *o,
+    const char **why);
+void policy_peer_free(struct policy_peer *p);	/* NULL is a no-op */
+
+/*
+ * Judges peer (IP and port). own_relay is the allocation's own relayed
+ * address (may be NULL), always refused (C7). Does not allocate, lock or
+ * log; safe from any thread.
+ */
+enum policy_verdict policy_peer_check(const struct policy_peer *p,
+    const struct addr *peer, const struct addr *own_relay);
+bool policy_verdict_is_allowed(enum policy_verdict v);
+/* A short lowercase label ("allow", "deny_hard", ...) for metrics. */
+const char *policy_verdict_name(enum policy_verdict v);
+
+/*
+ * The address to judge and to use: ::ffff:a.b.c.d becomes a.b.c.d (port
+ * kept), anything else is copied. out may equal in.
+ */
+void policy_addr_canonical(const struct addr *in, struct addr *out);
+
+#endif
