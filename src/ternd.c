@@ -1,7 +1,532 @@
 /* SPDX-License-Identifier: ISC */
-int main(void);
-int
-main(void)
+/*
+ * ternd: the STUN/TURN daemon's main.
+ *
+ *   ternd [-c FILE] [--key=value ...]
+ *   ternd --check-config [-c FILE] [--key=value ...]
+ *   ternd --print-config [-c FILE] [--key=value ...]
+ *   ternd --version | --help
+ *
+ * Always in the foreground (systemd, containers). Start-up follows
+ * reference E.1: configuration parsed and checked, log opened, crypto
+ * initialised, every listener bound and TLS loaded, privileges dropped,
+ * then the workers start and `event=ready` is logged. SIGHUP re-reads the
+ * file and the command line and applies log and TLS settings, or keeps
+ * everything when the new configuration is invalid; SIGTERM and SIGINT stop
+ * cleanly with exit status 0.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "net/net.h"
+#include "util/crypto.h"
+#include "util/log.h"
+
+#define TERND_ERRCAP	16384
+
+enum ternd_mode {
+	TERND_RUN = 0,
+	TERND_CHECK,
+	TERND_PRINT,
+	TERND_VERSION,
+	TERND_HELP,
+};
+
+struct ternd {
+	const char *file;		/* -c FILE, or NULL: no file is read */
+	char **args;			/* the --key=value arguments */
+	int nargs;
+	struct config *cfg;		/* the configuration in force */
+	struct net *net;
+	char *pidfile;			/* written at start-up; removed at exit */
+};
+
+static void
+ternd_usage(FILE *f)
 {
-	return 1;
+	fprintf(f,
+	    "usage: ternd [-c FILE] [--key=value ...]\n"
+	    "       ternd --check-config [-c FILE] [--key=value ...]\n"
+	    "       ternd --print-config [-c FILE] [--key=value ...]\n"
+	    "       ternd --version | --help\n");
+}
+
+/* Sorts argv into the mode, the file and the option arguments. -1: usage. */
+static int
+ternd_args(struct ternd *t, int argc, char **argv, enum ternd_mode *mode)
+{
+	int i;
+
+	*mode = TERND_RUN;
+	if ((t->args = calloc((size_t)argc + 1, sizeof(*t->args))) == NULL)
+		return -1;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0) {
+			if (++i >= argc || t->file != NULL)
+				return -1;
+			t->file = argv[i];
+		} else if (strcmp(argv[i], "--check-config") == 0)
+			*mode = TERND_CHECK;
+		else if (strcmp(argv[i], "--print-config") == 0)
+			*mode = TERND_PRINT;
+		else if (strcmp(argv[i], "--version") == 0)
+			*mode = TERND_VERSION;
+		else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			*mode = TERND_HELP;
+		else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0')
+			t->args[t->nargs++] = argv[i] + 2;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Appends the problems in add (one per line) to err. */
+static void
+ternd_err_append(char *err, size_t errcap, const char *add)
+{
+	size_t used = strlen(err);
+
+	if (*add == '\0' || used + 1 >= errcap)
+		return;
+	snprintf(err + used, errcap - used, "%s%s", add,
+	    add[strlen(add) - 1] == '\n' ? "" : "\n");
+}
+
+/*
+ * Builds a configuration from the defaults, the file (if any) and the
+ * arguments, which override the file. NULL with every problem in err.
+ */
+static struct config *
+ternd_config_load(const struct ternd *t, char *err, size_t errcap)
+{
+	char one[4096];
+	struct config *c;
+	bool bad = false;
+	int i;
+
+	err[0] = '\0';
+	if ((c = config_new()) == NULL) {
+		snprintf(err, errcap, "out of memory\n");
+		return NULL;
+	}
+	one[0] = '\0';
+	if (t->file != NULL &&
+	    config_load_file(c, t->file, one, sizeof(one)) == -1) {
+		ternd_err_append(err, errcap, one);
+		bad = true;
+	}
+	for (i = 0; i < t->nargs; i++) {
+		one[0] = '\0';
+		if (config_set_arg(c, t->args[i], one, sizeof(one)) == -1) {
+			ternd_err_append(err, errcap, one);
+			bad = true;
+		}
+	}
+	one[0] = '\0';
+	if (!bad && config_check(c, one, sizeof(one)) == -1) {
+		ternd_err_append(err, errcap, one);
+		bad = true;
+	}
+	if (bad) {
+		if (err[0] == '\0')
+			snprintf(err, errcap, "invalid configuration\n");
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Logs each line of a multi-line problem report, escaped. */
+static void
+ternd_log_problems(const char *event, const char *err)
+{
+	char esc[LOG_ESCAPE_CAP];
+	const char *p = err, *nl;
+	size_t len;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (len > 0)
+			log_error(event, "problem=%s",
+			    log_escape(esc, sizeof(esc), p, len));
+		p += len + (nl != NULL);
+	}
+}
+
+static enum log_target
+ternd_log_target(const struct config *c)
+{
+	if (c->syslog)
+		return LOG_TO_SYSLOG;
+	return c->log_file != NULL ? LOG_TO_FILE : LOG_TO_STDERR;
+}
+
+static bool
+ternd_str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Resolves proc-user/proc-group; -1 if a name does not exist. */
+static int
+ternd_ids(const struct config *c, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = NULL;
+	struct group *gr;
+
+	*uid = geteuid();
+	*gid = getegid();
+	if (c->proc_user != NULL) {
+		if ((pw = getpwnam(c->proc_user)) == NULL) {
+			log_error("privdrop_failed", "reason=\"unknown proc-user\"");
+			return -1;
+		}
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (c->proc_group != NULL) {
+		if ((gr = getgrnam(c->proc_group)) == NULL) {
+			log_error("privdrop_failed", "reason=\"unknown proc-group\"");
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+static int
+ternd_caps_drop(void)
+{
+	int cap;
+
+	for (cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 && errno != EINVAL)
+			return -1;
+	/* Ambient capabilities appeared in Linux 4.3; EINVAL before. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
+	    errno != EINVAL)
+		return -1;
+	return 0;
+}
+
+/*
+ * Reference E.1 step 4: supplementary groups, then the group, then the user
+ * (every call checked), then proof that root cannot be regained. Without
+ * proc-user/proc-group only the process hardening applies.
+ */
+static int
+ternd_privdrop(const struct config *c)
+{
+	const struct rlimit nocore = { 0, 0 };
+	struct rlimit cur;
+	const char *what;
+	uid_t uid;
+	gid_t gid;
+
+	if (c->proc_user == NULL && c->proc_group == NULL)
+		goto harden;
+	if (ternd_ids(c, &uid, &gid) == -1)
+		return -1;
+	what = "proc-user/proc-group need ternd to start as root";
+	if (geteuid() != 0) {
+		/* Already the requested identity (a container's USER): fine. */
+		if (uid == geteuid() && gid == getegid())
+			goto harden;
+		goto fail;
+	}
+	/* Empty the bounding and ambient capability sets while still root,
+	 * so that nothing executed later could get a capability back. */
+	what = "prctl(PR_CAPBSET_DROP)";
+	if (ternd_caps_drop() == -1)
+		goto fail;
+	what = "setgroups";
+	if (setgroups(0, NULL) == -1)
+		goto fail;
+	what = "setresgid";
+	if (setresgid(gid, gid, gid) == -1)
+		goto fail;
+	what = "setresuid";
+	if (c->proc_user != NULL && setresuid(uid, uid, uid) == -1)
+		goto fail;
+	what = "root could be regained after setuid";
+	if (c->proc_user != NULL && uid != 0 && setuid(0) != -1)
+		goto fail;
+	log_info("privileges_dropped", "uid=%lu gid=%lu",
+	    (unsigned long)getuid(), (unsigned long)getgid());
+harden:
+	/* No exec can gain privileges, no core dump or ptrace reads the
+	 * TLS key and secrets from memory. */
+	what = "prctl(PR_SET_NO_NEW_PRIVS)";
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		goto fail;
+	what = "prctl(PR_SET_DUMPABLE)";
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		goto fail;
+	/* A sandbox may refuse setrlimit (systemd ~@resources); that is
+	 * fine when core files are already off. */
+	what = "setrlimit(RLIMIT_CORE)";
+	if (setrlimit(RLIMIT_CORE, &nocore) == -1 &&
+	    (getrlimit(RLIMIT_CORE, &cur) == -1 || cur.rlim_max != 0))
+		goto fail;
+	return 0;
+fail:
+	log_error("privdrop_failed", "reason=\"%s\" error=\"%s\"", what,
+	    strerror(errno));
+	return -1;
+}
+
+static int
+ternd_pidfile_write(struct ternd *t)
+{
+	const char *path = t->cfg->pidfile;
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	if ((t->pidfile = strdup(path)) == NULL) {
+		log_error("pidfile_failed", "error=\"out of memory\"");
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1 || dprintf(fd, "%ld\n", (long)getpid()) < 0) {
+		log_error("pidfile_failed", "error=\"%s\"", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+ternd_pidfile_remove(struct ternd *t)
+{
+	if (t->pidfile != NULL && unlink(t->pidfile) == -1 && errno != ENOENT)
+		log_warn("pidfile_remove_failed", "error=\"%s\"", strerror(errno));
+	free(t->pidfile);
+	t->pidfile = NULL;
+}
+
+/* Settings SIGHUP cannot change: say so instead of ignoring them silently. */
+static void
+ternd_reload_warn(const struct config *o, const struct config *c)
+{
+	if (o->listening_port != c->listening_port ||
+	    o->tls_listening_port != c->tls_listening_port ||
+	    o->n_listening_ip != c->n_listening_ip ||
+	    o->no_udp != c->no_udp || o->no_tcp != c->no_tcp ||
+	    o->no_tls != c->no_tls || o->workers != c->workers ||
+	    o->syslog != c->syslog ||
+	    o->max_connections != c->max_connections ||
+	    o->max_connections_per_ip != c->max_connections_per_ip ||
+	    o->stream_idle_timeout != c->stream_idle_timeout ||
+	    o->tls_handshake_timeout != c->tls_handshake_timeout ||
+	    o->stream_buffer_limit != c->stream_buffer_limit ||
+	    !ternd_str_eq(o->software_attribute, c->software_attribute) ||
+	    !ternd_str_eq(o->proc_user, c->proc_user) ||
+	    !ternd_str_eq(o->proc_group, c->proc_group) ||
+	    !ternd_str_eq(o->pidfile, c->pidfile))
+		log_warn("reload_partial", "reason=\"listener, limit, software "
+		    "and process options apply at the next start\"");
+}
+
+/*
+ * SIGHUP (from the main loop). All or nothing: an invalid file or TLS
+ * material keeps the configuration in force; connections are never dropped.
+ */
+static void
+ternd_reload(void *arg)
+{
+	struct ternd *t = arg;
+	struct config *c;
+	char *err;
+	int lr;
+
+	if ((err = malloc(TERND_ERRCAP)) == NULL)
+		return;
+	log_info("reload", "file=%s", t->file != NULL ? "yes" : "no");
+	if ((c = ternd_config_load(t, err, TERND_ERRCAP)) == NULL) {
+		ternd_log_problems("reload_failed", err);
+		goto out;
+	}
+	err[0] = '\0';
+	if (net_reload(t->net, c, err, TERND_ERRCAP) == -1) {
+		ternd_log_problems("reload_failed", err);
+		config_free(c);
+		goto out;
+	}
+	ternd_reload_warn(t->cfg, c);
+	/* log-file is reloadable, syslog is not (config_table.c). */
+	c->syslog = t->cfg->syslog;
+	if (!ternd_str_eq(c->log_file, t->cfg->log_file))
+		lr = log_open("ternd", ternd_log_target(c), c->log_file);
+	else
+		lr = log_reopen();
+	if (lr == -1)
+		log_error("log_reopen_failed", "error=\"%s\"", strerror(errno));
+	log_set_level((enum log_level)c->log_level);
+	/* The old config is no longer referenced: net copied what it needs. */
+	config_free(t->cfg);
+	t->cfg = c;
+	log_info("reloaded", "log_level=%s",
+	    log_level_name((enum log_level)c->log_level));
+out:
+	free(err);
+}
+
+static int
+ternd_offline(struct ternd *t, enum ternd_mode mode)
+{
+	char *err;
+	struct config *c;
+	int rv = 1;
+
+	if ((err = malloc(TERND_ERRCAP)) == NULL)
+		return 1;
+	if ((c = ternd_config_load(t, err, TERND_ERRCAP)) == NULL) {
+		fputs(err, stderr);
+		goto out;
+	}
+	if (mode == TERND_CHECK)
+		printf("configuration ok\n");
+	else
+		config_print(c, stdout);
+	config_free(c);
+	rv = fflush(stdout) == 0 ? 0 : 1;
+out:
+	free(err);
+	return rv;
+}
+
+static void
+ternd_startup_failed(const char *err)
+{
+	char esc[LOG_ESCAPE_CAP];
+
+	log_error("startup_failed", "reason=%s",
+	    log_escape(esc, sizeof(esc), err, strlen(err)));
+}
+
+/* Everything from the open log to `event=ready`, then the loop. */
+static int
+ternd_serve(struct ternd *t)
+{
+	char err[1024];
+
+	if (crypto_init() == -1) {
+		ternd_startup_failed("crypto_init");
+		return 1;
+	}
+	if ((t->net = net_new(t->cfg, err, sizeof(err))) == NULL) {
+		ternd_startup_failed(err);
+		return 1;
+	}
+	if (ternd_pidfile_write(t) == -1 || ternd_privdrop(t->cfg) == -1)
+		return 1;
+	if (net_start(t->net, err, sizeof(err)) == -1) {
+		ternd_startup_failed(err);
+		return 1;
+	}
+	net_log_listeners(t->net);
+	log_info("ready", "version=%s workers=%u listeners=%zu", TERN_VERSION,
+	    net_worker_count(t->net), net_listener_count(t->net));
+	if (net_run(t->net, ternd_reload, t) == -1) {
+		log_error("loop_failed", "reason=\"signal loop\"");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+ternd_main_run(struct ternd *t)
+{
+	char *err;
+	int rv = 1;
+
+	if ((err = malloc(TERND_ERRCAP)) == NULL)
+		return 1;
+	if ((t->cfg = ternd_config_load(t, err, TERND_ERRCAP)) == NULL) {
+		fputs(err, stderr);
+		free(err);
+		return 1;
+	}
+	free(err);
+	if (log_open("ternd", ternd_log_target(t->cfg), t->cfg->log_file) == -1) {
+		fprintf(stderr, "ternd: cannot open the log: %s\n",
+		    strerror(errno));
+		goto out;
+	}
+	log_set_level((enum log_level)t->cfg->log_level);
+	rv = ternd_serve(t);
+	log_info("exit", "status=%d", rv);
+out:
+	net_free(t->net);
+	net_shutdown();
+	ternd_pidfile_remove(t);
+	crypto_shutdown();
+	config_free(t->cfg);
+	log_close();
+	return rv;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ternd t = { 0 };
+	enum ternd_mode mode;
+	sigset_t stop;
+	int rv = 1;
+
+	/* Held until net_run() handles them (see net.h). */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (ternd_args(&t, argc, argv, &mode) == -1) {
+		ternd_usage(stderr);
+		goto out;
+	}
+	switch (mode) {
+	case TERND_VERSION:
+		printf("ternd %s\n", TERN_VERSION);
+		rv = 0;
+		goto out;
+	case TERND_HELP:
+		ternd_usage(stdout);
+		printf("\n");
+		config_print_help(stdout);
+		rv = 0;
+		goto out;
+	case TERND_CHECK:
+	case TERND_PRINT:
+		rv = ternd_offline(&t, mode);
+		goto out;
+	case TERND_RUN:
+		break;
+	}
+	rv = ternd_main_run(&t);
+out:
+	free(t.args);
+	return rv;
 }

@@ -1,1 +1,292 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * TCP and TLS connections (RFC 8656 §12: STUN messages and ChannelData
+ * frames back to back on the stream).
+ *
+ * Each connection is a bufferevent. Frames are cut with stun_frame_len()
+ * directly on the input evbuffer, pulling up only the bytes the framer
+ * needs, so a connection carries no reassembly buffer of its own. Every
+ * resource is capped (reference E.8, C16, C17):
+ *  - input: the read high-water mark is one largest frame; a stream the
+ *    framer rejects is closed, never resynchronised by guessing (C16);
+ *  - output: more than stream-buffer-limit bytes queued towards a client
+ *    that does not read closes the connection;
+ *  - time: tls-handshake-timeout until the TLS handshake completes, then
+ *    stream-idle-timeout without a valid STUN message closes it (C17);
+ *  - count: max-connections and max-connections-per-ip at accept.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "net/net_int.h"
+#include "util/log.h"
+
+static struct log_ratelimit net_refuse_rl = LOG_RATELIMIT_INIT(5, 60);
+
+static void
+net_conn_close(struct net_conn *c)
+{
+	struct net_worker *w = c->w;
+
+	TAILQ_REMOVE(&w->conns, c, entry);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	net_limits_release(w->net->limits, &c->tuple.client);
+	free(c);
+}
+
+static void
+net_conn_arm(struct net_conn *c, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = (time_t)seconds, .tv_usec = 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Hands one frame to the engine and queues the reply. Returns -1 when the
+ * connection must be closed (output over its limit, or out of memory).
+ */
+static int
+net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
+{
+	struct net_worker *w = c->w;
+	struct evbuffer *outb = bufferevent_get_output(c->bev);
+	struct turn_out out;
+
+	memset(&out, 0, sizeof(out));
+	out.buf = w->txbuf;
+	out.cap = NET_OUT_CAP;
+	w->stats.stream_frames++;
+	turn_engine_input(w->engine, &c->tuple, p, len, net_now_ms(), &out);
+	if (out.len == 0 || out.len > out.cap) {
+		if ((unsigned)out.drop < TURN_DROP_COUNT)
+			w->stats.drops[out.drop]++;
+	} else if (bufferevent_write(c->bev, out.buf, out.len) == -1)
+		return -1;
+	/* Only a valid STUN message or frame keeps the connection alive. */
+	if (out.drop != TURN_DROP_MALFORMED && out.drop != TURN_DROP_NOT_STUN)
+		net_conn_arm(c, w->net->set.idle_timeout_s);
+	if (evbuffer_get_length(outb) > w->net->set.buffer_limit) {
+		w->stats.stream_closed_overflow++;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Length of the next complete frame in in: >0 a frame of that many bytes
+ * is buffered, 0 wait for more, -1 not STUN (close).
+ */
+static long
+net_conn_next(struct evbuffer *in)
+{
+	size_t have = evbuffer_get_length(in), want, more;
+	const uint8_t *p;
+	long flen;
+
+	if (have == 0)
+		return 0;
+	/* The header is enough to reject a stream; a whole frame must be
+	 * contiguous for the framer to report it complete. */
+	want = have < STUN_HEADER_LEN ? have : STUN_HEADER_LEN;
+	for (;;) {
+		if ((p = evbuffer_pullup(in, (ev_ssize_t)want)) == NULL)
+			return -1;
+		if ((flen = stun_frame_len(p, want)) != 0)
+			break;
+		more = have < STUN_MAX_FRAME ? have : STUN_MAX_FRAME;
+		if (more == want)
+			break;
+		want = more;
+	}
+	if (flen < 0 || (size_t)flen > want)
+		return -1;
+	/* A largest frame always fits: incomplete at that size is a lie. */
+	if (flen == 0)
+		return want >= STUN_MAX_FRAME ? -1 : 0;
+	return flen;
+}
+
+static void
+net_conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct net_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	const uint8_t *p;
+	long flen;
+
+	if (c->closing) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	while ((flen = net_conn_next(in)) > 0) {
+		if ((p = evbuffer_pullup(in, flen)) == NULL ||
+		    net_conn_frame(c, p, (size_t)flen) == -1)
+			goto close;
+		evbuffer_drain(in, (size_t)flen);
+	}
+	if (flen == 0)
+		return;
+	c->w->stats.stream_closed_proto++;
+close:
+	net_conn_close(c);
+}
+
+/* After EOF: close once the last replies have left. */
+static void
+net_conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		net_conn_close(c);
+}
+
+static void
+net_conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct net_conn *c = arg;
+	char e[128];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		/* The TLS handshake is done; now the idle rule applies. */
+		c->handshaking = false;
+		net_conn_arm(c, c->w->net->set.idle_timeout_s);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && c->tuple.transport == TURN_TLS) {
+		if (c->handshaking)
+			c->w->stats.tls_handshake_fail++;
+		if (log_get_level() >= LOG_LVL_DEBUG) {
+			net_tls_bev_error(bev, e, sizeof(e));
+			log_debug("tls_error", "handshake=%d error=\"%s\"",
+			    c->handshaking, e);
+		}
+	}
+	if ((what & BEV_EVENT_EOF) && !c->closing && !c->handshaking &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		c->closing = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	net_conn_close(c);
+}
+
+static void
+net_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->handshaking)
+		c->w->stats.tls_handshake_fail++;
+	else
+		c->w->stats.stream_closed_idle++;
+	net_conn_close(c);
+}
+
+static void
+net_stream_refuse(struct net_listener *l, evutil_socket_t fd,
+    const struct addr *a, const char *why)
+{
+	char as[ADDR_STRLEN];
+
+	close(fd);
+	l->w->stats.stream_refused++;
+	log_rl(&net_refuse_rl, LOG_LVL_WARN, "conn_refused",
+	    "proto=%s client=%s reason=%s", net_proto_name(l->proto),
+	    addr_ip_str(a, as, sizeof(as)), why);
+}
+
+static struct bufferevent *
+net_stream_bev(struct net_listener *l, evutil_socket_t fd)
+{
+	struct net *n = l->w->net;
+
+	if (l->proto == NET_TLS)
+		return net_tls_bev_new(n->tls, l->w->base, fd);
+	return bufferevent_socket_new(l->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+}
+
+void
+net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct net_listener *l = arg;
+	struct net_worker *w = l->w;
+	enum net_limit_result lim;
+	struct net_conn *c = NULL;
+	struct addr a;
+	int one = 1;
+
+	(void)lev;
+	memset(&a, 0, sizeof(a));
+	if (salen <= 0 || (size_t)salen > sizeof(a.u.ss)) {
+		close(fd);
+		return;
+	}
+	memcpy(&a.u.ss, sa, (size_t)salen);
+	if ((lim = net_limits_acquire(w->net->limits, &a)) != NET_LIMIT_OK) {
+		net_stream_refuse(l, fd, &a, lim == NET_LIMIT_TOTAL ?
+		    "max-connections" : "max-connections-per-ip");
+		return;
+	}
+	/* Answers are small and latency matters: no Nagle delay (best effort). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto fail;
+	c->w = w;
+	c->tuple.client = a;
+	c->tuple.local = l->addr;
+	c->tuple.transport = l->proto == NET_TLS ? TURN_TLS : TURN_TCP;
+	c->handshaking = l->proto == NET_TLS;
+	if ((c->timer = evtimer_new(w->base, net_conn_timeout_cb, c)) == NULL)
+		goto fail;
+	/* On failure neither constructor has closed fd (libevent frees the
+	 * SSL it was given, never the socket): fail closes it. */
+	if ((c->bev = net_stream_bev(l, fd)) == NULL)
+		goto fail;
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->stats.stream_accepted++;
+	/* At most one largest frame is buffered per connection (C16). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, STUN_MAX_FRAME);
+	bufferevent_setcb(c->bev, net_conn_read_cb, net_conn_write_cb,
+	    net_conn_event_cb, c);
+	net_conn_arm(c, c->handshaking ? w->net->set.handshake_timeout_s :
+	    w->net->set.idle_timeout_s);
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
+		net_conn_close(c);
+	return;
+fail:
+	close(fd);
+	if (c != NULL && c->timer != NULL)
+		event_free(c->timer);
+	free(c);
+	net_limits_release(w->net->limits, &a);
+}
+
+void
+net_stream_close_all(struct net_worker *w)
+{
+	struct net_conn *c, *next;
+
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		net_conn_close(c);
+	}
+}

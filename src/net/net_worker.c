@@ -1,1 +1,329 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * The server object and its workers: binding every listener up front (so
+ * that start-up fails fast, before privileges are dropped, reference E.1),
+ * the worker threads and their event loops, the main thread's signal loop,
+ * reload and an orderly stop that frees everything.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "net/net_int.h"
+#include "util/log.h"
+
+/*
+ * Wall-clock milliseconds: the engine compares `now` with REST credential
+ * expiry times and nonce timestamps that other servers of a fleet must
+ * agree on, so a monotonic clock would not do.
+ */
+uint64_t
+net_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *
+net_proto_name(enum net_proto p)
+{
+	static const char *const names[] = { "udp", "tcp", "tls" };
+
+	return (unsigned)p < 3 ? names[p] : "?";
+}
+
+static int
+net_worker_init(struct net *n, struct net_worker *w, unsigned id,
+    char *err, size_t errcap)
+{
+	struct turn_opts opts = { .software = n->software };
+	size_t i;
+
+	w->net = n;
+	w->id = id;
+	TAILQ_INIT(&w->conns);
+	w->base = event_base_new();
+	w->engine = turn_engine_new(&opts);
+	w->rxbuf = malloc((size_t)NET_UDP_BATCH * NET_UDP_BUFSZ);
+	w->txbuf = calloc(1, NET_OUT_CAP);
+	w->listeners = calloc(n->nspecs, sizeof(*w->listeners));
+	if (w->base == NULL || w->engine == NULL || w->rxbuf == NULL ||
+	    w->txbuf == NULL || w->listeners == NULL) {
+		snprintf(err, errcap, "worker %u: out of memory", id);
+		return -1;
+	}
+	for (i = 0; i < n->nspecs; i++) {
+		if (net_listener_open(&w->listeners[i], w, &n->specs[i], err,
+		    errcap) == -1)
+			return -1;
+		w->nlisteners++;
+	}
+	return 0;
+}
+
+static void
+net_worker_clear(struct net_worker *w)
+{
+	size_t i;
+
+	net_stream_close_all(w);
+	for (i = 0; i < w->nlisteners; i++)
+		net_listener_close(&w->listeners[i]);
+	free(w->listeners);
+	if (w->base != NULL) {
+		/* Run the finalizers of the bufferevents freed above. */
+		event_base_loop(w->base, EVLOOP_NONBLOCK);
+		event_base_free(w->base);
+	}
+	turn_engine_free(w->engine);
+	free(w->rxbuf);
+	free(w->txbuf);
+}
+
+/*
+ * Decides which listeners every worker opens: each address with each
+ * enabled protocol. An address that was given explicitly must bind; one
+ * found by enumeration that cannot be bound is skipped with a warning.
+ */
+static int
+net_specs_build(struct net *n, const struct config *c, char *err, size_t errcap)
+{
+	struct net_listener probe;
+	struct net_worker *w = &n->workers[0];
+	struct addr *addrs = NULL;
+	size_t naddrs, i, k;
+	const bool proto_on[3] = { !c->no_udp, !c->no_tcp, n->tls != NULL };
+	const uint16_t port[3] = { c->listening_port, c->listening_port,
+	    c->tls_listening_port };
+
+	if (net_listen_addrs(c, &addrs, &naddrs, err, errcap) == -1)
+		return -1;
+	if ((n->specs = calloc(naddrs * 3, sizeof(*n->specs))) == NULL)
+		goto fail_mem;
+	for (i = 0; i < naddrs; i++) {
+		for (k = 0; k < 3; k++) {
+			if (!proto_on[k])
+				continue;
+			n->specs[n->nspecs].proto = (enum net_proto)k;
+			n->specs[n->nspecs].addr = addrs[i];
+			addr_set_port(&n->specs[n->nspecs].addr, port[k]);
+			/* Probe once in worker 0's base, then drop the socket. */
+			if (net_listener_open(&probe, w, &n->specs[n->nspecs], err,
+			    errcap) == 0) {
+				net_listener_close(&probe);
+				n->nspecs++;
+			} else if (c->n_listening_ip > 0)
+				goto fail;
+			else
+				log_warn("listen_skipped", "reason=\"%s\"", err);
+		}
+	}
+	free(addrs);
+	if (n->nspecs == 0) {
+		snprintf(err, errcap, "no listener could be opened");
+		return -1;
+	}
+	return 0;
+fail_mem:
+	snprintf(err, errcap, "out of memory");
+fail:
+	free(addrs);
+	return -1;
+}
+
+static int
+net_new_tls(struct net *n, const struct config *c, char *err, size_t errcap)
+{
+	if (c->no_tls)
+		return 0;
+	if (c->cert == NULL || c->pkey == NULL) {
+		log_warn("tls_disabled", "reason=\"cert and pkey are not set\"");
+		return 0;
+	}
+	if (!c->no_tcp && c->tls_listening_port == c->listening_port) {
+		snprintf(err, errcap, "tls-listening-port %u is also the TCP "
+		    "listening-port", c->tls_listening_port);
+		return -1;
+	}
+	n->tls = net_tls_new(c->cert, c->pkey, c->cipher_list, err, errcap);
+	return n->tls == NULL ? -1 : 0;
+}
+
+struct net *
+net_new(const struct config *c, char *err, size_t errcap)
+{
+	struct net *n;
+	unsigned i;
+	long cpus;
+
+	/* Every base created from here on is thread-safe (loopexit from the
+	 * main thread). Idempotent in practice; must precede any base. */
+	if (evthread_use_pthreads() == -1) {
+		snprintf(err, errcap, "libevent: no pthreads support");
+		return NULL;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		goto fail_mem;
+	n->set.idle_timeout_s = c->stream_idle_timeout;
+	n->set.handshake_timeout_s = c->tls_handshake_timeout;
+	n->set.buffer_limit = c->stream_buffer_limit;
+	if (c->software_attribute != NULL &&
+	    (n->software = strdup(c->software_attribute)) == NULL)
+		goto fail_mem;
+	n->nworkers = c->workers;
+	if (n->nworkers == 0) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n->nworkers = cpus > 0 ? (unsigned)cpus : 1;
+	}
+	if (n->nworkers > NET_MAX_WORKERS)
+		n->nworkers = NET_MAX_WORKERS;
+	n->limits = net_limits_new(c->max_connections, c->max_connections_per_ip);
+	n->workers = calloc(n->nworkers, sizeof(*n->workers));
+	if (n->limits == NULL || n->workers == NULL)
+		goto fail_mem;
+	if (net_new_tls(n, c, err, errcap) == -1)
+		goto fail;
+	/* Worker 0's base serves the probe binds; its listeners come after. */
+	if ((n->workers[0].base = event_base_new()) == NULL)
+		goto fail_mem;
+	if (net_specs_build(n, c, err, errcap) == -1)
+		goto fail;
+	event_base_free(n->workers[0].base);
+	n->workers[0].base = NULL;
+	for (i = 0; i < n->nworkers; i++)
+		if (net_worker_init(n, &n->workers[i], i, err, errcap) == -1)
+			goto fail;
+	return n;
+fail_mem:
+	snprintf(err, errcap, "out of memory");
+fail:
+	net_free(n);
+	return NULL;
+}
+
+static void *
+net_worker_main(void *arg)
+{
+	struct net_worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+int
+net_start(struct net *n, char *err, size_t errcap)
+{
+	sigset_t all, old;
+	unsigned i;
+	int e;
+
+	/* Workers block every signal: only the main loop handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n->nworkers; i++) {
+		e = pthread_create(&n->workers[i].thread, NULL, net_worker_main,
+		    &n->workers[i]);
+		if (e != 0) {
+			snprintf(err, errcap, "worker %u: %s", i, strerror(e));
+			break;
+		}
+		n->workers[i].started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return i == n->nworkers ? 0 : -1;
+}
+
+void
+net_stop(struct net *n)
+{
+	unsigned i;
+
+	if (n == NULL || n->stopped || n->workers == NULL)
+		return;
+	n->stopped = true;
+	for (i = 0; i < n->nworkers; i++)
+		if (n->workers[i].started)
+			event_base_loopexit(n->workers[i].base, NULL);
+	for (i = 0; i < n->nworkers; i++) {
+		if (!n->workers[i].started)
+			continue;
+		pthread_join(n->workers[i].thread, NULL);
+		n->workers[i].started = false;
+	}
+}
+
+void
+net_free(struct net *n)
+{
+	unsigned i;
+
+	if (n == NULL)
+		return;
+	net_stop(n);
+	for (i = 0; n->workers != NULL && i < n->nworkers; i++)
+		net_worker_clear(&n->workers[i]);
+	free(n->workers);
+	free(n->specs);
+	net_tls_free(n->tls);
+	net_limits_free(n->limits);
+	free(n->software);
+	free(n);
+}
+
+int
+net_reload(struct net *n, const struct config *c, char *err, size_t errcap)
+{
+	if (n->tls == NULL) {
+		if (!c->no_tls && c->cert != NULL && c->pkey != NULL)
+			log_warn("tls_reload_skipped",
+			    "reason=\"TLS listeners start only at start-up\"");
+		return 0;
+	}
+	if (c->cert == NULL || c->pkey == NULL) {
+		snprintf(err, errcap, "tls: cert and pkey are required while "
+		    "TLS listeners run");
+		return -1;
+	}
+	return net_tls_reload(n->tls, c->cert, c->pkey, c->cipher_list, err,
+	    errcap);
+}
+
+void
+net_shutdown(void)
+{
+	libevent_global_shutdown();
+}
+
+size_t
+net_listener_count(const struct net *n)
+{
+	return n->nspecs;
+}
+
+unsigned
+net_worker_count(const struct net *n)
+{
+	return n->nworkers;
+}
+
+void
+net_log_listeners(const struct net *n)
+{
+	char as[ADDR_STRLEN];
+	size_t i;
+
+	for (i = 0; i < n->nspecs; i++)
+		log_info("listening", "proto=%s addr=%s",
+		    net_proto_name(n->specs[i].proto),
+		    addr_str(&n->specs[i].addr, as, sizeof(as)));
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The main thread's loop: it only waits for signals. SIGTERM and SIGINT end
+ * it (the caller then stops the workers); SIGHUP runs the caller's reload
+ * from the loop, never from a signal handler, so the reload may allocate,
+ * log and take locks. SIGPIPE is ignored: a client that goes away must
+ * never kill the daemon.
+ */
+#include <pthread.h>
+#include <signal.h>
+
+#include <event2/event.h>
+
+#include "net/net_int.h"
+#include "util/log.h"
+
+struct net_sig {
+	struct event_base *base;
+	net_hup_fn on_hup;
+	void *arg;
+};
+
+static void
+net_sig_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct net_sig *s = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (s->on_hup != NULL)
+			s->on_hup(s->arg);
+		return;
+	}
+	log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	event_base_loopbreak(s->base);
+}
+
+int
+net_run(struct net *n, net_hup_fn on_hup, void *arg)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *ev[3] = { NULL, NULL, NULL };
+	struct net_sig s = { NULL, on_hup, arg };
+	sigset_t set;
+	int rv = -1;
+	size_t i;
+
+	(void)n;
+	signal(SIGPIPE, SIG_IGN);
+	if ((s.base = event_base_new()) == NULL)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		ev[i] = evsignal_new(s.base, sigs[i], net_sig_cb, &s);
+		if (ev[i] == NULL || event_add(ev[i], NULL) == -1)
+			goto out;
+	}
+	/* The caller blocks these until now, so that one sent during start-up
+	 * waits for its handler instead of killing the process. */
+	sigemptyset(&set);
+	for (i = 0; i < 3; i++)
+		sigaddset(&set, sigs[i]);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (event_base_dispatch(s.base) == -1)
+		goto out;
+	rv = 0;
+out:
+	for (i = 0; i < 3; i++)
+		if (ev[i] != NULL)
+			event_free(ev[i]);
+	if (s.base != NULL)
+		event_base_free(s.base);
+	return rv;
+}
