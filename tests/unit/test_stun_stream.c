@@ -92,7 +92,7 @@ static void
 test_frame_len(void)
 {
 	static uint8_t big[STUN_MAX_FRAME];
-	uint8_t p[32];
+	uint8_t p[32] = { 0 };
 	const uint8_t *f;
 
 	is_int(stun_frame_len(p, 0), 0, "empty: need more");
