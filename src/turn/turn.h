@@ -1,25 +1,52 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * turn: the protocol engine. Pure: it takes the bytes a client sent, the
- * 5-tuple and `now`, and returns what to send back; it does no I/O, takes no
- * lock and never logs per packet (DESIGN.md "Pure core, thin I/O").
+ * turn: the protocol engine. Pure: it takes the bytes a client (or a peer)
+ * sent, the 5-tuple and `now`, and returns what to send back or asks the
+ * I/O layer to send through a callback table; it opens no socket, takes no
+ * lock on the data path and never logs per packet (DESIGN.md "Pure core,
+ * thin I/O").
  *
- * Issue 2 scope: STUN Binding (RFC 8489 §12 basic server):
- *  - Binding request -> success with XOR-MAPPED-ADDRESS (§14.2) of the
- *    client's source; FINGERPRINT only if the request carried one (S32);
- *    SOFTWARE only if configured (S30); nothing else (reflection, C8);
- *  - unknown comprehension-required attributes -> 420 with
- *    UNKNOWN-ATTRIBUTES (§6.3.1); RESPONSE-ADDRESS (RFC 3489) is one of them,
- *    so it is never honoured (B4);
- *  - Binding indication (keep-alive) -> nothing (§6.3.2);
- *  - RFC 3489 requests (no magic cookie) -> dropped (B3: off by default);
- *  - responses, and anything that fails stun_decode -> dropped silently
- *    (§6.3: "silently discarded"), with a reason for the drop counter.
- * The TURN methods (RFC 8656) arrive with issue 3.
+ * STUN Binding (RFC 8489 §12 basic server), always served:
+ *  - Binding request -> success with XOR-MAPPED-ADDRESS (§14.2);
+ *    FINGERPRINT only if the request carried one (S32); SOFTWARE only if
+ *    configured (S30); nothing else (reflection, C8);
+ *  - unknown comprehension-required attributes -> 420 (§6.3.1); RFC 3489
+ *    requests, responses and malformed messages -> dropped (§6.3).
+ *
+ * TURN (RFC 8656, dual stack as in RFC 6156), served when turn_opts.io is
+ * set (without it every other request gets 400, as before issue 3):
+ *  - every request is authenticated with auth_check() (§5, §7.2 step 1,
+ *    RFC 8489 §9.2.4); 401/438 carry the challenge; the answers to an
+ *    authenticated request are signed with its key (MI or MI-SHA256, S27)
+ *    and carry FINGERPRINT iff the request did;
+ *  - Allocate (§7.2), Refresh (§8.2), CreatePermission (§10.2),
+ *    ChannelBind (§12.2), Send indications (§11.2), ChannelData (§12.6)
+ *    from the client; datagrams from peers (§11.3, §12.5) through
+ *    turn_engine_peer_input();
+ *  - expiry is lazy (an expired allocation, permission or channel is
+ *    treated as absent) and swept by turn_engine_tick(), once a second;
+ *  - caps (E.8, C10): 128 permissions and 128 channels per allocation,
+ *    32 XOR-PEER-ADDRESS per CreatePermission (508, nothing installed);
+ *    allocations per user-id, per client IP (/32, /64) and in total through
+ *    the shared struct turn_quota (486); relay ports from the shared struct
+ *    turn_ports (508 when exhausted).
+ *
+ * Threads: one engine per worker, used from that worker only. The port
+ * pool and the quota tracker are shared by all workers (atomics / a mutex,
+ * off the data path). Credentials and the peer policy are immutable
+ * snapshots, installed with turn_engine_set_env() on the worker's thread.
+ *
+ * Data path: a Send indication, a ChannelData message and a peer datagram
+ * cost one hash lookup (5-tuple or relay handle) plus a scan of at most
+ * TURN_MAX_PERMS permissions / TURN_MAX_CHANNELS channels (in practice a
+ * handful); no malloc, no copy: relay_send() gets a pointer into the client
+ * packet, and a peer datagram gets its ChannelData / Data indication header
+ * written into the headroom the I/O layer leaves in front of it.
  */
 #ifndef TERN_TURN_H
 #define TERN_TURN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,9 +58,10 @@ enum turn_transport {
 	TURN_TLS,
 };
 
-/* Why the engine produced no answer (indexes a drop counter). */
+/* Why the engine produced no answer (indexes a drop counter). TURN_DROP_NONE
+ * with out->len == 0 means the packet was consumed (relayed). */
 enum turn_drop {
-	TURN_DROP_NONE = 0,	/* an answer was produced */
+	TURN_DROP_NONE = 0,	/* an answer was produced, or relayed */
 	TURN_DROP_MALFORMED,	/* failed stun_decode */
 	TURN_DROP_NOT_REQUEST,	/* a response or an unexpected indication */
 	TURN_DROP_INDICATION,	/* valid indication with nothing to do (keep-alive) */
@@ -41,11 +69,90 @@ enum turn_drop {
 	TURN_DROP_UNSUPPORTED,	/* a method this build does not serve */
 	TURN_DROP_CHANNEL,	/* ChannelData with no allocation */
 	TURN_DROP_NOT_STUN,	/* first byte neither STUN nor ChannelData */
+	TURN_DROP_NO_ALLOCATION, /* Send / peer datagram: no live allocation */
+	TURN_DROP_NO_PERMISSION, /* no live permission for the peer IP (§9) */
+	TURN_DROP_POLICY,	/* peer refused by the peer policy (§11.2) */
+	TURN_DROP_BAD_INDICATION, /* Send without XOR-PEER-ADDRESS/DATA, or
+				   * with unknown comprehension-required
+				   * attributes (§11.2, RFC 8489 §6.3.2) */
+	TURN_DROP_FAMILY,	/* peer family has no relayed address */
+	TURN_DROP_NO_CHANNEL,	/* ChannelData on an unbound channel (§12.6) */
+	TURN_DROP_SHORT,	/* ChannelData shorter than its length (§12.6) */
+	TURN_DROP_NO_ROOM,	/* headroom/tailroom too small, or too long */
 	TURN_DROP_COUNT
 };
 
+struct turn_tuple;
+
+/* relay_open() results. */
+#define TURN_IO_OK		0
+#define TURN_IO_PORT_IN_USE	(-1)	/* the engine tries another port */
+#define TURN_IO_NO_FAMILY	(-2)	/* no relay IP of that family: 440 */
+#define TURN_IO_FAIL		(-3)	/* anything else (fds, memory): 508 */
+
+/* relay_open() flags. */
+#define TURN_RELAY_DONT_FRAGMENT 0x1	/* set DF on this relay (§7.2 step 4) */
+
+/*
+ * What the engine asks of the I/O layer. All four are called from the
+ * worker's thread, from inside a turn_engine_* call. relay_open and
+ * relay_close are called only while handling a request
+ * (turn_engine_input on a STUN request), from turn_engine_tick,
+ * turn_engine_conn_closed and turn_engine_free; never from
+ * turn_engine_peer_input or for a Send/ChannelData, so a relay socket is
+ * never closed under its own read callback.
+ *  relay_open: bind a UDP socket on the relay IP of family (AF_INET or
+ *    AF_INET6) at port; fill *relayed with the bound address and *handle
+ *    with a non-zero value of the I/O layer's choosing, which it passes
+ *    back to turn_engine_peer_input() for datagrams from that socket.
+ *  relay_close: close it (the allocation or that family of it ended).
+ *  relay_send: send len bytes to peer from the relay; data points into the
+ *    client's packet (valid for the call only).
+ *  client_send: send len bytes to the client of tuple t (a Data
+ *    indication or ChannelData, already padded for streams).
+ */
+struct turn_io {
+	void *ctx;
+	int (*relay_open)(void *ctx, int family, uint16_t port,
+	    unsigned flags, struct addr *relayed, uint64_t *handle);
+	void (*relay_close)(void *ctx, uint64_t handle);
+	void (*relay_send)(void *ctx, uint64_t handle, const struct addr *peer,
+	    const uint8_t *data, size_t len);
+	void (*client_send)(void *ctx, const struct turn_tuple *t,
+	    const uint8_t *data, size_t len);
+};
+
+struct auth_ctx;
+struct auth_creds;
+struct policy_peer;
+struct turn_ports;
+struct turn_quota;
+
+/* Defaults (RFC 8656 §6, §7.2, §9, §12; reference E.8). */
+#define TURN_LIFETIME_DEFAULT	600	/* s, §7.2 */
+#define TURN_LIFETIME_MAX	3600	/* s, max-allocate-lifetime */
+#define TURN_PERM_LIFETIME	300	/* s, exactly (§9 MUST) */
+#define TURN_CHANNEL_LIFETIME	600	/* s, §12 */
+#define TURN_MAX_PERMS		128	/* per allocation */
+#define TURN_MAX_CHANNELS	128	/* per allocation */
+#define TURN_MAX_PEERS_PER_REQ	32	/* XOR-PEER-ADDRESS per CreatePermission */
+#define TURN_RESERVATION_HOLD	30	/* s, EVEN-PORT R=1 (§7.2: at least 30 s) */
+
+/* Zero in any field means "default / not used". */
 struct turn_opts {
 	const char *software;	/* SOFTWARE value, or NULL for none; borrowed */
+	/* TURN, all borrowed for the engine's life; io == NULL serves
+	 * Binding only. With io, auth and ports are required. */
+	const struct turn_io *io;
+	const struct auth_ctx *auth;	/* nonce key, shared, read-only */
+	struct turn_ports *ports;	/* shared relay port pool */
+	struct turn_quota *quota;	/* shared quotas; NULL = none */
+	/* external-ip per relay family: advertised in XOR-RELAYED-ADDRESS
+	 * with the bound port (AF_UNSPEC = advertise the bound address) */
+	struct addr external4;
+	struct addr external6;
+	uint32_t max_lifetime;	/* s; default TURN_LIFETIME_MAX */
+	uint32_t channel_lifetime; /* s; default TURN_CHANNEL_LIFETIME */
 };
 
 /* Where a packet came from. */
@@ -53,6 +160,7 @@ struct turn_tuple {
 	struct addr client;	/* the client's source address */
 	struct addr local;	/* the server address it arrived on */
 	enum turn_transport transport;
+	uint64_t conn;		/* stream connection id (0 for UDP) */
 };
 
 /* What the engine wants done. */
@@ -63,16 +171,87 @@ struct turn_out {
 	enum turn_drop drop;	/* reason when len == 0 */
 };
 
+/*
+ * Room the I/O layer must leave around a peer datagram it hands to
+ * turn_engine_peer_input(): in front, the largest header (a Data
+ * indication for an IPv6 peer: STUN header 20 + XOR-PEER-ADDRESS 24 +
+ * DATA header 4; ChannelData needs 4); behind, up to 3 bytes of padding
+ * (DATA padding, or ChannelData on a stream, §12.5).
+ */
+#define TURN_PEER_HEADROOM	48
+#define TURN_PEER_TAILROOM	3
+
+/* Counters an engine keeps (for metrics; read on the worker's thread). */
+struct turn_stats {
+	uint64_t allocations;	/* live */
+	uint64_t permissions;	/* live (including not yet swept) */
+	uint64_t channels;
+	uint64_t allocs_created;
+	uint64_t allocs_expired;
+	uint64_t peer_drops[TURN_DROP_COUNT];	/* turn_engine_peer_input */
+};
+
 struct turn_engine;
 
-/* Per worker. opts is copied; strings in it are borrowed for the engine's life. */
+/* Per worker. opts is copied; what it points to is borrowed for the
+ * engine's life. NULL on bad opts or no memory. */
 struct turn_engine *turn_engine_new(const struct turn_opts *opts);
+/* Closes every relay (relay_close) and frees. NULL is a no-op. */
 void turn_engine_free(struct turn_engine *e);
 
-/* One STUN message or ChannelData frame from a client. */
+/*
+ * Installs the credentials and the peer policy (either may be NULL: every
+ * TURN request then gets 500, as nothing can authenticate / every peer is
+ * refused, 403 or a drop). Borrowed until the
+ * next call or turn_engine_free(). Permissions and channels the new policy
+ * refuses are removed at once, so that the data path need not re-judge.
+ */
+void turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
+    const struct policy_peer *policy);
+
+/* One STUN message or ChannelData frame from a client. now_ms is Unix
+ * time in milliseconds (the nonce is checked against it). */
 void turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out);
 
+/*
+ * One datagram of len bytes from peer, received on the relay socket
+ * `relay` (the handle relay_open returned). payload has headroom writable
+ * bytes before it and tailroom after it (see TURN_PEER_HEADROOM); the
+ * engine writes the header there and calls client_send() at most once.
+ * Returns TURN_DROP_NONE when relayed, else the reason (also counted in
+ * turn_stats.peer_drops).
+ */
+enum turn_drop turn_engine_peer_input(struct turn_engine *e, uint64_t relay,
+    const struct addr *peer, uint8_t *payload, size_t headroom, size_t len,
+    size_t tailroom, uint64_t now_ms);
+
+/* Once a second: frees expired allocations (relay_close, quota and ports
+ * released), permissions, channels and port reservations. */
+void turn_engine_tick(struct turn_engine *e, uint64_t now_ms);
+
+/* A TCP/TLS connection ended: its allocation ends with it (§3.1: the
+ * allocation's 5-tuple includes the connection). */
+void turn_engine_conn_closed(struct turn_engine *e, const struct turn_tuple *t);
+
+void turn_engine_stats(const struct turn_engine *e, struct turn_stats *st);
+
 const char *turn_drop_name(enum turn_drop d);
+
+/* ---- shared relay port pool (turn_ports.c) ---- */
+
+/* Ports min..max (0, 0 = 49152-65535, §7.2 T16). NULL on bad range. */
+struct turn_ports *turn_ports_new(uint16_t min, uint16_t max);
+void turn_ports_free(struct turn_ports *p);
+/* Free ports of a family (AF_INET/AF_INET6), for tests and metrics. */
+size_t turn_ports_available(struct turn_ports *p, int family);
+
+/* ---- shared allocation quotas (turn_quota.c) ---- */
+
+/* Limits per user-id, per client IP (/32 IPv4, /64 IPv6) and in total;
+ * 0 = unlimited. NULL on no memory. */
+struct turn_quota *turn_quota_new(uint32_t per_user, uint32_t per_ip,
+    uint32_t total);
+void turn_quota_free(struct turn_quota *q);
 
 #endif

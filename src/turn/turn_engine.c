@@ -8,17 +8,23 @@
  *   3. RFC 3489 peers are not served (B3, off by default);
  *   4. responses are dropped (we sent no requests); indications are never
  *      answered (§6.3.2);
- *   5. requests: a method we do not serve gets 400 (§6.3.1 leaves the
- *      error to the server; RFC 5389 §7.3.1 named 400), then unknown
- *      comprehension-required attributes get 420 (§6.3.1), then the method.
- * The engine allocates once, in turn_engine_new(), never per packet.
+ *   5. Binding requests: unknown comprehension-required attributes get
+ *      420 (§6.3.1), then the method;
+ *   6. TURN requests (only with an I/O table; else 400 as a method we do
+ *      not serve): auth_check() first (RFC 8656 §7.2 step 1; RFC 5389
+ *      §7.3 puts authentication before the unknown-attribute check),
+ *      then a signed 420 for unknown attributes, then the method table.
+ * The engine allocates in turn_engine_new() and when an allocation is
+ * created or grows its permission/channel arrays, never per data packet.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "stun/stun.h"
 #include "turn/turn.h"
 #include "turn/turn_int.h"
+#include "util/crypto.h"
 
 /* SOFTWARE must stay under 128 characters (§14.14); at most 763 bytes. */
 #define TURN_SOFTWARE_MAX	763
@@ -34,18 +40,86 @@ turn_engine_new(const struct turn_opts *opts)
 		if (slen > TURN_SOFTWARE_MAX)
 			return NULL;
 	}
+	/* TURN needs the whole callback table, a nonce key and a pool */
+	if (opts != NULL && opts->io != NULL && (opts->auth == NULL ||
+	    opts->ports == NULL || opts->io->relay_open == NULL ||
+	    opts->io->relay_close == NULL || opts->io->relay_send == NULL ||
+	    opts->io->client_send == NULL))
+		return NULL;
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	if (opts != NULL)
 		e->opts = *opts;
+	if (e->opts.max_lifetime == 0)
+		e->opts.max_lifetime = TURN_LIFETIME_MAX;
+	if (e->opts.channel_lifetime == 0)
+		e->opts.channel_lifetime = TURN_CHANNEL_LIFETIME;
 	e->software_len = slen;
+	if (crypto_random(&e->seed, sizeof(e->seed)) != 0 ||
+	    crypto_random(e->tid_next, sizeof(e->tid_next)) != 0) {
+		free(e);
+		return NULL;
+	}
 	return e;
 }
 
 void
 turn_engine_free(struct turn_engine *e)
 {
+	if (e == NULL)
+		return;
+	if (e->opts.io != NULL)
+		turn_table_clear(e);
 	free(e);
+}
+
+void
+turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
+    const struct policy_peer *policy)
+{
+	struct turn_alloc *a;
+	size_t i;
+	bool changed = policy != e->policy;
+
+	e->creds = creds;
+	e->policy = policy;
+	if (!changed || e->opts.io == NULL)
+		return;
+	/* a peer the new policy refuses loses its permission and channel
+	 * now, so the data path never has to re-judge (§9, §12) */
+	for (i = 0; i < TURN_HASH_BUCKETS; i++)
+		for (a = e->by_tuple[i]; a != NULL; a = a->next)
+			turn_perm_prune(e, a, 0, true);
+}
+
+void
+turn_engine_tick(struct turn_engine *e, uint64_t now_ms)
+{
+	if (e->opts.io != NULL)
+		turn_table_sweep(e, now_ms);
+}
+
+void
+turn_engine_conn_closed(struct turn_engine *e, const struct turn_tuple *t)
+{
+	struct turn_alloc *a;
+
+	if (e->opts.io == NULL || t->transport == TURN_UDP)
+		return;
+	if ((a = turn_table_find(e, t)) != NULL)
+		turn_table_remove(e, a);
+}
+
+void
+turn_engine_stats(const struct turn_engine *e, struct turn_stats *st)
+{
+	*st = e->stats;
+}
+
+bool
+turn_now_before(uint64_t expires, uint64_t now)
+{
+	return now < expires;
 }
 
 void
@@ -75,15 +149,143 @@ turn_reply_error(struct turn_engine *e, const struct stun_msg *req, int code,
 	turn_reply_finish(req, &b, out);
 }
 
+void
+turn_req_finish(struct turn_req *r, struct stun_builder *b)
+{
+	/* RFC 8489 §9.2.4 (S27): MI-SHA256 if the request used it, else
+	 * MI with the key that verified the request */
+	if (r->auth->sign_sha256)
+		stun_add_integrity_sha256(b, r->auth->key, r->auth->key_len);
+	else
+		stun_add_integrity(b, r->auth->key, r->auth->key_len);
+	turn_reply_finish(r->m, b, r->out);
+}
+
+void
+turn_req_error(struct turn_engine *e, struct turn_req *r, int code)
+{
+	struct stun_builder b;
+
+	(void)e;
+	stun_builder_reply(&b, r->out->buf, r->out->cap, r->m, STUN_ERROR);
+	stun_add_error(&b, code);
+	if (code == STUN_ERR_UNKNOWN_ATTRIBUTE)
+		stun_add_unknown(&b, r->m->unknown, r->m->nunknown);
+	turn_req_finish(r, &b);
+}
+
+struct turn_alloc *
+turn_req_alloc(struct turn_engine *e, struct turn_req *r)
+{
+	struct turn_alloc *a = turn_table_find(e, r->t);
+	const uint8_t *name = r->auth->username;
+	size_t nlen = r->auth->username_len;
+
+	if (a != NULL && !turn_now_before(a->expires, r->now)) {
+		/* lazy expiry: off the data path, so free it now */
+		e->stats.allocs_expired++;
+		turn_table_remove(e, a);
+		a = NULL;
+	}
+	if (a == NULL) {
+		/* §19, T5: the request needs an allocation */
+		turn_req_error(e, r, STUN_ERR_ALLOCATION_MISMATCH);
+		return NULL;
+	}
+	if (name == NULL) {
+		name = r->auth->user;
+		nlen = r->auth->user_len;
+	}
+	/* §5, T4: only the credentials that created it may use it */
+	if (nlen != a->name_len || memcmp(name, a->name, nlen) != 0) {
+		turn_req_error(e, r, STUN_ERR_WRONG_CREDENTIALS);
+		return NULL;
+	}
+	return a;
+}
+
+static const struct {
+	uint16_t method;
+	void (*fn)(struct turn_engine *, struct turn_req *);
+} turn_methods[] = {
+	{ STUN_ALLOCATE, turn_alloc_request },
+	{ STUN_REFRESH, turn_refresh_request },
+	{ STUN_CREATE_PERMISSION, turn_perm_request },
+	{ STUN_CHANNEL_BIND, turn_chan_request },
+};
+
+/* The answer to a request auth_check() did not pass (§9.2.4). */
+static void
+turn_engine_challenge(struct turn_engine *e, const struct turn_tuple *t,
+    const struct stun_msg *m, const struct auth_result *res, uint64_t now,
+    struct turn_out *out)
+{
+	struct stun_builder b;
+
+	if (res->verdict == AUTH_BAD_REQUEST) {
+		/* S22: no MI on this 400 */
+		turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);
+		return;
+	}
+	stun_builder_reply(&b, out->buf, out->cap, m, STUN_ERROR);
+	stun_add_error(&b, (int)res->verdict);
+	if (auth_challenge_add(e->opts.auth, e->creds, &b, &t->client,
+	    now / 1000) != 0)
+		b.err = true;
+	turn_reply_finish(m, &b, out);
+}
+
+static void
+turn_engine_turn(struct turn_engine *e, const struct turn_tuple *t,
+    const struct stun_msg *m, uint64_t now, struct turn_out *out)
+{
+	struct auth_result res;
+	struct turn_req r;
+	size_t i;
+
+	if (e->creds == NULL) {
+		/* no credentials installed yet: nothing can pass */
+		turn_reply_error(e, m, STUN_ERR_SERVER_ERROR, out);
+		return;
+	}
+	/* §7.2 step 1, §5 (T2): every TURN request is authenticated */
+	if (auth_check(e->opts.auth, e->creds, m, &t->client, now / 1000,
+	    &res) != AUTH_OK) {
+		turn_engine_challenge(e, t, m, &res, now, out);
+		goto out;
+	}
+	r.t = t;
+	r.m = m;
+	r.auth = &res;
+	r.now = now;
+	r.out = out;
+	/* RFC 8489 §6.3.1: once authenticated, unknown
+	 * comprehension-required attributes are a (signed) 420 */
+	if (m->nunknown > 0) {
+		turn_req_error(e, &r, STUN_ERR_UNKNOWN_ATTRIBUTE);
+		goto out;
+	}
+	for (i = 0; i < sizeof(turn_methods) / sizeof(turn_methods[0]); i++)
+		if (turn_methods[i].method == m->method) {
+			turn_methods[i].fn(e, &r);
+			goto out;
+		}
+	turn_req_error(e, &r, STUN_ERR_BAD_REQUEST);
+out:
+	auth_result_clear(&res);
+}
+
 static void
 turn_engine_request(struct turn_engine *e, const struct turn_tuple *t,
-    const struct stun_msg *m, struct turn_out *out)
+    const struct stun_msg *m, uint64_t now, struct turn_out *out)
 {
-	/* The TURN methods (RFC 8656) are served from the next stage on;
-	 * until then every method but Binding is one we do not serve, and
-	 * a request for it gets 400 (RFC 8489 §6.3, §6.3.1). */
 	if (m->method != STUN_BINDING) {
-		turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);
+		/* Without an I/O table the TURN methods are not served, and
+		 * a request for one gets 400 (RFC 8489 §6.3, §6.3.1). */
+		if (e->opts.io == NULL)
+			turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);
+		else
+			turn_engine_turn(e, t, m, now, out);
 		return;
 	}
 	if (m->nunknown > 0) {
@@ -93,13 +295,25 @@ turn_engine_request(struct turn_engine *e, const struct turn_tuple *t,
 	turn_binding_request(e, t, m, out);
 }
 
+static void
+turn_engine_indication(struct turn_engine *e, const struct turn_tuple *t,
+    const struct stun_msg *m, uint64_t now, struct turn_out *out)
+{
+	/* §6.3.2: never answered; a Binding indication is a keep-alive */
+	if (m->method == STUN_BINDING)
+		out->drop = TURN_DROP_INDICATION;
+	else if (m->method == STUN_SEND && e->opts.io != NULL)
+		turn_send_indication(e, t, m, now, out);
+	else
+		out->drop = TURN_DROP_UNSUPPORTED;
+}
+
 void
 turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out)
 {
 	struct stun_msg m;
 
-	(void)now_ms;
 	out->len = 0;
 	out->drop = TURN_DROP_NONE;
 	if (pkt == NULL || len == 0) {
@@ -107,7 +321,10 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 		return;
 	}
 	if (stun_is_channel_byte(pkt[0])) {
-		out->drop = TURN_DROP_CHANNEL;	/* no allocations yet */
+		if (e->opts.io == NULL)
+			out->drop = TURN_DROP_CHANNEL;
+		else
+			turn_channel_input(e, t, pkt, len, now_ms, out);
 		return;
 	}
 	if (!stun_is_stun_byte(pkt[0])) {
@@ -124,13 +341,10 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 	}
 	switch (m.cls) {
 	case STUN_REQUEST:
-		turn_engine_request(e, t, &m, out);
+		turn_engine_request(e, t, &m, now_ms, out);
 		break;
 	case STUN_INDICATION:
-		/* §6.3.2: never answered; a Binding indication is a
-		 * keep-alive, any other indication has no allocation yet */
-		out->drop = m.method == STUN_BINDING ? TURN_DROP_INDICATION :
-		    TURN_DROP_UNSUPPORTED;
+		turn_engine_indication(e, t, &m, now_ms, out);
 		break;
 	default:
 		out->drop = TURN_DROP_NOT_REQUEST;
@@ -150,6 +364,14 @@ turn_drop_name(enum turn_drop d)
 		[TURN_DROP_UNSUPPORTED] = "unsupported",
 		[TURN_DROP_CHANNEL] = "channel",
 		[TURN_DROP_NOT_STUN] = "not_stun",
+		[TURN_DROP_NO_ALLOCATION] = "no_allocation",
+		[TURN_DROP_NO_PERMISSION] = "no_permission",
+		[TURN_DROP_POLICY] = "policy",
+		[TURN_DROP_BAD_INDICATION] = "bad_indication",
+		[TURN_DROP_FAMILY] = "family",
+		[TURN_DROP_NO_CHANNEL] = "no_channel",
+		[TURN_DROP_SHORT] = "short",
+		[TURN_DROP_NO_ROOM] = "no_room",
 	};
 
 	if ((unsigned)d >= TURN_DROP_COUNT || names[d] == NULL)

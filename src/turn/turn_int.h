@@ -10,26 +10,161 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "stun/stun.h"
 #include "turn/turn.h"
+
+#define TURN_HASH_BUCKETS	4096	/* per table, power of two */
+#define TURN_FAM_V4		0
+#define TURN_FAM_V6		1
+#define TURN_RESERVATION_TOKEN_LEN 8
+
+struct turn_alloc;
+
+/* One relayed transport address of an allocation (two when dual). */
+struct turn_relay {
+	struct turn_relay *next;	/* relay handle hash chain */
+	struct turn_alloc *alloc;
+	uint64_t handle;		/* 0 = not open */
+	struct addr bound;		/* what relay_open bound */
+	struct addr adv;		/* what the client is told */
+	uint16_t port;			/* taken from the pool */
+};
+
+/* A peer IP in compact form (a struct addr is 128 bytes). */
+struct turn_ip {
+	uint8_t fam;			/* TURN_FAM_V4 / TURN_FAM_V6 */
+	uint8_t b[16];			/* IPv4 in b[0..3] */
+};
+
+struct turn_perm {
+	uint64_t expires;		/* ms */
+	struct turn_ip ip;		/* canonical; port ignored (§9) */
+};
+
+struct turn_chan {
+	uint64_t expires;		/* ms */
+	uint16_t num;
+	uint16_t port;
+	struct turn_ip ip;
+};
+
+struct turn_alloc {
+	struct turn_alloc *next;	/* 5-tuple hash chain */
+	struct turn_tuple tuple;
+	uint64_t expires;		/* ms */
+	struct turn_relay relay[2];	/* [TURN_FAM_V4], [TURN_FAM_V6] */
+	uint8_t tid[STUN_TID_LEN];	/* of the Allocate (§7.2 retransmit) */
+	uint8_t *resp;			/* the stored success response */
+	size_t resp_len;
+	uint8_t *name;			/* USERNAME (or the user) for 441 */
+	size_t name_len;
+	uint8_t *quser;			/* quota user-id, or NULL */
+	size_t quser_len;
+	bool quota_held;
+	/* grown on the control path only, up to the caps */
+	struct turn_perm *perms;
+	unsigned nperms, capperms;
+	struct turn_chan *chans;
+	unsigned nchans, capchans;
+};
 
 struct turn_engine {
 	struct turn_opts opts;
 	size_t software_len;	/* strlen(opts.software), 0 if none */
+	const struct auth_creds *creds;
+	const struct policy_peer *policy;
+	uint32_t seed;		/* hash seed, random per engine */
+	uint8_t tid_next[STUN_TID_LEN];	/* Data indication TIDs */
+	struct turn_alloc *by_tuple[TURN_HASH_BUCKETS];
+	struct turn_relay *by_relay[TURN_HASH_BUCKETS];
+	struct turn_stats stats;
 };
 
-/* Binding request (RFC 8489 §12): fills out with the success response. */
+/* Per-request context once auth_check() passed. */
+struct turn_req {
+	const struct turn_tuple *t;
+	const struct stun_msg *m;
+	struct auth_result *auth;
+	uint64_t now;		/* ms */
+	struct turn_out *out;
+};
+
+/* ---- turn_engine.c ---- */
 void turn_binding_request(struct turn_engine *e, const struct turn_tuple *t,
     const struct stun_msg *req, struct turn_out *out);
-
-/* Error response with ERROR-CODE, UNKNOWN-ATTRIBUTES for 420, and
- * FINGERPRINT iff the request carried one. */
 void turn_reply_error(struct turn_engine *e, const struct stun_msg *req,
     int code, struct turn_out *out);
-
-/* Closes a reply: FINGERPRINT iff the request had one (S32), then sets
- * out->len or the drop reason when the reply did not fit. */
 void turn_reply_finish(const struct stun_msg *req, struct stun_builder *b,
     struct turn_out *out);
+/* An error answer to an authenticated request: signed (RFC 8489 §9.2.4). */
+void turn_req_error(struct turn_engine *e, struct turn_req *r, int code);
+/* Signs (MI or MI-SHA256 as the request, S27) and finishes. */
+void turn_req_finish(struct turn_req *r, struct stun_builder *b);
+/* The allocation of the request's 5-tuple, 437/441 answered if unusable. */
+struct turn_alloc *turn_req_alloc(struct turn_engine *e, struct turn_req *r);
+bool turn_now_before(uint64_t expires, uint64_t now);
+
+/* ---- turn_table.c ---- */
+struct turn_alloc *turn_table_find(struct turn_engine *e,
+    const struct turn_tuple *t);
+struct turn_relay *turn_table_relay(struct turn_engine *e, uint64_t handle);
+struct turn_alloc *turn_table_add(struct turn_engine *e,
+    const struct turn_tuple *t);
+void turn_table_add_relay(struct turn_engine *e, struct turn_relay *rl);
+/* Closes the relay of one family (relay_close, port back to the pool). */
+void turn_table_close_relay(struct turn_engine *e, struct turn_relay *rl);
+/* Unlinks and frees an allocation: relays closed, quota released. */
+void turn_table_remove(struct turn_engine *e, struct turn_alloc *a);
+void turn_table_sweep(struct turn_engine *e, uint64_t now);
+void turn_table_clear(struct turn_engine *e);
+
+/* ---- turn_alloc.c ---- */
+void turn_alloc_request(struct turn_engine *e, struct turn_req *r);
+void turn_refresh_request(struct turn_engine *e, struct turn_req *r);
+int turn_fam_index(int family);
+
+/* ---- turn_perm.c ---- */
+void turn_perm_request(struct turn_engine *e, struct turn_req *r);
+void turn_chan_request(struct turn_engine *e, struct turn_req *r);
+void turn_ip_from_addr(const struct addr *a, struct turn_ip *ip);
+void turn_ip_to_addr(const struct turn_ip *ip, uint16_t port, struct addr *a);
+struct turn_perm *turn_perm_find(struct turn_alloc *a,
+    const struct turn_ip *ip, uint64_t now);
+struct turn_chan *turn_chan_by_num(struct turn_alloc *a, uint16_t num,
+    uint64_t now);
+struct turn_chan *turn_chan_by_peer(struct turn_alloc *a,
+    const struct turn_ip *ip, uint16_t port, uint64_t now);
+/* Drops expired entries, and the ones policy refuses when policy_too. */
+void turn_perm_prune(struct turn_engine *e, struct turn_alloc *a, uint64_t now,
+    bool policy_too);
+
+/* ---- turn_data.c ---- */
+void turn_send_indication(struct turn_engine *e, const struct turn_tuple *t,
+    const struct stun_msg *m, uint64_t now, struct turn_out *out);
+void turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
+
+/* ---- turn_ports.c ---- */
+/* A free port (even when even; N and N+1 when reserve_next, N+1 held as
+ * reserved). 0 or -1 (exhausted). */
+int turn_ports_take(struct turn_ports *p, int family, bool even,
+    bool reserve_next, uint16_t *port);
+void turn_ports_release(struct turn_ports *p, int family, uint16_t port);
+/* Registers a token for the reserved port (held TURN_RESERVATION_HOLD s). */
+int turn_ports_reserve(struct turn_ports *p, int family, uint16_t port,
+    uint64_t now_ms, uint8_t token[TURN_RESERVATION_TOKEN_LEN]);
+/* Consumes a live token: the port becomes in use. 0 or -1. */
+int turn_ports_redeem(struct turn_ports *p,
+    const uint8_t token[TURN_RESERVATION_TOKEN_LEN], uint64_t now_ms,
+    int *family, uint16_t *port);
+void turn_ports_sweep(struct turn_ports *p, uint64_t now_ms);
+
+/* ---- turn_quota.c ---- */
+/* 0, or -1 when a limit would be exceeded (nothing taken). */
+int turn_quota_take(struct turn_quota *q, const uint8_t *user, size_t ulen,
+    const struct addr *client);
+void turn_quota_release(struct turn_quota *q, const uint8_t *user,
+    size_t ulen, const struct addr *client);
 
 #endif

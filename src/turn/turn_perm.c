@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * turn_perm: permissions (RFC 8656 §9, §10) and channels (§12).
+ *
+ * A permission is a peer IP (the port is ignored, §9) that lives exactly
+ * TURN_PERM_LIFETIME seconds from its last CreatePermission or ChannelBind
+ * (§9 MUST, T21); a channel binds a number in 0x4000-0x4FFF to a peer
+ * ip:port for channel-lifetime seconds (§12). Both are small arrays per
+ * allocation, grown only by these requests up to the caps (E.8, C10),
+ * scanned linearly on the data path (at most 128 entries, in practice a
+ * handful, which a linear scan serves faster than a hash).
+ *
+ * Every peer address is canonicalised (::ffff:a.b.c.d is IPv4) and judged
+ * by the peer policy with the allocation's own relayed address (C7) before
+ * anything is installed; a request is all or nothing (§10.2, C10).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "turn/turn.h"
+#include "turn/turn_int.h"
+#include "util/buf.h"
+
+void
+turn_ip_from_addr(const struct addr *a, struct turn_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (addr_family(a) == AF_INET) {
+		ip->fam = TURN_FAM_V4;
+		memcpy(ip->b, &a->u.sin.sin_addr, 4);
+	} else {
+		ip->fam = TURN_FAM_V6;
+		memcpy(ip->b, &a->u.sin6.sin6_addr, 16);
+	}
+}
+
+void
+turn_ip_to_addr(const struct turn_ip *ip, uint16_t port, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (ip->fam == TURN_FAM_V4) {
+		a->u.sin.sin_family = AF_INET;
+		memcpy(&a->u.sin.sin_addr, ip->b, 4);
+		a->u.sin.sin_port = htons(port);
+	} else {
+		a->u.sin6.sin6_family = AF_INET6;
+		memcpy(&a->u.sin6.sin6_addr, ip->b, 16);
+		a->u.sin6.sin6_port = htons(port);
+	}
+}
+
+static bool
+turn_ip_equal(const struct turn_ip *a, const struct turn_ip *b)
+{
+	return a->fam == b->fam && memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+struct turn_perm *
+turn_perm_find(struct turn_alloc *a, const struct turn_ip *ip, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nperms; i++)
+		if (turn_ip_equal(&a->perms[i].ip, ip))
+			return turn_now_before(a->perms[i].expires, now) ?
+			    &a->perms[i] : NULL;
+	return NULL;
+}
+
+struct turn_chan *
+turn_chan_by_num(struct turn_alloc *a, uint16_t num, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nchans; i++)
+		if (a->chans[i].num == num)
+			return turn_now_before(a->chans[i].expires, now) ?
+			    &a->chans[i] : NULL;
+	return NULL;
+}
+
+struct turn_chan *
+turn_chan_by_peer(struct turn_alloc *a, const struct turn_ip *ip,
+    uint16_t port, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nchans; i++)
+		if (a->chans[i].port == port && turn_ip_equal(&a->chans[i].ip, ip))
+			return turn_now_before(a->chans[i].expires, now) ?
+			    &a->chans[i] : NULL;
+	return NULL;
+}
+
+/* Whether the current policy lets the allocation talk to ip:port. */
+static bool
+turn_peer_allowed(struct turn_engine *e, struct turn_alloc *a,
+    const struct turn_ip *ip, uint16_t port)
+{
+	struct addr peer;
+
+	if (e->policy == NULL || a->relay[ip->fam].handle == 0)
+		return false;	/* fail closed */
+	turn_ip_to_addr(ip, port, &peer);
+	return policy_verdict_is_allowed(policy_peer_check(e->policy, &peer,
+	    &a->relay[ip->fam].adv));
+}
+
+void
+turn_perm_prune(struct turn_engine *e, struct turn_alloc *a, uint64_t now,
+    bool policy_too)
+{
+	unsigned i, n;
+
+	for (i = n = 0; i < a->nperms; i++) {
+		if (!turn_now_before(a->perms[i].expires, now) ||
+		    (policy_too && !turn_peer_allowed(e, a, &a->perms[i].ip, 0)))
+			continue;
+		a->perms[n++] = a->perms[i];
+	}
+	e->stats.permissions -= a->nperms - n;
+	a->nperms = n;
+	for (i = n = 0; i < a->nchans; i++) {
+		if (!turn_now_before(a->chans[i].expires, now) ||
+		    (policy_too && !turn_peer_allowed(e, a, &a->chans[i].ip,
+		    a->chans[i].port)))
+			continue;
+		a->chans[n++] = a->chans[i];
+	}
+	e->stats.channels -= a->nchans - n;
+	a->nchans = n;
+}
+
+/* Doubles *cap from 8 until it holds want (at most max). 0 or -1. */
+static int
+turn_perm_resize(void **arr, unsigned *cap, unsigned want, unsigned max,
+    size_t size)
+{
+	unsigned n = *cap != 0 ? *cap : 8;
+	void *p;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	if (n > max)
+		n = max;
+	if ((p = reallocarray(*arr, n, size)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* Room for want permissions / channels in total: 0 or -1 (no memory). */
+static int
+turn_perm_grow(struct turn_alloc *a, unsigned want_perms, unsigned want_chans)
+{
+	void *p = a->perms, *c = a->chans;
+	int rc;
+
+	rc = turn_perm_resize(&p, &a->capperms, want_perms, TURN_MAX_PERMS,
+	    sizeof(*a->perms));
+	a->perms = p;
+	if (rc == 0)
+		rc = turn_perm_resize(&c, &a->capchans, want_chans,
+		    TURN_MAX_CHANNELS, sizeof(*a->chans));
+	a->chans = c;
+	return rc;
+}
+
+/* Installs or refreshes (§9: exactly 300 s from now). Room was made. */
+static void
+turn_perm_set(struct turn_engine *e, struct turn_alloc *a,
+    const struct turn_ip *ip, uint64_t now)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nperms; i++)
+		if (turn_ip_equal(&a->perms[i].ip, ip))
+			break;
+	if (i == a->nperms) {
+		a->perms[a->nperms++].ip = *ip;
+		e->stats.permissions++;
+	}
+	a->perms[i].expires = now + TURN_PERM_LIFETIME * 1000ull;
+}
+
+/* One XOR-PEER-ADDRESS: decoded, canonical, judged. 0 or the code. */
+static int
+turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
+    const struct stun_attr *at, const uint8_t *tid, struct turn_ip *ip,
+    uint16_t *port)
+{
+	struct addr raw, peer;
+	int fi;
+
+	if (stun_attr_xor_addr(at, tid, &raw) != 0)
+		return STUN_ERR_BAD_REQUEST;
+	policy_addr_canonical(&raw, &peer);
+	/* §10.2, §12.2: a family the allocation has no relay for */
+	fi = turn_fam_index(addr_family(&peer));
+	if (fi < 0 || a->relay[fi].handle == 0)
+		return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
+	turn_ip_from_addr(&peer, ip);
+	*port = addr_port(&peer);
+	/* §10.2 "MAY impose restrictions": 403 (reference C1-C7) */
+	if (!turn_peer_allowed(e, a, ip, *port))
+		return STUN_ERR_FORBIDDEN;
+	return 0;
+}
+
+static void
+turn_empty_success(struct turn_req *r)
+{
+	struct stun_builder b;
+
+	stun_builder_reply(&b, r->out->buf, r->out->cap, r->m, STUN_SUCCESS);
+	turn_req_finish(r, &b);
+}
+
+/* Every XOR-PEER-ADDRESS before the integrity attributes (the decoder
+ * indexes only the first of a type). Count, or -code. */
+static int
+turn_perm_collect(struct turn_engine *e, struct turn_req *r,
+    struct turn_alloc *a, struct turn_ip *ips)
+{
+	const struct stun_msg *m = r->m;
+	struct stun_attr at;
+	size_t off = STUN_HEADER_LEN, end = m->raw_len;
+	uint16_t port;
+	int n = 0, code;
+
+	if (m->mi_off != 0)
+		end = m->mi_off;	/* S11: later ones are ignored */
+	else if (m->mi256_off != 0)
+		end = m->mi256_off;
+	while (off + 4 <= end) {
+		at.type = buf_get_u16(m->raw + off);
+		at.len = buf_get_u16(m->raw + off + 2);
+		at.val = m->raw + off + 4;
+		off += 4 + (((size_t)at.len + 3) & ~(size_t)3);
+		if (at.type != STUN_ATTR_XOR_PEER_ADDRESS)
+			continue;
+		if (n == TURN_MAX_PEERS_PER_REQ)
+			return -STUN_ERR_INSUFFICIENT_CAPACITY;	/* E.8 */
+		if ((code = turn_peer_judge(e, a, &at, m->tid, &ips[n],
+		    &port)) != 0)
+			return -code;
+		n++;
+	}
+	return n;
+}
+
+/* §10.2 (T22): all the permissions or none. */
+void
+turn_perm_request(struct turn_engine *e, struct turn_req *r)
+{
+	struct turn_ip ips[TURN_MAX_PEERS_PER_REQ];
+	struct turn_alloc *a;
+	unsigned fresh = 0;
+	int i, j, n;
+
+	if ((a = turn_req_alloc(e, r)) == NULL)
+		return;
+	if ((n = turn_perm_collect(e, r, a, ips)) <= 0) {
+		turn_req_error(e, r, n == 0 ? STUN_ERR_BAD_REQUEST : -n);
+		return;
+	}
+	turn_perm_prune(e, a, r->now, false);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (turn_ip_equal(&ips[i], &ips[j]))
+				break;
+		if (j == i && turn_perm_find(a, &ips[i], r->now) == NULL)
+			fresh++;
+	}
+	if (a->nperms + fresh > TURN_MAX_PERMS ||
+	    turn_perm_grow(a, a->nperms + fresh, 0) != 0) {
+		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		turn_perm_set(e, a, &ips[i], r->now);
+	turn_empty_success(r);
+}
+
+/* §12.2 (T26): checks, then the binding and its permission. */
+void
+turn_chan_request(struct turn_engine *e, struct turn_req *r)
+{
+	const struct stun_attr *pa;
+	struct turn_alloc *a;
+	struct turn_chan *c, *c2;
+	struct turn_ip ip;
+	uint16_t num, port;
+	unsigned i, ci;
+	int code;
+
+	if ((a = turn_req_alloc(e, r)) == NULL)
+		return;
+	pa = stun_msg_attr(r->m, STUN_ATTR_XOR_PEER_ADDRESS);
+	if (stun_attr_channel(stun_msg_attr(r->m, STUN_ATTR_CHANNEL_NUMBER),
+	    &num) != 0 || pa == NULL) {
+		turn_req_error(e, r, STUN_ERR_BAD_REQUEST);
+		return;
+	}
+	if ((code = turn_peer_judge(e, a, pa, r->m->tid, &ip, &port)) != 0) {
+		turn_req_error(e, r, code);
+		return;
+	}
+	turn_perm_prune(e, a, r->now, false);
+	c = turn_chan_by_num(a, num, r->now);
+	c2 = turn_chan_by_peer(a, &ip, port, r->now);
+	/* conflicting bindings in either direction: 400 */
+	if (c != c2) {
+		turn_req_error(e, r, STUN_ERR_BAD_REQUEST);
+		return;
+	}
+	/* the arrays may move when they grow: keep an index, not c */
+	i = turn_perm_find(a, &ip, r->now) == NULL ? 1 : 0;
+	ci = c != NULL ? (unsigned)(c - a->chans) : a->nchans;
+	if ((c == NULL && a->nchans >= TURN_MAX_CHANNELS) ||
+	    a->nperms + i > TURN_MAX_PERMS ||
+	    turn_perm_grow(a, a->nperms + i, a->nchans + (c == NULL)) != 0) {
+		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
+		return;
+	}
+	c = &a->chans[ci];
+	if (ci == a->nchans) {
+		a->nchans++;
+		c->num = num;
+		c->port = port;
+		c->ip = ip;
+		e->stats.channels++;
+	}
+	c->expires = r->now + (uint64_t)e->opts.channel_lifetime * 1000;
+	turn_perm_set(e, a, &ip, r->now);	/* §12.2: and its permission */
+	turn_empty_success(r);
+}
