@@ -16,6 +16,9 @@
  *   the caller's total deadline.
  * - Raw I/O for tests: send any bytes, receive the next datagram or stream
  *   frame with a deadline.
+ * - REST credentials (client_creds.c): the TURN REST API username and
+ *   password an app backend mints from a shared secret (reference A.11),
+ *   and the JSON RTCIceServer object it hands to a browser.
  *
  * Messages are built and decoded with the stun/ codec only. Everything
  * blocks with an explicit timeout; nothing here logs or keeps globals.
@@ -156,5 +159,38 @@ int client_tid_new(uint8_t tid[STUN_TID_LEN]);
 const char *client_strerror(int err);
 /* Monotonic clock in milliseconds (for deadlines). */
 int64_t client_now_ms(void);
+
+/* ---- TURN REST API credentials (client_creds.c) ---- */
+
+/* Why user cannot be a REST user-id (1..255 bytes of UTF-8 text without
+ * control characters), or NULL. The text is static. */
+const char *client_creds_user_problem(const char *user);
+/*
+ * username = "<expiry><sep><user>" (NUL-terminated, ucap bytes), password
+ * = base64(HMAC-SHA1(secret, username)), 28 characters + NUL (pcap >= 29).
+ * sep: printable ASCII, not a digit or space; expiry: at most 11 digits;
+ * secret: 1..256 bytes. 0 or -1. Wipe password when done with it.
+ */
+int client_creds_make(const void *secret, size_t slen, const char *user,
+    char sep, uint64_t expiry, char *username, size_t ucap, char *password,
+    size_t pcap);
+
+/* The RTCIceServer object: urls (at least one), username, credential,
+ * ttl, and realm when it is not NULL. All strings are borrowed. */
+struct client_creds_json {
+	const char *const *urls;
+	size_t nurls;
+	const char *username;
+	const char *credential;
+	uint64_t ttl;
+	const char *realm;
+};
+/*
+ * Writes {"urls":[...],"username":...,"credential":...,"ttl":N} (and
+ * "realm" if set) with every string escaped (RFC 8259 §7), NUL-terminated.
+ * Returns the length, or -1 if it does not fit or a string is not UTF-8;
+ * out may then hold a partial object: wipe it.
+ */
+int client_creds_json(char *out, size_t cap, const struct client_creds_json *j);
 
 #endif

@@ -19,7 +19,9 @@
  * parser reads only the text it is given; config_load_file() is the one
  * function that opens a file.
  *
- * A struct config is immutable once loaded; reload builds a new one.
+ * A struct config is immutable once loaded; reload builds a new one. It
+ * owns every string and heap list in it; config_free() wipes the secrets
+ * (user, static-auth-secret) before freeing them.
  */
 #ifndef TERN_CONFIG_H
 #define TERN_CONFIG_H
@@ -29,9 +31,24 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "policy/policy.h"
 #include "util/addr.h"
 
-#define CONFIG_MAX_ADDRS	32
+#define CONFIG_MAX_ADDRS	32	/* listening-ip, relay-ip, external-ip */
+#define CONFIG_MAX_SECRETS	16	/* static-auth-secret (AUTH_MAX_SECRETS) */
+#define CONFIG_MAX_USERS	4096	/* user lines */
+#define CONFIG_MAX_RULES	1024	/* allowed-peer-ip, denied-peer-ip each */
+
+/*
+ * external-ip: the address advertised in XOR-RELAYED-ADDRESS for a relay
+ * behind 1:1 NAT. With has_private, only for relays on private_ip; without,
+ * for every relay of public_ip's family that no pair names. Ports are 0.
+ */
+struct config_external_ip {
+	struct addr public_ip;
+	struct addr private_ip;		/* valid when has_private */
+	bool has_private;
+};
 
 struct config {
 	/* listeners */
@@ -49,6 +66,42 @@ struct config {
 
 	/* STUN */
 	char *software_attribute;	/* NULL = no SOFTWARE attribute */
+
+	/* authentication (RFC 8489 §9.2, REST API: reference A.11) */
+	char *realm;			/* "tern"; 1..127 bytes (§14.9) */
+	char **user;			/* "name:password" / "name:0x<md5 key>";
+					   secret; checked by auth_creds_add_user
+					   rules at parse time */
+	size_t n_user;
+	char **static_auth_secret;	/* REST secrets in file order (the
+					   order tried); secret */
+	size_t n_static_auth_secret;
+	bool use_auth_secret;		/* coturn compatibility only: REST is on
+					   whenever a static-auth-secret is set */
+	char rest_api_separator;	/* ':' */
+	unsigned max_credential_ttl;	/* s; REST expiry further ahead: 401 */
+	unsigned stale_nonce;		/* s; 600 */
+
+	/* TURN (RFC 8656) */
+	unsigned max_allocate_lifetime;	/* s; 3600; requested lifetimes clamp */
+	unsigned channel_lifetime;	/* s; 600 (§12 fixes 10 min) */
+	unsigned permission_lifetime;	/* s; 300 (§9 fixes 300 s) */
+	struct addr relay_ip[CONFIG_MAX_ADDRS];	/* port 0; none = listeners */
+	size_t n_relay_ip;
+	struct config_external_ip external_ip[CONFIG_MAX_ADDRS];
+	size_t n_external_ip;
+	uint16_t min_port, max_port;	/* relay ports, 49152..65535 */
+
+	/* peer policy (reference D.6) and quotas (E.8); 0 = unlimited */
+	struct policy_range *allowed_peer_ip;	/* heap, n entries */
+	size_t n_allowed_peer_ip;
+	struct policy_range *denied_peer_ip;	/* heap, n entries */
+	size_t n_denied_peer_ip;
+	bool allow_loopback_peers;	/* testing only */
+	bool allow_multicast_peers;
+	unsigned user_quota;		/* allocations per user-id; 16 */
+	unsigned max_allocations_per_ip;	/* 256 */
+	unsigned total_quota;		/* allocations in total; 16000 */
 
 	/* stream connections (TCP/TLS) */
 	unsigned stream_idle_timeout;	/* s without a valid message -> close */
@@ -75,19 +128,27 @@ enum config_type {
 	CONFIG_PATH,		/* a string that names a file */
 	CONFIG_ADDR_LIST,	/* repeatable IP literal */
 	CONFIG_LOG_LEVEL,	/* error | warn | info | debug */
+	CONFIG_CHAR,		/* one printable ASCII character, not a digit */
+	CONFIG_STRING_LIST,	/* repeatable text of min..max bytes (char **) */
+	CONFIG_USER_LIST,	/* repeatable name:password (char **) */
+	CONFIG_RANGE_LIST,	/* repeatable CIDR or a-b (struct policy_range *) */
+	CONFIG_EXTERNAL_IP_LIST,	/* repeatable PUBLIC[/PRIVATE] */
 };
 
 struct config_option {
 	const char *name;
 	enum config_type type;
 	size_t offset;		/* into struct config */
-	size_t count_offset;	/* ADDR_LIST: offset of the count */
+	size_t count_offset;	/* lists: offset of the count (size_t) */
 	const char *def;	/* default as text, NULL = unset */
 	uint64_t min, max;
 	bool reloadable;	/* SIGHUP applies it */
 	bool secret;		/* redacted by --print-config */
 	const char *metavar;	/* for --help: FILE, N, IP, ... */
 	const char *help;	/* one line */
+	size_t max_items;	/* heap lists: most entries (0 = no cap) */
+	/* STRING: an extra check of the value; NULL or a static reason */
+	const char *(*check)(const char *val);
 };
 
 /* The table, terminated by a NULL name. */
@@ -109,7 +170,13 @@ int config_parse_text(struct config *c, const char *fname, const char *text,
 int config_load_file(struct config *c, const char *path, char *err, size_t errcap);
 /* Applies one `--key=value` / `--flag` argument (without the dashes). */
 int config_set_arg(struct config *c, const char *arg, char *err, size_t errcap);
-/* Cross-option checks after everything is parsed (cert without pkey, ...). */
+/*
+ * Cross-option checks after everything is parsed (cert without pkey, ...).
+ * -1 if any error. Warnings (a wide allowed-peer-ip, a test-only lifetime,
+ * allow-loopback-peers) do not fail the check: they are written to err as
+ * lines starting with "warning: ", so err may be non-empty when 0 is
+ * returned, and the caller should log them.
+ */
 int config_check(const struct config *c, char *err, size_t errcap);
 
 /* --help text for every option; --print-config with secrets redacted. */

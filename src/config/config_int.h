@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * config_int: declarations shared by the config sources and their tests.
- * Not part of the module's contract; nothing outside src/config and
- * tests/unit/test_config_* includes it.
+ * Not part of the module's contract; nothing outside src/config,
+ * tests/unit/test_config_* and tests/fuzz/fuzz_config.c includes it.
  */
 #ifndef TERN_CONFIG_INT_H
 #define TERN_CONFIG_INT_H
@@ -18,7 +18,8 @@ struct config_err {
 	char *buf;
 	size_t cap;
 	size_t len;
-	unsigned count;
+	unsigned count;		/* errors */
+	unsigned warnings;	/* lines that do not fail */
 };
 
 /* A coturn option tern refuses on purpose, and why. */
@@ -36,6 +37,11 @@ void config_err_init(struct config_err *e, char *buf, size_t cap);
 void config_err_add(struct config_err *e, const char *where,
     const char *option, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Appends "warning: OPTION: PROBLEM" without counting it as an error. */
+void config_warn_add(struct config_err *e, const char *option,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A value as it may be shown in a message (short and plain, or escaped). */
+const char *config_echo(char *out, size_t cap, const char *s);
 
 /*
  * Sets option o in c from the text val (NULL for a bare flag). On error
@@ -50,12 +56,41 @@ int config_parse_bool(const char *s, bool *out);
 int config_parse_uint(const char *s, uint64_t *out);
 int config_parse_duration(const char *s, uint64_t *out);
 int config_parse_size(const char *s, uint64_t *out);
+/* One printable ASCII character that is not a digit or a space. */
+int config_parse_char(const char *s, char *out);
+/* "name:password" or "name:0x<32 hex>": NULL, or a static reason. */
+const char *config_user_problem(const char *s);
+/* "PUBLIC" or "PUBLIC/PRIVATE": NULL, or a static reason. */
+const char *config_parse_external_ip(const char *s,
+    struct config_external_ip *out);
+/* realm: NULL, or a static reason (used as the option's check). */
+const char *config_realm_problem(const char *s);
 
-/* Frees the strings an option table says c owns (secrets wiped first). */
+/* Code points of UTF-8 text without control bytes, or -1. */
+long config_text_chars(const char *s);
+
+/* The setters of the list and character types (config_list.c). */
+int config_set_char(struct config *c, const struct config_option *o,
+    const char *val, const char *where, struct config_err *e);
+int config_set_strlist(struct config *c, const struct config_option *o,
+    const char *val, const char *where, struct config_err *e);
+int config_set_ranges(struct config *c, const struct config_option *o,
+    const char *val, const char *where, struct config_err *e);
+int config_set_external(struct config *c, const struct config_option *o,
+    const char *val, const char *where, struct config_err *e);
+/* Frees (secrets wiped) one heap list of c; other types are left alone. */
+void config_list_free(struct config *c, const struct config_option *o);
+
+/* Frees the strings and heap lists an option table says c owns (secrets
+ * wiped first). */
 void config_free_strings(struct config *c, const struct config_option *tab);
 
 /* config_print() with another table: lets the tests check redaction. */
 void config_print_table(const struct config *c,
     const struct config_option *tab, FILE *f);
+
+/* The placeholder --print-config writes for a secret; refused as a value,
+ * so that a printed config fed back cannot set a secret to it. */
+#define CONFIG_REDACTED		"<redacted>"
 
 #endif

@@ -30,24 +30,24 @@ config_err_init(struct config_err *e, char *buf, size_t cap)
 	e->cap = cap;
 	e->len = 0;
 	e->count = 0;
+	e->warnings = 0;
 	if (buf != NULL && cap > 0)
 		buf[0] = '\0';
 }
 
-void
-config_err_add(struct config_err *e, const char *where, const char *option,
-    const char *fmt, ...)
+static void config_err_vadd(struct config_err *, const char *, const char *,
+    const char *, va_list) __attribute__((format(printf, 4, 0)));
+
+static void
+config_err_vadd(struct config_err *e, const char *where, const char *option,
+    const char *fmt, va_list ap)
 {
 	char msg[512];
-	va_list ap;
 	int n;
 
-	e->count++;
 	if (e->buf == NULL || e->len + 1 >= e->cap)
 		return;
-	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	n = snprintf(e->buf + e->len, e->cap - e->len, "%s%s%s%s%s\n",
@@ -59,11 +59,34 @@ config_err_add(struct config_err *e, const char *where, const char *option,
 		e->len += (size_t)n;
 }
 
+void
+config_err_add(struct config_err *e, const char *where, const char *option,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	e->count++;
+	va_start(ap, fmt);
+	config_err_vadd(e, where, option, fmt, ap);
+	va_end(ap);
+}
+
+void
+config_warn_add(struct config_err *e, const char *option, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->warnings++;
+	va_start(ap, fmt);
+	config_err_vadd(e, "warning", option, fmt, ap);
+	va_end(ap);
+}
+
 /*
  * A value as it may be shown in a message: bare when it is short and
  * plain, otherwise quoted and escaped by log_escape().
  */
-static const char *
+const char *
 config_echo(char *out, size_t cap, const char *s)
 {
 	size_t len = strlen(s), i;
@@ -167,7 +190,7 @@ config_parse_size(const char *s, uint64_t *out)
 }
 
 /* Code points in a well-formed UTF-8 string without control bytes; -1 if not. */
-static long
+long
 config_text_chars(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -257,6 +280,7 @@ config_set_string(struct config *c, const struct config_option *o,
 	char **sp = (char **)((char *)c + o->offset);
 	long chars = config_text_chars(val);
 	size_t len = strlen(val);
+	const char *why;
 	char *dup;
 
 	if (chars < 0) {
@@ -269,6 +293,15 @@ config_set_string(struct config *c, const struct config_option *o,
 		config_err_add(e, where, o->name, "value is longer than %llu %s",
 		    (unsigned long long)o->max,
 		    o->type == CONFIG_PATH ? "bytes" : "characters");
+		return -1;
+	}
+	if (o->secret && strcmp(val, CONFIG_REDACTED) == 0) {
+		config_err_add(e, where, o->name, "value is the placeholder "
+		    "--print-config writes; put the real value here");
+		return -1;
+	}
+	if (o->check != NULL && (why = o->check(val)) != NULL) {
+		config_err_add(e, where, o->name, "%s", why);
 		return -1;
 	}
 	if ((dup = strdup(val)) == NULL) {
@@ -350,6 +383,15 @@ config_option_set(struct config *c, const struct config_option *o,
 		return config_set_string(c, o, val, where, e);
 	case CONFIG_ADDR_LIST:
 		return config_set_addr(c, o, val, where, e);
+	case CONFIG_CHAR:
+		return config_set_char(c, o, val, where, e);
+	case CONFIG_STRING_LIST:
+	case CONFIG_USER_LIST:
+		return config_set_strlist(c, o, val, where, e);
+	case CONFIG_RANGE_LIST:
+		return config_set_ranges(c, o, val, where, e);
+	case CONFIG_EXTERNAL_IP_LIST:
+		return config_set_external(c, o, val, where, e);
 	case CONFIG_LOG_LEVEL:
 		if ((lvl = log_level_parse(val)) == -1) {
 			config_err_add(e, where, o->name, "%s is not one of "
@@ -572,35 +614,4 @@ config_set_arg(struct config *c, const char *arg, char *err, size_t errcap)
 		return -1;
 	}
 	return config_key_apply(c, buf, val, "command line", &e);
-}
-
-int
-config_check(const struct config *c, char *err, size_t errcap)
-{
-	struct config_err e;
-	bool tls = !c->no_tls && c->cert != NULL && c->pkey != NULL;
-
-	config_err_init(&e, err, errcap);
-	if ((c->cert == NULL) != (c->pkey == NULL))
-		config_err_add(&e, NULL, c->cert != NULL ? "cert" : "pkey",
-		    "is set but %s is not; TLS needs both",
-		    c->cert != NULL ? "pkey" : "cert");
-	if (c->no_udp && c->no_tcp && !tls)
-		config_err_add(&e, NULL, "no-udp", "with no-tcp and no TLS "
-		    "listener, ternd would listen nowhere");
-	if (tls && !c->no_tcp && c->tls_listening_port == c->listening_port)
-		config_err_add(&e, NULL, "tls-listening-port", "%u is also "
-		    "listening-port; TCP and TLS need different ports",
-		    (unsigned)c->tls_listening_port);
-	if (c->max_connections_per_ip > c->max_connections)
-		config_err_add(&e, NULL, "max-connections-per-ip", "%u is more "
-		    "than max-connections (%u)", c->max_connections_per_ip,
-		    c->max_connections);
-	if (c->syslog && c->log_file != NULL)
-		config_err_add(&e, NULL, "log-file", "cannot be used together "
-		    "with syslog");
-	if (c->proc_group != NULL && c->proc_user == NULL)
-		config_err_add(&e, NULL, "proc-group", "is set but proc-user "
-		    "is not");
-	return e.count == 0 ? 0 : -1;
 }

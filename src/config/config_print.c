@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config/config_int.h"
+#include "policy/policy.h"
 #include "util/log.h"
 
 static const char *const config_type_names[] = {
@@ -24,6 +25,11 @@ static const char *const config_type_names[] = {
 	[CONFIG_PATH] = "path",
 	[CONFIG_ADDR_LIST] = "IP address, repeatable",
 	[CONFIG_LOG_LEVEL] = "log level",
+	[CONFIG_CHAR] = "character",
+	[CONFIG_STRING_LIST] = "text, repeatable",
+	[CONFIG_USER_LIST] = "name:password, repeatable",
+	[CONFIG_RANGE_LIST] = "address range, repeatable",
+	[CONFIG_EXTERNAL_IP_LIST] = "PUBLIC[/PRIVATE] address, repeatable",
 };
 
 void
@@ -72,10 +78,61 @@ config_print_addrs(FILE *f, const struct config *c,
 		fprintf(f, "# %s (unset)\n", o->name);
 	for (i = 0; i < n && i < CONFIG_MAX_ADDRS; i++) {
 		if (o->secret)
-			fprintf(f, "%s = <redacted>\n", o->name);
+			fprintf(f, "%s = %s\n", o->name, CONFIG_REDACTED);
 		else
 			fprintf(f, "%s = %s\n", o->name,
 			    addr_ip_str(&list[i], buf, sizeof(buf)));
+	}
+}
+
+/* Entry i of list option o as config text. */
+static void
+config_print_item(FILE *f, const struct config *c,
+    const struct config_option *o, size_t i)
+{
+	const void *base = (const char *)c + o->offset;
+	const void *field = o->type == CONFIG_EXTERNAL_IP_LIST ? base :
+	    *(void *const *)base;	/* the heap lists hold a pointer */
+	const struct config_external_ip *x;
+	char buf[POLICY_RANGE_STRLEN], buf2[ADDR_STRLEN];
+
+	fprintf(f, "%s = ", o->name);
+	switch (o->type) {
+	case CONFIG_STRING_LIST:
+	case CONFIG_USER_LIST:
+		config_print_quoted(f, ((char *const *)field)[i]);
+		break;
+	case CONFIG_RANGE_LIST:
+		fputs(policy_range_str(&((const struct policy_range *)field)[i],
+		    buf, sizeof(buf)), f);
+		break;
+	case CONFIG_EXTERNAL_IP_LIST:
+		x = (const struct config_external_ip *)field + i;
+		fputs(addr_ip_str(&x->public_ip, buf, sizeof(buf)), f);
+		if (x->has_private)
+			fprintf(f, "/%s", addr_ip_str(&x->private_ip, buf2,
+			    sizeof(buf2)));
+		break;
+	default:
+		break;
+	}
+	fputc('\n', f);
+}
+
+static void
+config_print_list(FILE *f, const struct config *c,
+    const struct config_option *o)
+{
+	size_t i, n;
+
+	n = *(const size_t *)(const void *)((const char *)c + o->count_offset);
+	if (n == 0)
+		fprintf(f, "# %s (unset)\n", o->name);
+	for (i = 0; i < n; i++) {
+		if (o->secret)
+			fprintf(f, "%s = %s\n", o->name, CONFIG_REDACTED);
+		else
+			config_print_item(f, c, o, i);
 	}
 }
 
@@ -90,13 +147,18 @@ config_print_option(FILE *f, const struct config *c,
 		config_print_addrs(f, c, o);
 		return;
 	}
+	if (o->type == CONFIG_STRING_LIST || o->type == CONFIG_USER_LIST ||
+	    o->type == CONFIG_RANGE_LIST || o->type == CONFIG_EXTERNAL_IP_LIST) {
+		config_print_list(f, c, o);
+		return;
+	}
 	if ((o->type == CONFIG_STRING || o->type == CONFIG_PATH) &&
 	    *(char *const *)field == NULL) {
 		fprintf(f, "# %s (unset)\n", o->name);
 		return;
 	}
 	if (o->secret) {
-		fprintf(f, "%s = <redacted>\n", o->name);
+		fprintf(f, "%s = %s\n", o->name, CONFIG_REDACTED);
 		return;
 	}
 	fprintf(f, "%s = ", o->name);
@@ -122,7 +184,10 @@ config_print_option(FILE *f, const struct config *c,
 	case CONFIG_LOG_LEVEL:
 		fputs(log_level_name((enum log_level)*(const int *)field), f);
 		break;
-	case CONFIG_ADDR_LIST:
+	case CONFIG_CHAR:
+		config_print_quoted(f, (char[2]){ *(const char *)field, '\0' });
+		break;
+	default:	/* the lists, printed above */
 		break;
 	}
 	fputc('\n', f);

@@ -61,6 +61,108 @@ const struct config_option config_options[] = {
 	  .help = "SOFTWARE attribute in responses, at most 127 characters; "
 	      "unset means none" },
 
+	/* authentication */
+	{ .name = "realm", .type = CONFIG_STRING, .offset = OFF(realm),
+	  .def = "tern", .min = 1, .max = 127, .reloadable = true,
+	  .metavar = "TEXT", .check = config_realm_problem,
+	  .help = "REALM of the long-term credentials, under 128 characters "
+	      "and bytes (RFC 8489 §14.9)" },
+	{ .name = "user", .type = CONFIG_USER_LIST, .offset = OFF(user),
+	  .count_offset = OFF(n_user), .max_items = CONFIG_MAX_USERS,
+	  .reloadable = true, .secret = true, .metavar = "NAME:PASSWORD",
+	  .help = "static user, repeatable: name:password or name:0x<MD5 key "
+	      "in 32 hex digits>" },
+	{ .name = "static-auth-secret", .type = CONFIG_STRING_LIST,
+	  .offset = OFF(static_auth_secret),
+	  .count_offset = OFF(n_static_auth_secret), .min = 1, .max = 256,
+	  .max_items = CONFIG_MAX_SECRETS, .reloadable = true, .secret = true,
+	  .metavar = "SECRET",
+	  .help = "TURN REST API shared secret, repeatable for rotation "
+	      "(every one is tried)" },
+	{ .name = "use-auth-secret", .type = CONFIG_BOOL,
+	  .offset = OFF(use_auth_secret), .def = "false", .reloadable = true,
+	  .metavar = "BOOL",
+	  .help = "coturn compatibility: REST credentials are checked whenever "
+	      "a static-auth-secret is set" },
+	{ .name = "rest-api-separator", .type = CONFIG_CHAR,
+	  .offset = OFF(rest_api_separator), .def = ":", .reloadable = true,
+	  .metavar = "CHAR",
+	  .help = "separator of expiry and user-id in REST usernames" },
+	{ .name = "max-credential-ttl", .type = CONFIG_DURATION,
+	  .offset = OFF(max_credential_ttl), .def = "86400", .min = 60,
+	  .max = 30 * 86400 * SECONDS, .reloadable = true,
+	  .metavar = "DURATION",
+	  .help = "refuse REST credentials that expire further ahead" },
+	{ .name = "stale-nonce", .type = CONFIG_DURATION,
+	  .offset = OFF(stale_nonce), .def = "600", .min = 30,
+	  .max = 86400 * SECONDS, .metavar = "DURATION",
+	  .help = "lifetime of a NONCE before 438 (Stale Nonce)" },
+
+	/* TURN */
+	{ .name = "max-allocate-lifetime", .type = CONFIG_DURATION,
+	  .offset = OFF(max_allocate_lifetime), .def = "3600", .min = 600,
+	  .max = 86400 * SECONDS, .metavar = "DURATION",
+	  .help = "longest allocation lifetime granted; longer requests are "
+	      "cut to it" },
+	{ .name = "channel-lifetime", .type = CONFIG_DURATION,
+	  .offset = OFF(channel_lifetime), .def = "600", .min = 1,
+	  .max = 3600 * SECONDS, .metavar = "DURATION",
+	  .help = "channel binding lifetime; RFC 8656 fixes 600, other values "
+	      "are for tests" },
+	{ .name = "permission-lifetime", .type = CONFIG_DURATION,
+	  .offset = OFF(permission_lifetime), .def = "300", .min = 1,
+	  .max = 3600 * SECONDS, .metavar = "DURATION",
+	  .help = "permission lifetime; RFC 8656 fixes 300, other values are "
+	      "for tests" },
+	{ .name = "relay-ip", .type = CONFIG_ADDR_LIST, .offset = OFF(relay_ip),
+	  .count_offset = OFF(n_relay_ip), .metavar = "IP",
+	  .help = "IP address for relay sockets, repeatable; unset means the "
+	      "listening addresses" },
+	{ .name = "external-ip", .type = CONFIG_EXTERNAL_IP_LIST,
+	  .offset = OFF(external_ip), .count_offset = OFF(n_external_ip),
+	  .metavar = "PUBLIC[/PRIVATE]",
+	  .help = "public address advertised for relays behind 1:1 NAT, "
+	      "repeatable" },
+	{ .name = "min-port", .type = CONFIG_PORT, .offset = OFF(min_port),
+	  .def = "49152", .min = 1024, .max = 65535, .metavar = "PORT",
+	  .help = "lowest relay port" },
+	{ .name = "max-port", .type = CONFIG_PORT, .offset = OFF(max_port),
+	  .def = "65535", .min = 1024, .max = 65535, .metavar = "PORT",
+	  .help = "highest relay port" },
+
+	/* peer policy and quotas */
+	{ .name = "allowed-peer-ip", .type = CONFIG_RANGE_LIST,
+	  .offset = OFF(allowed_peer_ip),
+	  .count_offset = OFF(n_allowed_peer_ip), .max_items = CONFIG_MAX_RULES,
+	  .reloadable = true, .metavar = "RANGE",
+	  .help = "peer addresses to allow despite the default deny list, "
+	      "repeatable (CIDR or a-b)" },
+	{ .name = "denied-peer-ip", .type = CONFIG_RANGE_LIST,
+	  .offset = OFF(denied_peer_ip), .count_offset = OFF(n_denied_peer_ip),
+	  .max_items = CONFIG_MAX_RULES, .reloadable = true,
+	  .metavar = "RANGE",
+	  .help = "more peer addresses to deny, repeatable (CIDR or a-b)" },
+	{ .name = "allow-loopback-peers", .type = CONFIG_BOOL,
+	  .offset = OFF(allow_loopback_peers), .def = "false",
+	  .reloadable = true, .metavar = "BOOL",
+	  .help = "allow peers on loopback (testing only)" },
+	{ .name = "allow-multicast-peers", .type = CONFIG_BOOL,
+	  .offset = OFF(allow_multicast_peers), .def = "false",
+	  .reloadable = true, .metavar = "BOOL",
+	  .help = "allow multicast peers" },
+	{ .name = "user-quota", .type = CONFIG_UINT, .offset = OFF(user_quota),
+	  .def = "16", .min = 0, .max = 1048576, .reloadable = true,
+	  .metavar = "N",
+	  .help = "allocations per user (REST user-id); 0 = unlimited" },
+	{ .name = "max-allocations-per-ip", .type = CONFIG_UINT,
+	  .offset = OFF(max_allocations_per_ip), .def = "256", .min = 0,
+	  .max = 1048576, .reloadable = true, .metavar = "N",
+	  .help = "allocations per client IP address; 0 = unlimited" },
+	{ .name = "total-quota", .type = CONFIG_UINT,
+	  .offset = OFF(total_quota), .def = "16000", .min = 0,
+	  .max = 16777216, .reloadable = true, .metavar = "N",
+	  .help = "allocations in total; 0 = unlimited" },
+
 	/* stream connections */
 	{ .name = "stream-idle-timeout", .type = CONFIG_DURATION,
 	  .offset = OFF(stream_idle_timeout), .def = "30", .min = 1,
@@ -123,6 +225,8 @@ const struct config_dropped config_dropped[] = {
 	    "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
 	{ "web-admin", true, "tern has no web admin" },
 	{ "no-auth", false, "tern never runs an open relay" },
+	{ "lt-cred-mech", false,
+	    "tern always uses long-term credentials; delete this line" },
 	{ "no-loopback-peers", false,
 	    "these peers are denied by default; delete this line" },
 	{ "no-multicast-peers", false,
@@ -200,6 +304,7 @@ config_free_strings(struct config *c, const struct config_option *tab)
 	char **sp;
 
 	for (o = tab; o->name != NULL; o++) {
+		config_list_free(c, o);
 		if (o->type != CONFIG_STRING && o->type != CONFIG_PATH)
 			continue;
 		sp = (char **)((char *)c + o->offset);

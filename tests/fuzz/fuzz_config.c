@@ -2,18 +2,39 @@
 /*
  * fuzz_config: arbitrary bytes as a config file and as command-line
  * arguments (one per line). Invariants: no crash, no leak; an accepted
- * config prints to text that parses back and prints the same; log_escape
- * output stays in bounds and holds no control byte.
+ * config prints to text that parses back and prints the same (secrets
+ * printed in clear, so that the user, secret, range and external-ip types
+ * round-trip too); every accepted user and the realm and separator are
+ * accepted by auth_creds; log_escape output stays in bounds and holds no
+ * control byte.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
+#include "auth/auth.h"
+#include "config/config_int.h"
 #include "util/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The option table with secrets printed in clear. */
+static const struct config_option *
+fuzz_table(void)
+{
+	static struct config_option tab[128];
+	size_t n;
+
+	if (tab[0].name != NULL)
+		return tab;
+	for (n = 0; config_options[n].name != NULL && n + 1 < 128; n++) {
+		tab[n] = config_options[n];
+		tab[n].secret = false;
+	}
+	tab[n].name = NULL;
+	return tab;
+}
 
 static char *
 fuzz_print(const struct config *c)
@@ -24,7 +45,7 @@ fuzz_print(const struct config *c)
 
 	if (f == NULL)
 		abort();
-	config_print(c, f);
+	config_print_table(c, fuzz_table(), f);
 	fclose(f);
 	return out;
 }
@@ -52,6 +73,27 @@ fuzz_round_trip(const struct config *c)
 	free(p1);
 	free(p2);
 	config_free(back);
+}
+
+/* What config accepts, auth must accept (ternd builds its creds from it). */
+static void
+fuzz_auth(const struct config *c)
+{
+	struct auth_creds *creds;
+	size_t i;
+
+	creds = auth_creds_new(c->realm, strlen(c->realm), c->rest_api_separator,
+	    c->max_credential_ttl, 0);
+	if (creds == NULL)
+		abort();
+	for (i = 0; i < c->n_user; i++)
+		if (auth_creds_add_user(creds, c->user[i], strlen(c->user[i])) != 0)
+			abort();
+	for (i = 0; i < c->n_static_auth_secret; i++)
+		if (auth_creds_add_secret(creds, c->static_auth_secret[i],
+		    strlen(c->static_auth_secret[i])) != 0)
+			abort();
+	auth_creds_free(creds);
 }
 
 static void
@@ -98,8 +140,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((c = config_new()) == NULL)
 		abort();
 	if (config_parse_text(c, "fuzz.conf", (const char *)data, size, err,
-	    sizeof(err)) == 0)
+	    sizeof(err)) == 0) {
 		fuzz_round_trip(c);
+		fuzz_auth(c);
+	}
 	if (strlen(err) >= sizeof(err))
 		abort();
 	config_check(c, err, sizeof(err));

@@ -51,6 +51,40 @@ option_equal(const struct config *a, const struct config *b,
 		sa = *(char *const *)pa;
 		sb = *(char *const *)pb;
 		return sa == sb || (sa && sb && strcmp(sa, sb) == 0);
+	case CONFIG_CHAR:
+		return *pa == *pb;
+	case CONFIG_STRING_LIST:
+	case CONFIG_USER_LIST:
+		n = *(const size_t *)((const char *)a + o->count_offset);
+		if (n != *(const size_t *)((const char *)b + o->count_offset))
+			return 0;
+		for (i = 0; i < n; i++)
+			if (strcmp((*(char **const *)pa)[i],
+			    (*(char **const *)pb)[i]) != 0)
+				return 0;
+		return 1;
+	case CONFIG_RANGE_LIST:
+		n = *(const size_t *)((const char *)a + o->count_offset);
+		return n == *(const size_t *)((const char *)b + o->count_offset) &&
+		    (n == 0 || memcmp(*(const struct policy_range *const *)pa,
+		    *(const struct policy_range *const *)pb,
+		    n * sizeof(struct policy_range)) == 0);
+	case CONFIG_EXTERNAL_IP_LIST:
+		n = *(const size_t *)((const char *)a + o->count_offset);
+		if (n != *(const size_t *)((const char *)b + o->count_offset))
+			return 0;
+		for (i = 0; i < n; i++) {
+			const struct config_external_ip *xa, *xb;
+
+			xa = (const struct config_external_ip *)(const void *)pa + i;
+			xb = (const struct config_external_ip *)(const void *)pb + i;
+			if (xa->has_private != xb->has_private ||
+			    !addr_equal(&xa->public_ip, &xb->public_ip, true) ||
+			    (xa->has_private && !addr_equal(&xa->private_ip,
+			    &xb->private_ip, true)))
+				return 0;
+		}
+		return 1;
 	case CONFIG_ADDR_LIST:
 		n = *(const size_t *)((const char *)a + o->count_offset);
 		if (n != *(const size_t *)((const char *)b + o->count_offset))
@@ -64,12 +98,29 @@ option_equal(const struct config *a, const struct config *b,
 	return 0;
 }
 
+/* The option table with every secret printed in clear (tests only). */
+static const struct config_option *
+clear_table(void)
+{
+	static struct config_option tab[128];
+	size_t n;
+
+	for (n = 0; config_options[n].name != NULL && n + 1 < 128; n++) {
+		tab[n] = config_options[n];
+		tab[n].secret = false;
+	}
+	tab[n].name = NULL;
+	return tab;
+}
+
+/* Secrets are printed in clear here, so that their values round-trip
+ * too; test_redaction checks the real table. */
 static void
 round_trip(const struct config *c, const char *name)
 {
 	const struct config_option *o;
 	struct config *back = config_new();
-	char *text = print_to_string(c, config_options);
+	char *text = print_to_string(c, clear_table());
 	int rv, same = 1;
 
 	rv = config_parse_text(back, "print", text, strlen(text), err,
@@ -102,6 +153,21 @@ test_round_trip(void)
 		"stream-buffer-limit=64m", "log-file=/var/log/tern.log",
 		"syslog=true", "log-level=warn", "proc-user=tern",
 		"proc-group=tern", "pidfile=/run/ternd.pid",
+		"realm=example.org \"x\"", "user=alice:pa ss#\"w\\d",
+		"user=bob:0x00112233445566778899AABBCCDDEEFF",
+		"static-auth-secret=s1 # \"x\"", "static-auth-secret=s2",
+		"use-auth-secret", "rest-api-separator=#",
+		"max-credential-ttl=2h", "stale-nonce=30s",
+		"max-allocate-lifetime=10m", "channel-lifetime=60",
+		"permission-lifetime=1m", "relay-ip=198.51.100.1",
+		"relay-ip=2001:db8::2", "external-ip=203.0.113.1/198.51.100.1",
+		"external-ip=2001:db8:1::1", "min-port=1024", "max-port=2048",
+		"allowed-peer-ip=10.20.0.0/16",
+		"allowed-peer-ip=192.168.1.10-192.168.1.20",
+		"allowed-peer-ip=fd00::/64", "denied-peer-ip=198.51.100.0/24",
+		"denied-peer-ip=2001:db8::1", "allow-loopback-peers",
+		"allow-multicast-peers=yes", "user-quota=0",
+		"max-allocations-per-ip=1", "total-quota=1000",
 	};
 	struct config *c = config_new();
 	char *text;
@@ -125,6 +191,23 @@ test_round_trip(void)
 	ok(strstr(text, "software-attribute = \"  tern \\\"1.0\\\" # caf\xc3\xa9  \"\n")
 	    != NULL, "text quoted with escapes");
 	ok(strstr(text, "no-udp = true\n") != NULL, "bools as true/false");
+	ok(strstr(text, "rest-api-separator = \"#\"\n") != NULL,
+	    "a character quoted, so that # survives");
+	ok(strstr(text, "allowed-peer-ip = 10.20.0.0/16\n") != NULL &&
+	    strstr(text, "allowed-peer-ip = 192.168.1.10-192.168.1.20\n") !=
+	    NULL && strstr(text, "allowed-peer-ip = fd00::/64\n") != NULL,
+	    "ranges one per line, CIDR or a-b");
+	ok(strstr(text, "denied-peer-ip = 2001:db8::1/128\n") != NULL,
+	    "a bare address is a /128");
+	ok(strstr(text, "external-ip = 203.0.113.1/198.51.100.1\n") != NULL &&
+	    strstr(text, "external-ip = 2001:db8:1::1\n") != NULL,
+	    "external-ip as PUBLIC/PRIVATE or PUBLIC");
+	ok(strstr(text, "user = <redacted>\nuser = <redacted>\n") != NULL &&
+	    strstr(text, "static-auth-secret = <redacted>\n"
+	    "static-auth-secret = <redacted>\n") != NULL,
+	    "secret lists: one redacted line per entry");
+	ok(strstr(text, "pa ss") == NULL && strstr(text, "s1 #") == NULL &&
+	    strstr(text, "AABBCC") == NULL, "no user or secret value printed");
 	free(text);
 	config_free(c);
 
@@ -132,6 +215,13 @@ test_round_trip(void)
 	text = print_to_string(c, config_options);
 	ok(strstr(text, "# cert (unset)\n") != NULL, "unset options commented");
 	ok(strstr(text, "log-level = info\n") != NULL, "log level by name");
+	ok(strstr(text, "# user (unset)\n") != NULL &&
+	    strstr(text, "# allowed-peer-ip (unset)\n") != NULL &&
+	    strstr(text, "# external-ip (unset)\n") != NULL, "empty lists "
+	    "commented");
+	ok(strstr(text, "realm = \"tern\"\n") != NULL &&
+	    strstr(text, "rest-api-separator = \":\"\n") != NULL &&
+	    strstr(text, "min-port = 49152\n") != NULL, "TURN defaults");
 	free(text);
 	config_free(c);
 }
@@ -169,12 +259,12 @@ test_help(void)
 static void
 test_redaction(void)
 {
-	struct config_option tab[64];
+	struct config_option tab[128];
 	struct config *c = config_new();
 	char *text;
 	size_t n;
 
-	for (n = 0; config_options[n].name != NULL && n + 1 < 64; n++) {
+	for (n = 0; config_options[n].name != NULL && n + 1 < 128; n++) {
 		tab[n] = config_options[n];
 		if (strcmp(tab[n].name, "software-attribute") == 0 ||
 		    strcmp(tab[n].name, "listening-ip") == 0 ||
@@ -207,11 +297,33 @@ test_redaction(void)
 	config_free(c);
 }
 
+/* A printed config fed back must not set a secret to "<redacted>". */
+static void
+test_placeholder(void)
+{
+	static const char text[] = "user = <redacted>\n"
+	    "static-auth-secret = <redacted>\nrealm = <redacted>\n";
+	struct config *c = config_new();
+	int rv;
+
+	rv = config_parse_text(c, "p", text, strlen(text), err, sizeof(err));
+	is_int(rv, -1, "redacted secrets do not parse back");
+	is_str(err, "p:1: user: value is the placeholder --print-config "
+	    "writes; put the real value here\n"
+	    "p:2: static-auth-secret: value is the placeholder --print-config "
+	    "writes; put the real value here\n", "placeholder refused, by line");
+	ok(c->n_user == 0 && c->n_static_auth_secret == 0,
+	    "no secret set to the placeholder");
+	is_str(c->realm, "<redacted>", "a non-secret may hold that text");
+	config_free(c);
+}
+
 int
 main(void)
 {
 	test_round_trip();
 	test_help();
 	test_redaction();
+	test_placeholder();
 	return tap_done();
 }

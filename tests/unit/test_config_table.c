@@ -62,9 +62,17 @@ insane(int cond, const struct config_option *o, const char *why)
 static int
 option_sane(const struct config_option *o)
 {
-	bool text = o->type == CONFIG_STRING || o->type == CONFIG_PATH;
+	bool text = o->type == CONFIG_STRING || o->type == CONFIG_PATH ||
+	    o->type == CONFIG_STRING_LIST;
 	bool ranged = o->type != CONFIG_BOOL && o->type != CONFIG_LOG_LEVEL &&
-	    o->type != CONFIG_ADDR_LIST;
+	    o->type != CONFIG_ADDR_LIST && o->type != CONFIG_CHAR &&
+	    o->type != CONFIG_USER_LIST && o->type != CONFIG_RANGE_LIST &&
+	    o->type != CONFIG_EXTERNAL_IP_LIST;
+	bool list = o->type == CONFIG_ADDR_LIST ||
+	    o->type == CONFIG_STRING_LIST || o->type == CONFIG_USER_LIST ||
+	    o->type == CONFIG_RANGE_LIST || o->type == CONFIG_EXTERNAL_IP_LIST;
+	bool heap = o->type == CONFIG_STRING_LIST ||
+	    o->type == CONFIG_USER_LIST || o->type == CONFIG_RANGE_LIST;
 	int bad = 0;
 
 	bad |= insane(strspn(o->name, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
@@ -80,8 +88,16 @@ option_sane(const struct config_option *o)
 	bad |= insane(text && (o->max == 0 ||
 	    strlen(o->name) + 6 + 2 * o->max > CONFIG_LINE_MAX), o,
 	    "max length unset or too long for one line");
-	bad |= insane(o->type == CONFIG_ADDR_LIST && o->count_offset == 0, o,
-	    "list without count");
+	bad |= insane(list && o->count_offset == 0, o, "list without count");
+	bad |= insane(list && o->def != NULL, o, "list with a default");
+	bad |= insane(heap && o->max_items == 0, o, "heap list without a cap");
+	bad |= insane(o->check != NULL && o->type != CONFIG_STRING, o,
+	    "check on a type that does not run it");
+	/* what can hold a password or key must be redacted */
+	bad |= insane(((strstr(o->name, "secret") != NULL &&
+	    o->type != CONFIG_BOOL) || o->type == CONFIG_USER_LIST) &&
+	    !o->secret, o,
+	    "secret-looking option not marked secret");
 	bad |= insane(config_dropped_find(o->name) != NULL, o,
 	    "also in the dropped table");
 	return !bad;
@@ -111,7 +127,7 @@ test_table(void)
 		}
 		config_free(c);
 	}
-	ok(n > 20 && n < 64, "table has the stage's options (%d)", n);
+	ok(n > 40 && n < 128, "table has the stage's options (%d)", n);
 	is_int(dup, 0, "option names are unique");
 	is_int(nbad, 0, "every option is sane");
 	is_int(baddef, 0, "every default parses and is in range");
@@ -167,7 +183,7 @@ test_conf(const char *path)
 {
 	const struct config_option *o;
 	char *text = slurp(path), *line, *save = NULL;
-	char key[128], seen[64] = { 0 };
+	char key[128], seen[128] = { 0 };
 	int unknown = 0, missing = 0, i;
 
 	if (!ok(text != NULL, "read %s", path))
