@@ -85,6 +85,7 @@ struct config {
 	/* TURN (RFC 8656) */
 	unsigned max_allocate_lifetime;	/* s; 3600; requested lifetimes clamp */
 	unsigned channel_lifetime;	/* s; 600 (§12 fixes 10 min) */
+	bool rfc5766_channels;		/* also 0x5000-0x7FFF (RFC 5766 §11) */
 	unsigned permission_lifetime;	/* s; 300 (§9 fixes 300 s) */
 	struct addr relay_ip[CONFIG_MAX_ADDRS];	/* port 0; none = listeners */
 	size_t n_relay_ip;

@@ -109,6 +109,10 @@ const struct config_option config_options[] = {
 	  .max = 3600 * SECONDS, .metavar = "DURATION",
 	  .help = "channel binding lifetime; RFC 8656 fixes 600, other values "
 	      "are for tests" },
+	{ .name = "rfc5766-channels", .type = CONFIG_BOOL,
+	  .offset = OFF(rfc5766_channels), .def = "false", .metavar = "BOOL",
+	  .help = "also accept channel numbers 0x5000-0x7FFF (RFC 5766) "
+	      "from older clients" },
 	{ .name = "permission-lifetime", .type = CONFIG_DURATION,
 	  .offset = OFF(permission_lifetime), .def = "300", .min = 1,
 	  .max = 3600 * SECONDS, .metavar = "DURATION",

@@ -42,6 +42,9 @@
 #define STUN_MAX_UNKNOWN	16	/* unknown comprehension-required types kept */
 #define STUN_FINGERPRINT_XOR	0x5354554Eu
 #define STUN_CHANNEL_HEADER_LEN	4
+#define STUN_CHANNEL_MIN	0x4000
+#define STUN_CHANNEL_MAX	0x4FFF	/* RFC 8656 §12 */
+#define STUN_CHANNEL_MAX_RFC5766 0x7FFF	/* RFC 5766 §11 allowed up to here */
 #define STUN_MAX_FRAME		STUN_MAX_MSG	/* largest stream frame (ChannelData is at most 4 + 65535 + 1) */
 
 /* Classes (§5): bits C1 (0x0100) and C0 (0x0010) of the message type. */
@@ -205,6 +208,10 @@ int stun_attr_u32(const struct stun_attr *a, uint32_t *out);
 int stun_attr_error(const struct stun_attr *a, int *code, const uint8_t **reason,
     size_t *reason_len);
 int stun_attr_channel(const struct stun_attr *a, uint16_t *channel);
+/* The same with the upper bound given: STUN_CHANNEL_MAX_RFC5766 accepts the
+ * older RFC 5766 range that coturn 4.6 and older clients still pick from. */
+int stun_attr_channel_max(const struct stun_attr *a, uint16_t max,
+    uint16_t *channel);
 int stun_attr_requested_transport(const struct stun_attr *a, uint8_t *proto);
 int stun_attr_family(const struct stun_attr *a, uint8_t *family);	/* 0x01 / 0x02 */
 int stun_attr_even_port(const struct stun_attr *a, bool *reserve);
@@ -264,6 +271,14 @@ struct stun_channel_data {
 /* Decodes a ChannelData message of len bytes (UDP: padding allowed; the
  * datagram must hold at least 4 + length bytes, §12.6). 0 or -1. */
 int stun_channel_decode(struct stun_channel_data *cd, const uint8_t *p, size_t len);
+int stun_channel_decode_max(struct stun_channel_data *cd, const uint8_t *p,
+    size_t len, uint16_t max);
+/* A first byte that can start ChannelData with numbers up to max. */
+static inline bool
+stun_is_channel_byte_max(uint8_t b, uint16_t max)
+{
+	return b >= 0x40 && b <= (uint8_t)(max >> 8);
+}
 
 /*
  * Stream framing (RFC 8656 §12.5 for ChannelData padding on TCP/TLS).
@@ -276,6 +291,8 @@ int stun_channel_decode(struct stun_channel_data *cd, const uint8_t *p, size_t l
  *       the caller closes the connection.
  */
 long stun_frame_len(const uint8_t *p, size_t avail);
+/* The same with ChannelData numbers up to max (see stun_attr_channel_max). */
+long stun_frame_len_max(const uint8_t *p, size_t avail, uint16_t max);
 
 /* A bounded reassembly buffer for one stream connection. */
 struct stun_stream {

@@ -150,17 +150,24 @@ stun_attr_error(const struct stun_attr *a, int *code, const uint8_t **reason,
 /* RFC 8656 §18.1: number + RFFU. The range (0x4000-0x4FFF, §12) is checked
  * here too: anything else is a 400 for ChannelBind. */
 int
-stun_attr_channel(const struct stun_attr *a, uint16_t *channel)
+stun_attr_channel_max(const struct stun_attr *a, uint16_t max,
+    uint16_t *channel)
 {
 	uint16_t ch;
 
 	if (a == NULL || a->len != 4)
 		return -1;
 	ch = buf_get_u16(a->val);
-	if (!stun_channel_valid(ch))
+	if (!stun_channel_in(ch, max))
 		return -1;
 	*channel = ch;
 	return 0;
+}
+
+int
+stun_attr_channel(const struct stun_attr *a, uint16_t *channel)
+{
+	return stun_attr_channel_max(a, STUN_CHANNEL_MAX, channel);
 }
 
 /* RFC 8656 §18.8: protocol byte + 3 RFFU; the caller checks 17 (or 6). */

@@ -200,6 +200,13 @@ stun_msg_attr(const struct stun_msg *m, uint16_t type)
 int
 stun_channel_decode(struct stun_channel_data *cd, const uint8_t *p, size_t len)
 {
+	return stun_channel_decode_max(cd, p, len, STUN_CHANNEL_MAX);
+}
+
+int
+stun_channel_decode_max(struct stun_channel_data *cd, const uint8_t *p,
+    size_t len, uint16_t max)
+{
 	uint16_t ch, dlen;
 
 	memset(cd, 0, sizeof(*cd));
@@ -207,7 +214,7 @@ stun_channel_decode(struct stun_channel_data *cd, const uint8_t *p, size_t len)
 		return -1;
 	ch = buf_get_u16(p);
 	dlen = buf_get_u16(p + 2);
-	if (!stun_channel_valid(ch) ||
+	if (!stun_channel_in(ch, max) ||
 	    len - STUN_CHANNEL_HEADER_LEN < (size_t)dlen)
 		return -1;
 	cd->channel = ch;

@@ -16,7 +16,14 @@
 static inline bool
 stun_channel_valid(uint16_t ch)
 {
-	return ch >= 0x4000 && ch <= 0x4FFF;
+	return ch >= STUN_CHANNEL_MIN && ch <= STUN_CHANNEL_MAX;
+}
+
+/* Within max, which is STUN_CHANNEL_MAX or STUN_CHANNEL_MAX_RFC5766. */
+static inline bool
+stun_channel_in(uint16_t ch, uint16_t max)
+{
+	return ch >= STUN_CHANNEL_MIN && ch <= max;
 }
 
 /* A value length rounded up to the 4-byte boundary (§14). */

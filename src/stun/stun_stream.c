@@ -34,15 +34,16 @@ stun_frame_len_stun(const uint8_t *p, size_t avail)
 }
 
 static long
-stun_frame_len_channel(const uint8_t *p, size_t avail)
+stun_frame_len_channel(const uint8_t *p, size_t avail, uint16_t max)
 {
 	size_t total;
 
 	if (avail < STUN_CHANNEL_HEADER_LEN)
-		return avail >= 2 && !stun_channel_valid(buf_get_u16(p)) ? -1 : 0;
+		return avail >= 2 && !stun_channel_in(buf_get_u16(p), max) ?
+		    -1 : 0;
 	/* RFC 8656 §12: 0x5000-0xFFFF are reserved; the first byte alone
 	 * (RFC 7983's 64..79) lets 0x4xxx through, so check the number. */
-	if (!stun_channel_valid(buf_get_u16(p)))
+	if (!stun_channel_in(buf_get_u16(p), max))
 		return -1;
 	/* §12.5: over streams the data is padded to a multiple of 4, and
 	 * the padding is not counted in the length field. */
@@ -51,15 +52,21 @@ stun_frame_len_channel(const uint8_t *p, size_t avail)
 }
 
 long
-stun_frame_len(const uint8_t *p, size_t avail)
+stun_frame_len_max(const uint8_t *p, size_t avail, uint16_t max)
 {
 	if (p == NULL || avail == 0)
 		return 0;
 	if (stun_is_stun_byte(p[0]))
 		return stun_frame_len_stun(p, avail);
-	if (stun_is_channel_byte(p[0]))
-		return stun_frame_len_channel(p, avail);
+	if (stun_is_channel_byte_max(p[0], max))
+		return stun_frame_len_channel(p, avail, max);
 	return -1;
+}
+
+long
+stun_frame_len(const uint8_t *p, size_t avail)
+{
+	return stun_frame_len_max(p, avail, STUN_CHANNEL_MAX);
 }
 
 size_t

@@ -152,6 +152,10 @@ struct turn_opts {
 	struct addr external4;
 	struct addr external6;
 	uint32_t max_lifetime;	/* s; default TURN_LIFETIME_MAX */
+	/* Accept channel numbers 0x5000-0x7FFF too, as RFC 5766 did (§11),
+	 * for older clients such as coturn 4.6's; RFC 8656 §12 narrowed the
+	 * range to 0x4000-0x4FFF, the default. */
+	bool rfc5766_channels;
 	uint32_t channel_lifetime; /* s; default TURN_CHANNEL_LIFETIME */
 };
 

@@ -86,7 +86,7 @@ turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
 	struct addr peer;
 
 	out->len = 0;
-	if (stun_channel_decode(&cd, pkt, len) != 0) {
+	if (stun_channel_decode_max(&cd, pkt, len, e->chan_max) != 0) {
 		out->drop = TURN_DROP_SHORT;
 		return;
 	}

@@ -55,6 +55,8 @@ turn_engine_new(const struct turn_opts *opts)
 	if (e->opts.channel_lifetime == 0)
 		e->opts.channel_lifetime = TURN_CHANNEL_LIFETIME;
 	e->software_len = slen;
+	e->chan_max = e->opts.rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
+	    STUN_CHANNEL_MAX;
 	if (crypto_random(&e->seed, sizeof(e->seed)) != 0 ||
 	    crypto_random(e->tid_next, sizeof(e->tid_next)) != 0) {
 		free(e);
@@ -320,7 +322,7 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 		out->drop = TURN_DROP_NOT_STUN;
 		return;
 	}
-	if (stun_is_channel_byte(pkt[0])) {
+	if (stun_is_channel_byte_max(pkt[0], e->chan_max)) {
 		if (e->opts.io == NULL)
 			out->drop = TURN_DROP_CHANNEL;
 		else

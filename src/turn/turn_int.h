@@ -72,6 +72,7 @@ struct turn_alloc {
 struct turn_engine {
 	struct turn_opts opts;
 	size_t software_len;	/* strlen(opts.software), 0 if none */
+	uint16_t chan_max;	/* STUN_CHANNEL_MAX, or the RFC 5766 bound */
 	const struct auth_creds *creds;
 	const struct policy_peer *policy;
 	uint32_t seed;		/* hash seed, random per engine */

@@ -198,16 +198,25 @@ turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
 
 	if (stun_attr_xor_addr(at, tid, &raw) != 0)
 		return STUN_ERR_BAD_REQUEST;
-	policy_addr_canonical(&raw, &peer);
-	/* §10.2, §12.2: a family the allocation has no relay for */
-	fi = turn_fam_index(addr_family(&peer));
+	/* §10.2, §12.2: the family on the wire has no relay in this
+	 * allocation. Judged on the wire form, so that ::ffff:127.0.0.1 on an
+	 * IPv6 relay is a policy refusal (403), not a family mismatch
+	 * (reference C3: 443 only where the allocation cannot match). */
+	fi = turn_fam_index(addr_family(&raw));
 	if (fi < 0 || a->relay[fi].handle == 0)
 		return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
+	policy_addr_canonical(&raw, &peer);
 	turn_ip_from_addr(&peer, ip);
 	*port = addr_port(&peer);
 	/* §10.2 "MAY impose restrictions": 403 (reference C1-C7) */
 	if (!turn_peer_allowed(e, a, ip, *port))
 		return STUN_ERR_FORBIDDEN;
+	/* A mapped peer that the policy lets through is relayed as the IPv4
+	 * address it stands for (D.1.5: check and use agree), which needs an
+	 * IPv4 relay. */
+	fi = turn_fam_index(addr_family(&peer));
+	if (fi < 0 || a->relay[fi].handle == 0)
+		return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
 	return 0;
 }
 
@@ -301,8 +310,8 @@ turn_chan_request(struct turn_engine *e, struct turn_req *r)
 	if ((a = turn_req_alloc(e, r)) == NULL)
 		return;
 	pa = stun_msg_attr(r->m, STUN_ATTR_XOR_PEER_ADDRESS);
-	if (stun_attr_channel(stun_msg_attr(r->m, STUN_ATTR_CHANNEL_NUMBER),
-	    &num) != 0 || pa == NULL) {
+	if (stun_attr_channel_max(stun_msg_attr(r->m, STUN_ATTR_CHANNEL_NUMBER),
+	    e->chan_max, &num) != 0 || pa == NULL) {
 		turn_req_error(e, r, STUN_ERR_BAD_REQUEST);
 		return;
 	}

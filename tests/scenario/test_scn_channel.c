@@ -190,6 +190,36 @@ test_stream(void)
 	scn_free(&s);
 }
 
+/* rfc5766_channels: 0x5000-0x7FFF bind and carry data, as RFC 5766 §11
+ * allowed (coturn 4.6's clients pick from that range); 0x8000 never. */
+static void
+test_rfc5766(void)
+{
+	struct scn s;
+	struct scn_client c;
+	struct addr relay;
+	uint64_t h;
+	static const uint8_t cd[] = { 0x7f, 0xff, 0x00, 0x01, 'x' };
+
+	scn_init(&s, 0, 0, 0, 0, 0);
+	s.opts.rfc5766_channels = true;
+	ok(scn_restart(&s) == 0, "engine with rfc5766_channels");
+	scn_client_static(&c, "alice", "secret", "8.8.4.4:5000");
+	scn_allocate(&s, &c, NULL);
+	scn_resp_relayed(&c, 0, &relay);
+	h = scn_handle_of(&s, &relay);
+	is_int(scn_bind(&s, &c, 0x7FFF, "8.8.8.8:53"), 0, "0x7FFF: bound");
+	is_int(scn_bind(&s, &c, 0x8000, "8.8.8.8:54"), 400, "0x8000: 400");
+	is_int(scn_chandata(&s, &c, 0x7FFF, "hi", 2), TURN_DROP_NONE,
+	    "ChannelData on 0x7FFF relayed");
+	is_int(scn_peer(&s, h, "8.8.8.8:53", "x", 1), TURN_DROP_NONE,
+	    "peer datagram relayed");
+	ok(s.ncsends == 1 && s.csends[0].len == sizeof(cd) &&
+	    memcmp(s.csends[0].data, cd, sizeof(cd)) == 0,
+	    "client gets 7f ff 00 01 x");
+	scn_free(&s);
+}
+
 int
 main(void)
 {
@@ -198,5 +228,6 @@ main(void)
 	test_data_drops();
 	test_expiry();
 	test_stream();
+	test_rfc5766();
 	return tap_done();
 }

@@ -113,6 +113,11 @@ test_scalars(void)
 	ok(stun_attr_channel(&a, &ch) == 0 && ch == 0x4001, "CHANNEL-NUMBER, RFFU ignored");
 	v[0] = 0x50;
 	is_int(stun_attr_channel(&a, &ch), -1, "channel 0x5001 refused");
+	ok(stun_attr_channel_max(&a, STUN_CHANNEL_MAX_RFC5766, &ch) == 0 &&
+	    ch == 0x5001, "0x5001 in the RFC 5766 range");
+	v[0] = 0x80;
+	is_int(stun_attr_channel_max(&a, STUN_CHANNEL_MAX_RFC5766, &ch), -1,
+	    "0x8001 never");
 	v[0] = 0x3F;
 	is_int(stun_attr_channel(&a, &ch), -1, "channel 0x3F01 refused");
 	a.len = 2;

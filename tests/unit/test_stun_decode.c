@@ -238,6 +238,8 @@ test_channel(void)
 	ok(stun_channel_decode(&cd, p, 4) == 0 && cd.channel == 0x4FFF, "0x4FFF");
 	p[0] = 0x50; p[1] = 0x00;
 	is_int(stun_channel_decode(&cd, p, 4), -1, "0x5000 reserved");
+	ok(stun_channel_decode_max(&cd, p, 4, STUN_CHANNEL_MAX_RFC5766) == 0 &&
+	    cd.channel == 0x5000, "0x5000 in the RFC 5766 range");
 	p[0] = 0x3F; p[1] = 0xFF;
 	is_int(stun_channel_decode(&cd, p, 4), -1, "0x3FFF");
 	p[0] = 0xFF;

@@ -104,6 +104,14 @@ test_frame_len(void)
 	is_int(stun_frame_len(p, 1), -1, "first byte 0x50");
 	memcpy(p, "\x4f\xff\x00\x00", 4);
 	is_int(stun_frame_len(p, 4), 4, "0x4FFF ok");
+	/* the RFC 5766 range only when asked for (stun_frame_len_max) */
+	memcpy(p, "\x7f\xff\x00\x01", 4);
+	is_int(stun_frame_len(p, 8), -1, "0x7FFF refused by default");
+	is_int(stun_frame_len_max(p, 8, STUN_CHANNEL_MAX_RFC5766), 8,
+	    "0x7FFF framed with the RFC 5766 range");
+	memcpy(p, "\x80\x00\x00\x00", 4);
+	is_int(stun_frame_len_max(p, 4, STUN_CHANNEL_MAX_RFC5766), -1,
+	    "0x8000 refused even then");
 	memcpy(p, "\x16\x03\x01\x00", 4);
 	is_int(stun_frame_len(p, 4), -1, "TLS record is not STUN");
 	memcpy(p, "\x00\x01\x00\x03", 4);
