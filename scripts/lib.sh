@@ -4,7 +4,7 @@
 
 # Debian bookworm packages tern builds, tests and runs with.
 TERN_BUILD_PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build libevent-dev libssl-dev openssl"
-TERN_TEST_PKGS="coturn procps iproute2"
+TERN_TEST_PKGS="coturn procps iproute2 chromium nodejs"
 
 say() { printf '==> %s\n' "$*" >&2; }
 

@@ -10,10 +10,12 @@
  * Always in the foreground (systemd, containers). Start-up follows
  * reference E.1: configuration parsed and checked, log opened, crypto
  * initialised, every listener bound and TLS loaded, privileges dropped,
- * then the workers start and `event=ready` is logged. SIGHUP re-reads the
- * file and the command line and applies log and TLS settings, or keeps
- * everything when the new configuration is invalid; SIGTERM and SIGINT stop
- * cleanly with exit status 0.
+ * then the workers start and `event=ready` is logged. Every worker serves
+ * STUN and TURN (RFC 8656): net_new() builds the nonce key, credentials,
+ * peer policy, relay port pool and quotas from the configuration. SIGHUP
+ * re-reads the file and the command line and applies log, TLS, credential
+ * and peer policy settings, or keeps everything when the new configuration
+ * is invalid; SIGTERM and SIGINT stop cleanly with exit status 0.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -326,27 +328,16 @@ ternd_pidfile_remove(struct ternd *t)
 	t->pidfile = NULL;
 }
 
-/* Settings SIGHUP cannot change: say so instead of ignoring them silently. */
+/* Settings SIGHUP cannot change: say which, instead of ignoring them
+ * silently (the option table says which are reloadable). */
 static void
 ternd_reload_warn(const struct config *o, const struct config *c)
 {
-	if (o->listening_port != c->listening_port ||
-	    o->tls_listening_port != c->tls_listening_port ||
-	    o->n_listening_ip != c->n_listening_ip ||
-	    o->no_udp != c->no_udp || o->no_tcp != c->no_tcp ||
-	    o->no_tls != c->no_tls || o->workers != c->workers ||
-	    o->syslog != c->syslog ||
-	    o->max_connections != c->max_connections ||
-	    o->max_connections_per_ip != c->max_connections_per_ip ||
-	    o->stream_idle_timeout != c->stream_idle_timeout ||
-	    o->tls_handshake_timeout != c->tls_handshake_timeout ||
-	    o->stream_buffer_limit != c->stream_buffer_limit ||
-	    !ternd_str_eq(o->software_attribute, c->software_attribute) ||
-	    !ternd_str_eq(o->proc_user, c->proc_user) ||
-	    !ternd_str_eq(o->proc_group, c->proc_group) ||
-	    !ternd_str_eq(o->pidfile, c->pidfile))
-		log_warn("reload_partial", "reason=\"listener, limit, software "
-		    "and process options apply at the next start\"");
+	char names[1024];
+
+	if (config_fixed_changed(o, c, names, sizeof(names)) > 0)
+		log_warn("reload_partial", "options=\"%s\" reason=\"these apply "
+		    "at the next start\"", names);
 }
 
 /*
@@ -387,8 +378,9 @@ ternd_reload(void *arg)
 	/* The old config is no longer referenced: net copied what it needs. */
 	config_free(t->cfg);
 	t->cfg = c;
-	log_info("reloaded", "log_level=%s",
-	    log_level_name((enum log_level)c->log_level));
+	log_info("reloaded", "log_level=%s users=%zu rest_secrets=%zu",
+	    log_level_name((enum log_level)c->log_level), c->n_user,
+	    c->n_static_auth_secret);
 out:
 	free(err);
 }

@@ -16,6 +16,7 @@
  *   the caller's total deadline.
  * - Raw I/O for tests: send any bytes, receive the next datagram or stream
  *   frame with a deadline.
+ *
  * - REST credentials (client_creds.c): the TURN REST API username and
  *   password an app backend mints from a shared secret (reference A.11),
  *   and the JSON RTCIceServer object it hands to a browser.
@@ -159,6 +160,120 @@ int client_tid_new(uint8_t tid[STUN_TID_LEN]);
 const char *client_strerror(int err);
 /* Monotonic clock in milliseconds (for deadlines). */
 int64_t client_now_ms(void);
+
+/*
+ * ---- TURN client (client_turn.c; RFC 8656) ----
+ *
+ * A blocking TURN client over one struct client (UDP, TCP or TLS). It
+ * authenticates with the long-term mechanism (RFC 8489 §9.2): the first
+ * request goes without integrity, the 401 gives REALM and NONCE, the key is
+ * MD5(user ":" realm ":" password) and every later request carries USERNAME,
+ * REALM, NONCE, MESSAGE-INTEGRITY and FINGERPRINT. A 438 is retried once
+ * with the new NONCE (§9.2.5). MESSAGE-INTEGRITY is verified on every
+ * success response, and on any error response that carries one.
+ *
+ * Requests return 0 on success, the server's error code (300..699) on an
+ * error response, or a negative enum client_err (CLIENT_E_PROTO also when
+ * a response fails its integrity check). The last code is kept in
+ * last_error. Relayed data that arrives while a request waits for its
+ * response is skipped (lost): receive it before the next request.
+ */
+#define CLIENT_TURN_USER_MAX	513	/* USERNAME < 513 bytes (RFC 8489 §14.3) */
+#define CLIENT_TURN_PASS_MAX	256
+#define CLIENT_TURN_TEXT_MAX	763	/* REALM, NONCE as received (§14.9, §14.10) */
+#define CLIENT_TURN_MAX_PEERS	32
+#define CLIENT_TURN_FAMILY_IPV4	0x01	/* REQUESTED-ADDRESS-FAMILY, §18.6 */
+#define CLIENT_TURN_FAMILY_IPV6	0x02
+#define CLIENT_TURN_PROTO_UDP	17	/* REQUESTED-TRANSPORT, §18.8 */
+
+/* Caller-owned storage: client_turn_init() / client_turn_clear(). */
+struct client_turn {
+	struct client *c;		/* borrowed */
+	char user[CLIENT_TURN_USER_MAX + 1];
+	size_t user_len;
+	char pass[CLIENT_TURN_PASS_MAX + 1];
+	size_t pass_len;
+	uint8_t realm[CLIENT_TURN_TEXT_MAX];	/* from the last 401/438 */
+	size_t realm_len;
+	uint8_t nonce[CLIENT_TURN_TEXT_MAX];
+	size_t nonce_len;
+	uint8_t key[16];		/* MD5 long-term key, valid if have_key */
+	bool have_key;
+	bool retry_stale;		/* retry once on 438 (default true) */
+	bool fingerprint;		/* add FINGERPRINT (default true) */
+	/* From the last Allocate / Refresh success. */
+	struct addr relayed;		/* XOR-RELAYED-ADDRESS */
+	struct addr mapped;		/* XOR-MAPPED-ADDRESS */
+	uint32_t lifetime;		/* LIFETIME, s */
+	int last_error;			/* last request's result */
+};
+
+/* One attribute of a request: raw bytes, or (xaddr != NULL) an address
+ * encoded XOR'd with the request's TID (XOR-PEER-ADDRESS, §18.3). */
+struct client_turn_attr {
+	uint16_t type;
+	const void *val;
+	size_t len;
+	const struct addr *xaddr;
+};
+
+/* Optional Allocate attributes; zero = absent. */
+struct client_turn_alloc_opts {
+	uint8_t family;		/* REQUESTED-ADDRESS-FAMILY: 0x01 / 0x02 */
+	uint32_t lifetime;	/* LIFETIME, s */
+	uint8_t transport;	/* REQUESTED-TRANSPORT; 0 = 17 (UDP) */
+};
+
+/* Relayed data received from the server (Data indication or ChannelData).
+ * data points into the caller's buffer. */
+struct client_turn_data {
+	bool channel;		/* ChannelData (§12.4), else Data (§11.4) */
+	uint16_t number;	/* the channel, when channel */
+	struct addr peer;	/* XOR-PEER-ADDRESS, when !channel */
+	const uint8_t *data;
+	size_t len;
+};
+
+/* c is borrowed; user and pass are copied (pass is wiped by _clear).
+ * 0 or CLIENT_E_ARG (too long). */
+int client_turn_init(struct client_turn *t, struct client *c, const char *user,
+    const char *pass);
+void client_turn_clear(struct client_turn *t);
+/* Recomputes the key for a new user/password (keeps REALM and NONCE). */
+int client_turn_set_user(struct client_turn *t, const char *user, const char *pass);
+
+/*
+ * Any request: method plus attrs, then the credentials. The response is
+ * decoded into *m, borrowing resp (cap bytes); both may be NULL. Returns 0,
+ * an error code, or a client_err (see above).
+ */
+int client_turn_request(struct client_turn *t, uint16_t method,
+    const struct client_turn_attr *attrs, size_t n, uint8_t *resp, size_t cap,
+    struct stun_msg *m, int timeout_ms);
+/* Allocate (§7.1); o may be NULL. Sets relayed, mapped, lifetime. */
+int client_turn_allocate(struct client_turn *t, const struct client_turn_alloc_opts *o,
+    int timeout_ms);
+/* Refresh (§8.1); lifetime < 0 omits LIFETIME, 0 deletes the allocation. */
+int client_turn_refresh(struct client_turn *t, long lifetime, int timeout_ms);
+/* CreatePermission for n (1..CLIENT_TURN_MAX_PEERS) peers (§10.1). */
+int client_turn_permit(struct client_turn *t, const struct addr *peers, size_t n,
+    int timeout_ms);
+/* ChannelBind (§12.1). */
+int client_turn_channel_bind(struct client_turn *t, uint16_t number,
+    const struct addr *peer, int timeout_ms);
+/* A Send indication (§11.1). 0 or a client_err. */
+int client_turn_send(struct client_turn *t, const struct addr *peer,
+    const void *data, size_t len);
+/* A ChannelData message (§12.4), padded to 4 bytes on TCP/TLS (§12.5). */
+int client_turn_channel_send(struct client_turn *t, uint16_t number,
+    const void *data, size_t len);
+/*
+ * Waits up to timeout_ms for the next Data indication or ChannelData,
+ * skipping anything else. 0 with *d filled (pointing into buf), or a
+ * client_err (CLIENT_E_TIMEOUT when nothing came).
+ */
+int client_turn_recv(struct client_turn *t, uint8_t *buf, size_t cap,
+    struct client_turn_data *d, int timeout_ms);
 
 /* ---- TURN REST API credentials (client_creds.c) ---- */
 

@@ -180,6 +180,14 @@ int config_set_arg(struct config *c, const char *arg, char *err, size_t errcap);
  */
 int config_check(const struct config *c, char *err, size_t errcap);
 
+/*
+ * The options SIGHUP cannot change (reloadable = false in the table) whose
+ * values differ between a and b, as "name,name,..." in out (NUL-terminated,
+ * truncated to cap). Returns how many differ, -1 on out of memory.
+ */
+int config_fixed_changed(const struct config *a, const struct config *b,
+    char *out, size_t cap);
+
 /* --help text for every option; --print-config with secrets redacted. */
 void config_print_help(FILE *f);
 void config_print(const struct config *c, FILE *f);

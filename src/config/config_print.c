@@ -9,6 +9,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -208,4 +209,55 @@ void
 config_print(const struct config *c, FILE *f)
 {
 	config_print_table(c, config_options, f);
+}
+
+/* One option's printed value, in a memory stream: the same text that
+ * --print-config shows, so that equal text means an equal setting. */
+static char *
+config_option_text(const struct config *c, const struct config_option *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	config_print_option(f, c, o);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int
+config_fixed_changed(const struct config *a, const struct config *b,
+    char *out, size_t cap)
+{
+	const struct config_option *o;
+	char *ta, *tb;
+	size_t used = 0;
+	int n = 0, same, failed;
+
+	if (cap > 0)
+		out[0] = '\0';
+	for (o = config_options; o->name != NULL; o++) {
+		if (o->reloadable)
+			continue;
+		ta = config_option_text(a, o);
+		tb = config_option_text(b, o);
+		failed = ta == NULL || tb == NULL;
+		same = !failed && strcmp(ta, tb) == 0;
+		free(ta);
+		free(tb);
+		if (failed)
+			return -1;
+		if (same)
+			continue;
+		if (used < cap)
+			used += (size_t)snprintf(out + used, cap - used, "%s%s",
+			    n > 0 ? "," : "", o->name);
+		n++;
+	}
+	return n;
 }

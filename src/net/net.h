@@ -3,7 +3,11 @@
  * net: the daemon's I/O. Listeners, worker threads with their own event
  * loops, UDP (recvmmsg batches), TCP and TLS streams, and the hand-off of
  * every datagram or stream frame to the pure turn engine (DESIGN.md
- * "Workers own their state").
+ * "Workers own their state"). For TURN (RFC 8656) it carries out what the
+ * engine asks through struct turn_io: per-worker UDP relay sockets, peer
+ * datagrams read with room for the engine's header in front, relayed data
+ * sent to clients over UDP, TCP or TLS; and it owns the TURN environment
+ * (nonce key, credentials, peer policy, port pool, quotas, net_env.c).
  *
  * What it must not do: parse STUN itself (stun_frame_len() frames streams,
  * the engine does the rest), allocate or log per packet, take a lock on the
@@ -11,11 +15,13 @@
  * frees configs on reload; net copies what it needs).
  *
  * Life cycle, in the order of reference E.1:
- *   net_new()    binds every listener and loads TLS (before privileges are
- *                dropped); fails with a message naming the address;
+ *   net_new()    binds every listener, loads TLS and builds the TURN
+ *                environment (before privileges are dropped); fails with a
+ *                message naming the address;
  *   net_start()  starts the worker threads;
  *   net_reload() SIGHUP: swaps the TLS context (existing connections keep
- *                theirs); never drops a connection;
+ *                theirs) and the credential and peer policy snapshot;
+ *                never drops a connection or an allocation;
  *   net_stop()   stops and joins the workers; net_free() releases the rest.
  *
  * The connection limiter (max-connections, max-connections-per-ip with
@@ -38,8 +44,8 @@ struct net;
 struct net *net_new(const struct config *c, char *err, size_t errcap);
 /* Starts the worker threads. 0 or -1 (err filled). */
 int net_start(struct net *n, char *err, size_t errcap);
-/* Applies what may change at run time (TLS material). 0, or -1 with the
- * old state kept and the reason in err. */
+/* Applies what may change at run time (TLS material, credentials, peer
+ * policy). 0, or -1 with the old state kept and the reason in err. */
 int net_reload(struct net *n, const struct config *c, char *err, size_t errcap);
 /* Stops and joins every worker (main thread only). Idempotent. */
 void net_stop(struct net *n);

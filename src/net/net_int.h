@@ -25,12 +25,24 @@
 
 #include "net/net.h"
 #include "stun/stun.h"
+#include "auth/auth.h"
+#include "policy/policy.h"
 #include "turn/turn.h"
 #include "util/addr.h"
 
 #define NET_UDP_BATCH		16	/* datagrams per recvmmsg */
 #define NET_UDP_ROUNDS		8	/* recvmmsg calls per wake-up (fairness) */
 #define NET_UDP_BUFSZ		65536	/* one datagram, the largest UDP payload fits */
+/*
+ * One receive slot: a peer datagram is read NET_UDP_HEADROOM bytes into
+ * it, so that the engine can write the ChannelData or Data indication
+ * header in front of it and the padding behind it without a copy
+ * (TURN_PEER_HEADROOM, TURN_PEER_TAILROOM; DESIGN.md "data path").
+ */
+#define NET_UDP_HEADROOM	64	/* >= TURN_PEER_HEADROOM, aligned */
+#define NET_UDP_SLOT		(NET_UDP_HEADROOM + NET_UDP_BUFSZ + 64)
+#define NET_CONN_BUCKETS	1024	/* conn id -> connection, per worker */
+#define NET_TICK_MS		1000	/* turn_engine_tick() period */
 #define NET_OUT_CAP		(STUN_MAX_FRAME + 64)	/* one engine reply */
 #define NET_LISTEN_BACKLOG	256
 #define NET_MAX_WORKERS		256
@@ -49,6 +61,8 @@ struct net_stats {
 	uint64_t stream_accepted, stream_refused, stream_closed_idle;
 	uint64_t stream_closed_overflow, stream_closed_proto, stream_frames;
 	uint64_t tls_handshake_fail;
+	uint64_t relay_rx, relay_tx, relay_tx_err, relay_trunc;
+	uint64_t client_tx, client_tx_err, client_drop_full, client_drop_gone;
 };
 
 /* What net copied out of the config it was started with. */
@@ -73,14 +87,42 @@ struct net_listener {
 
 struct net_conn {
 	TAILQ_ENTRY(net_conn) entry;
+	struct net_conn *hnext;		/* conn id hash chain */
 	struct net_worker *w;
 	struct bufferevent *bev;
 	struct event *timer;		/* handshake, then idle timeout */
 	struct turn_tuple tuple;
 	bool handshaking;		/* TLS handshake not yet complete */
 	bool closing;			/* flushing the last replies after EOF */
+	bool allocated;			/* the engine granted an Allocate on it */
 };
 TAILQ_HEAD(net_conn_list, net_conn);
+
+/*
+ * One relay socket (RFC 8656 §7.2 step 6). Slots are allocated once and
+ * reused; the handle given to the engine is (gen << 32 | index + 1), and
+ * gen changes at every close, so a stale handle never reaches a socket
+ * that was since reused for another allocation.
+ */
+struct net_relay {
+	struct net_worker *w;
+	struct event *ev;		/* read event; NULL when free */
+	int fd;				/* -1 when free */
+	uint32_t idx;
+	uint32_t gen;
+	uint32_t next_free;		/* index + 1 of the next free slot */
+};
+
+/*
+ * The reloadable part of the TURN environment: credentials and peer
+ * policy, immutable, swapped whole on SIGHUP. refs counts the workers that
+ * installed it plus one while it is current (under net.env_mu).
+ */
+struct net_env {
+	unsigned refs;
+	struct auth_creds *creds;
+	struct policy_peer *policy;
+};
 
 struct net_worker {
 	struct net *net;
@@ -93,8 +135,18 @@ struct net_worker {
 	size_t nlisteners;
 	struct net_conn_list conns;
 	struct net_stats stats;
+	struct net_conn **conn_hash;	/* NET_CONN_BUCKETS chains */
+	uint64_t conn_seq;		/* conn ids: seq << 8 | worker id */
+	/* TURN: relay sockets, the engine's I/O table, the tick, the env */
+	struct turn_io io;
+	struct net_relay **relays;
+	uint32_t nrelays, caprelays;
+	uint32_t relay_free;		/* index + 1 of the first free slot */
+	struct event *tick;
+	struct event *env_ev;		/* activated by net_reload() */
+	struct net_env *env;		/* installed in engine; holds a ref */
 	/* UDP receive batch and the reply buffer (the engine writes here). */
-	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_BUFSZ */
+	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
 	uint8_t *txbuf;			/* NET_OUT_CAP */
 	struct mmsghdr msgs[NET_UDP_BATCH];
 	struct iovec iov[NET_UDP_BATCH];
@@ -119,6 +171,21 @@ struct net {
 	struct net_tls *tls;		/* NULL when TLS is off */
 	char *software;			/* owned; the engines borrow it */
 	bool stopped;
+	/* TURN, shared by every worker (see net_env.c) */
+	bool turn_on;
+	struct auth_ctx auth;		/* nonce key; read-only once built */
+	bool auth_ready;
+	struct turn_ports *ports;
+	struct turn_quota *quota;
+	struct addr relay4, relay6;	/* relay IP per family, or AF_UNSPEC */
+	struct addr external4, external6;
+	uint32_t max_lifetime, channel_lifetime, perm_lifetime;
+	uint16_t chan_max;		/* STUN_CHANNEL_MAX or the RFC 5766 bound */
+	uint16_t min_port, max_port;
+	pthread_mutex_t env_mu;		/* guards env and every env's refs */
+	bool env_mu_ready;
+	struct net_env *env;		/* current snapshot */
+	unsigned quota_user, quota_ip, quota_total;	/* as started */
 };
 
 /* net_worker.c */
@@ -134,11 +201,32 @@ void net_listener_close(struct net_listener *l);
 
 /* net_udp.c */
 void net_udp_read_cb(evutil_socket_t fd, short what, void *arg);
+void net_udp_prepare(struct net_worker *w);
+struct net_listener *net_udp_listener(struct net_worker *w,
+    const struct addr *local);
+
+/* net_relay.c */
+void net_relay_io_init(struct net_worker *w);
+void net_relay_clear(struct net_worker *w);
+
+/* net_env.c */
+int net_env_init(struct net *n, const struct config *c, char *err,
+    size_t errcap);
+void net_env_clear(struct net *n);
+struct net_env *net_env_prepare(struct net *n, const struct config *c,
+    char *err, size_t errcap);
+void net_env_discard(struct net *n, struct net_env *env);
+void net_env_publish(struct net *n, struct net_env *env);
+int net_env_worker_init(struct net_worker *w, char *err, size_t errcap);
+void net_env_worker_clear(struct net_worker *w);
 
 /* net_stream.c */
 void net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg);
 void net_stream_close_all(struct net_worker *w);
+struct net_conn *net_conn_find(struct net_worker *w, uint64_t id);
+/* client_send() on a stream: queues a relayed frame, or drops it. */
+void net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
 
 /* net_tls.c */
 struct net_tls *net_tls_new(const char *cert, const char *pkey,

@@ -34,11 +34,51 @@
 
 static struct log_ratelimit net_refuse_rl = LOG_RATELIMIT_INIT(5, 60);
 
+static struct net_conn **
+net_conn_bucket(struct net_worker *w, uint64_t id)
+{
+	/* ids are a per-worker sequence above the worker id: the low bits
+	 * past the worker byte spread evenly. */
+	return &w->conn_hash[(id >> 8) & (NET_CONN_BUCKETS - 1)];
+}
+
+struct net_conn *
+net_conn_find(struct net_worker *w, uint64_t id)
+{
+	struct net_conn *c;
+
+	if (id == 0)
+		return NULL;
+	for (c = *net_conn_bucket(w, id); c != NULL; c = c->hnext)
+		if (c->tuple.conn == id)
+			return c;
+	return NULL;
+}
+
+static void
+net_conn_unhash(struct net_conn *c)
+{
+	struct net_conn **pp;
+
+	for (pp = net_conn_bucket(c->w, c->tuple.conn); *pp != NULL;
+	    pp = &(*pp)->hnext)
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+}
+
 static void
 net_conn_close(struct net_conn *c)
 {
 	struct net_worker *w = c->w;
 
+	/* §3.1: the allocation's 5-tuple includes the connection; it ends
+	 * with it. Called before anything is freed: the engine may close
+	 * relays but never sends on this connection from here. */
+	if (w->engine != NULL)
+		turn_engine_conn_closed(w->engine, &c->tuple);
+	net_conn_unhash(c);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	if (c->timer != NULL)
 		event_free(c->timer);
@@ -54,6 +94,65 @@ net_conn_arm(struct net_conn *c, unsigned seconds)
 	struct timeval tv = { .tv_sec = (time_t)seconds, .tv_usec = 0 };
 
 	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Whether reply is a success response to an Allocate. From then on the
+ * allocation's lifetime, which the client must refresh (§8), is what keeps
+ * the connection: a client that only receives relayed data sends nothing
+ * for long stretches. The reply is our own engine's, not remote input.
+ */
+static bool
+net_conn_is_alloc_ok(const uint8_t *reply, size_t len)
+{
+	uint16_t type;
+
+	if (len < STUN_HEADER_LEN)
+		return false;
+	type = (uint16_t)(reply[0] << 8 | reply[1]);
+	return stun_type_method(type) == STUN_ALLOCATE &&
+	    stun_type_class(type) == STUN_SUCCESS;
+}
+
+/* Seconds without a valid message before the connection is closed. */
+static unsigned
+net_conn_idle(const struct net_conn *c)
+{
+	const struct net *n = c->w->net;
+
+	/* At most max-allocate-lifetime after the last valid message: any
+	 * live allocation has been refreshed within that (§8). */
+	if (c->allocated && n->max_lifetime > n->set.idle_timeout_s)
+		return n->max_lifetime;
+	return n->set.idle_timeout_s;
+}
+
+/*
+ * client_send() on a stream (§12.5: ChannelData and Data indications on
+ * the connection, already padded). Relayed data never closes the
+ * connection from inside the engine: what does not fit in the output
+ * limit, less room for one reply, is dropped as UDP would be.
+ */
+void
+net_conn_send(struct net_conn *c, const uint8_t *data, size_t len)
+{
+	struct net_worker *w = c->w;
+	size_t lim = w->net->set.buffer_limit, queued;
+
+	if (c->closing || c->handshaking || c->bev == NULL) {
+		w->stats.client_drop_gone++;
+		return;
+	}
+	lim = lim > 2 * NET_OUT_CAP ? lim - NET_OUT_CAP : lim / 2;
+	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (queued + len > lim) {
+		w->stats.client_drop_full++;
+		return;
+	}
+	if (bufferevent_write(c->bev, data, len) == -1)
+		w->stats.client_tx_err++;
+	else
+		w->stats.client_tx++;
 }
 
 /*
@@ -77,9 +176,11 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
 			w->stats.drops[out.drop]++;
 	} else if (bufferevent_write(c->bev, out.buf, out.len) == -1)
 		return -1;
+	else if (net_conn_is_alloc_ok(out.buf, out.len))
+		c->allocated = true;
 	/* Only a valid STUN message or frame keeps the connection alive. */
 	if (out.drop != TURN_DROP_MALFORMED && out.drop != TURN_DROP_NOT_STUN)
-		net_conn_arm(c, w->net->set.idle_timeout_s);
+		net_conn_arm(c, net_conn_idle(c));
 	if (evbuffer_get_length(outb) > w->net->set.buffer_limit) {
 		w->stats.stream_closed_overflow++;
 		return -1;
@@ -92,7 +193,7 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
  * is buffered, 0 wait for more, -1 not STUN (close).
  */
 static long
-net_conn_next(struct evbuffer *in)
+net_conn_next(struct evbuffer *in, uint16_t chan_max)
 {
 	size_t have = evbuffer_get_length(in), want, more;
 	const uint8_t *p;
@@ -106,7 +207,7 @@ net_conn_next(struct evbuffer *in)
 	for (;;) {
 		if ((p = evbuffer_pullup(in, (ev_ssize_t)want)) == NULL)
 			return -1;
-		if ((flen = stun_frame_len(p, want)) != 0)
+		if ((flen = stun_frame_len_max(p, want, chan_max)) != 0)
 			break;
 		more = have < STUN_MAX_FRAME ? have : STUN_MAX_FRAME;
 		if (more == want)
@@ -133,7 +234,7 @@ net_conn_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	while ((flen = net_conn_next(in)) > 0) {
+	while ((flen = net_conn_next(in, c->w->net->chan_max)) > 0) {
 		if ((p = evbuffer_pullup(in, flen)) == NULL ||
 		    net_conn_frame(c, p, (size_t)flen) == -1)
 			goto close;
@@ -165,7 +266,7 @@ net_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		/* The TLS handshake is done; now the idle rule applies. */
 		c->handshaking = false;
-		net_conn_arm(c, c->w->net->set.idle_timeout_s);
+		net_conn_arm(c, net_conn_idle(c));
 		return;
 	}
 	if ((what & BEV_EVENT_ERROR) && c->tuple.transport == TURN_TLS) {
@@ -251,6 +352,8 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		goto fail;
 	c->w = w;
+	/* Unique per connection and never 0 (turn_tuple.conn). */
+	c->tuple.conn = ++w->conn_seq << 8 | w->id;
 	c->tuple.client = a;
 	c->tuple.local = l->addr;
 	c->tuple.transport = l->proto == NET_TLS ? TURN_TLS : TURN_TCP;
@@ -262,6 +365,8 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	if ((c->bev = net_stream_bev(l, fd)) == NULL)
 		goto fail;
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	c->hnext = *net_conn_bucket(w, c->tuple.conn);
+	*net_conn_bucket(w, c->tuple.conn) = c;
 	w->stats.stream_accepted++;
 	/* At most one largest frame is buffered per connection (C16). */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, STUN_MAX_FRAME);

@@ -14,14 +14,19 @@
 
 #include "net/net_int.h"
 
-/* Resets the batch's headers: recvmmsg() overwrites the lengths. */
-static void
+/*
+ * Resets the batch's headers: recvmmsg() overwrites the lengths. Each
+ * datagram lands NET_UDP_HEADROOM bytes into its slot; relay sockets
+ * (net_relay.c) use the same batch and need that room in front.
+ */
+void
 net_udp_prepare(struct net_worker *w)
 {
 	size_t i;
 
 	for (i = 0; i < NET_UDP_BATCH; i++) {
-		w->iov[i].iov_base = w->rxbuf + i * NET_UDP_BUFSZ;
+		w->iov[i].iov_base = w->rxbuf + i * NET_UDP_SLOT +
+		    NET_UDP_HEADROOM;
 		w->iov[i].iov_len = NET_UDP_BUFSZ;
 		memset(&w->msgs[i], 0, sizeof(w->msgs[i]));
 		w->msgs[i].msg_hdr.msg_name = &w->from[i];
@@ -67,6 +72,23 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 		w->stats.udp_tx_err++;
 	else
 		w->stats.udp_tx++;
+}
+
+/*
+ * The UDP listener a client talks to (tuple.local), for client_send(). A
+ * linear scan: a worker has one UDP socket per listening address, a
+ * handful in practice.
+ */
+struct net_listener *
+net_udp_listener(struct net_worker *w, const struct addr *local)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		if (w->listeners[i].proto == NET_UDP &&
+		    addr_equal(&w->listeners[i].addr, local, true))
+			return &w->listeners[i];
+	return NULL;
 }
 
 void

@@ -52,16 +52,32 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	w->net = n;
 	w->id = id;
 	TAILQ_INIT(&w->conns);
+	net_relay_io_init(w);
+	/* Every worker's engine serves TURN with the shared pool, quotas
+	 * and nonce key, and its own relay sockets (net_relay.c). */
+	opts.io = &w->io;
+	opts.auth = &n->auth;
+	opts.ports = n->ports;
+	opts.quota = n->quota;
+	opts.external4 = n->external4;
+	opts.external6 = n->external6;
+	opts.max_lifetime = n->max_lifetime;
+	opts.channel_lifetime = n->channel_lifetime;
+	opts.perm_lifetime = n->perm_lifetime;
+	opts.rfc5766_channels = n->chan_max != STUN_CHANNEL_MAX;
 	w->base = event_base_new();
 	w->engine = turn_engine_new(&opts);
-	w->rxbuf = malloc((size_t)NET_UDP_BATCH * NET_UDP_BUFSZ);
+	w->conn_hash = calloc(NET_CONN_BUCKETS, sizeof(*w->conn_hash));
+	w->rxbuf = malloc((size_t)NET_UDP_BATCH * NET_UDP_SLOT);
 	w->txbuf = calloc(1, NET_OUT_CAP);
 	w->listeners = calloc(n->nspecs, sizeof(*w->listeners));
 	if (w->base == NULL || w->engine == NULL || w->rxbuf == NULL ||
-	    w->txbuf == NULL || w->listeners == NULL) {
+	    w->txbuf == NULL || w->listeners == NULL || w->conn_hash == NULL) {
 		snprintf(err, errcap, "worker %u: out of memory", id);
 		return -1;
 	}
+	if (net_env_worker_init(w, err, errcap) == -1)
+		return -1;
 	for (i = 0; i < n->nspecs; i++) {
 		if (net_listener_open(&w->listeners[i], w, &n->specs[i], err,
 		    errcap) == -1)
@@ -76,7 +92,14 @@ net_worker_clear(struct net_worker *w)
 {
 	size_t i;
 
+	/* Connections first (each ends its allocation in the engine), then
+	 * the engine (it closes the remaining relays through the I/O table),
+	 * then the relay slots, all while the event base still exists. */
 	net_stream_close_all(w);
+	turn_engine_free(w->engine);
+	w->engine = NULL;
+	net_relay_clear(w);
+	net_env_worker_clear(w);
 	for (i = 0; i < w->nlisteners; i++)
 		net_listener_close(&w->listeners[i]);
 	free(w->listeners);
@@ -85,7 +108,7 @@ net_worker_clear(struct net_worker *w)
 		event_base_loop(w->base, EVLOOP_NONBLOCK);
 		event_base_free(w->base);
 	}
-	turn_engine_free(w->engine);
+	free(w->conn_hash);
 	free(w->rxbuf);
 	free(w->txbuf);
 }
@@ -200,6 +223,8 @@ net_new(const struct config *c, char *err, size_t errcap)
 		goto fail;
 	event_base_free(n->workers[0].base);
 	n->workers[0].base = NULL;
+	if (net_env_init(n, c, err, errcap) == -1)
+		goto fail;
 	for (i = 0; i < n->nworkers; i++)
 		if (net_worker_init(n, &n->workers[i], i, err, errcap) == -1)
 			goto fail;
@@ -272,6 +297,7 @@ net_free(struct net *n)
 	net_stop(n);
 	for (i = 0; n->workers != NULL && i < n->nworkers; i++)
 		net_worker_clear(&n->workers[i]);
+	net_env_clear(n);
 	free(n->workers);
 	free(n->specs);
 	net_tls_free(n->tls);
@@ -280,8 +306,8 @@ net_free(struct net *n)
 	free(n);
 }
 
-int
-net_reload(struct net *n, const struct config *c, char *err, size_t errcap)
+static int
+net_reload_tls(struct net *n, const struct config *c, char *err, size_t errcap)
 {
 	if (n->tls == NULL) {
 		if (!c->no_tls && c->cert != NULL && c->pkey != NULL)
@@ -296,6 +322,30 @@ net_reload(struct net *n, const struct config *c, char *err, size_t errcap)
 	}
 	return net_tls_reload(n->tls, c->cert, c->pkey, c->cipher_list, err,
 	    errcap);
+}
+
+/*
+ * All or nothing: the new credentials and peer policy are built first,
+ * the TLS material swapped next, and the snapshot published last, so a
+ * failure at any step leaves everything as it was.
+ */
+int
+net_reload(struct net *n, const struct config *c, char *err, size_t errcap)
+{
+	struct net_env *env = NULL;
+
+	if (n->turn_on && (env = net_env_prepare(n, c, err, errcap)) == NULL)
+		return -1;
+	if (net_reload_tls(n, c, err, errcap) == -1) {
+		net_env_discard(n, env);
+		return -1;
+	}
+	if (env != NULL)
+		net_env_publish(n, env);
+	if (n->turn_on)
+		turn_quota_set_limits(n->quota, c->user_quota,
+		    c->max_allocations_per_ip, c->total_quota);
+	return 0;
 }
 
 void

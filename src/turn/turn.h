@@ -79,10 +79,21 @@ enum turn_drop {
 	TURN_DROP_NO_CHANNEL,	/* ChannelData on an unbound channel (§12.6) */
 	TURN_DROP_SHORT,	/* ChannelData shorter than its length (§12.6) */
 	TURN_DROP_NO_ROOM,	/* headroom/tailroom too small, or too long */
+	TURN_DROP_PENDING,	/* waits for turn_io.user_key: not dropped;
+				 * the I/O layer keeps a copy and submits it
+				 * again when the lookup has completed */
 	TURN_DROP_COUNT
 };
 
 struct turn_tuple;
+
+/* turn_io.user_key answers. */
+enum turn_key {
+	TURN_KEY_FOUND = 0,
+	TURN_KEY_UNKNOWN,
+	TURN_KEY_PENDING,
+	TURN_KEY_UNAVAILABLE,
+};
 
 /* relay_open() results. */
 #define TURN_IO_OK		0
@@ -120,6 +131,17 @@ struct turn_io {
 	    const uint8_t *data, size_t len);
 	void (*client_send)(void *ctx, const struct turn_tuple *t,
 	    const uint8_t *data, size_t len);
+	/*
+	 * Optional (NULL: no outside user store). The MD5 long-term key of a
+	 * USERNAME that is neither a static user nor a REST credential, from
+	 * an outside store (Redis, issue 4), answered from the I/O layer's
+	 * cache without blocking: FOUND (key filled), UNKNOWN (401),
+	 * UNAVAILABLE (the store cannot answer: 500, fail fast) or PENDING
+	 * (a lookup has started: the engine sets TURN_DROP_PENDING and the
+	 * I/O layer submits the same packet again when it completes).
+	 */
+	enum turn_key (*user_key)(void *ctx, const uint8_t *user, size_t len,
+	    uint8_t key[16]);
 };
 
 struct auth_ctx;
@@ -157,6 +179,8 @@ struct turn_opts {
 	 * range to 0x4000-0x4FFF, the default. */
 	bool rfc5766_channels;
 	uint32_t channel_lifetime; /* s; default TURN_CHANNEL_LIFETIME */
+	uint32_t perm_lifetime;	/* s; default TURN_PERM_LIFETIME (§9: 300;
+				 * other values are for tests) */
 };
 
 /* Where a packet came from. */
@@ -257,5 +281,9 @@ size_t turn_ports_available(struct turn_ports *p, int family);
 struct turn_quota *turn_quota_new(uint32_t per_user, uint32_t per_ip,
     uint32_t total);
 void turn_quota_free(struct turn_quota *q);
+/* New limits (SIGHUP); allocations already counted stay, new ones are
+ * judged against these. 0 = unlimited, as in turn_quota_new(). */
+void turn_quota_set_limits(struct turn_quota *q, uint32_t per_user,
+    uint32_t per_ip, uint32_t total);
 
 #endif

@@ -54,6 +54,8 @@ turn_engine_new(const struct turn_opts *opts)
 		e->opts.max_lifetime = TURN_LIFETIME_MAX;
 	if (e->opts.channel_lifetime == 0)
 		e->opts.channel_lifetime = TURN_CHANNEL_LIFETIME;
+	if (e->opts.perm_lifetime == 0)
+		e->opts.perm_lifetime = TURN_PERM_LIFETIME;
 	e->software_len = slen;
 	e->chan_max = e->opts.rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
 	    STUN_CHANNEL_MAX;
@@ -374,6 +376,7 @@ turn_drop_name(enum turn_drop d)
 		[TURN_DROP_NO_CHANNEL] = "no_channel",
 		[TURN_DROP_SHORT] = "short",
 		[TURN_DROP_NO_ROOM] = "no_room",
+		[TURN_DROP_PENDING] = "pending",
 	};
 
 	if ((unsigned)d >= TURN_DROP_COUNT || names[d] == NULL)

@@ -3,8 +3,9 @@
  * turn_perm: permissions (RFC 8656 §9, §10) and channels (§12).
  *
  * A permission is a peer IP (the port is ignored, §9) that lives exactly
- * TURN_PERM_LIFETIME seconds from its last CreatePermission or ChannelBind
- * (§9 MUST, T21); a channel binds a number in 0x4000-0x4FFF to a peer
+ * TURN_PERM_LIFETIME seconds (opts.perm_lifetime, which only tests change)
+ * from its last CreatePermission or ChannelBind (§9 MUST, T21); a channel
+ * binds a number in 0x4000-0x4FFF (or the RFC 5766 range) to a peer
  * ip:port for channel-lifetime seconds (§12). Both are small arrays per
  * allocation, grown only by these requests up to the caps (E.8, C10),
  * scanned linearly on the data path (at most 128 entries, in practice a
@@ -184,7 +185,7 @@ turn_perm_set(struct turn_engine *e, struct turn_alloc *a,
 		a->perms[a->nperms++].ip = *ip;
 		e->stats.permissions++;
 	}
-	a->perms[i].expires = now + TURN_PERM_LIFETIME * 1000ull;
+	a->perms[i].expires = now + e->opts.perm_lifetime * 1000ull;
 }
 
 /* One XOR-PEER-ADDRESS: decoded, canonical, judged. 0 or the code. */

@@ -55,6 +55,17 @@ turn_quota_new(uint32_t per_user, uint32_t per_ip, uint32_t total)
 }
 
 void
+turn_quota_set_limits(struct turn_quota *q, uint32_t per_user,
+    uint32_t per_ip, uint32_t total)
+{
+	pthread_mutex_lock(&q->mu);
+	q->per_user = per_user;
+	q->per_ip = per_ip;
+	q->total = total;
+	pthread_mutex_unlock(&q->mu);
+}
+
+void
 turn_quota_free(struct turn_quota *q)
 {
 	struct quota_ent *x, *nx;

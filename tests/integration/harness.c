@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "harness.h"
 #include "util/crypto.h"
 
@@ -425,4 +427,156 @@ harness_rss_kib(pid_t pid)
 	}
 	fclose(f);
 	return kib;
+}
+
+/* The peer thread: receive, record, echo; polls so that stop is seen. */
+static void *
+harness_peer_main(void *arg)
+{
+	struct harness_peer *p = arg;
+	struct sockaddr_storage ss;
+	struct pollfd pfd;
+	uint8_t buf[65536];
+	socklen_t sl;
+	ssize_t n;
+
+	while (!atomic_load(&p->stop)) {
+		pfd.fd = p->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		sl = sizeof(ss);
+		n = recvfrom(p->fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
+		if (n < 0)
+			continue;
+		pthread_mutex_lock(&p->mu);
+		p->count++;
+		p->last_len = (size_t)n < sizeof(p->last) ? (size_t)n : sizeof(p->last);
+		memcpy(p->last, buf, p->last_len);
+		(void)addr_from_sockaddr(&p->last_from, (struct sockaddr *)&ss, sl);
+		pthread_mutex_unlock(&p->mu);
+		if (p->echo)
+			(void)sendto(p->fd, buf, (size_t)n, 0, (struct sockaddr *)&ss, sl);
+	}
+	return NULL;
+}
+
+int
+harness_peer_start(struct harness_peer *p, const char *ip, bool echo)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct addr a;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->echo = echo;
+	atomic_init(&p->stop, false);
+	/* Loopback only: the tests never send anywhere else. */
+	if (strcmp(ip, "127.0.0.1") != 0 && strcmp(ip, "::1") != 0)
+		return -1;
+	if (addr_parse_ip(&a, ip, 0) == -1 ||
+	    (p->fd = socket(addr_family(&a), SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (bind(p->fd, &a.u.sa, addr_len(&a)) == -1 ||
+	    getsockname(p->fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    addr_from_sockaddr(&p->addr, (struct sockaddr *)&ss, sl) == -1)
+		goto fail;
+	if (pthread_mutex_init(&p->mu, NULL) != 0)
+		goto fail;
+	if (pthread_create(&p->th, NULL, harness_peer_main, p) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		goto fail;
+	}
+	p->running = true;
+	return 0;
+fail:
+	close(p->fd);
+	p->fd = -1;
+	return -1;
+}
+
+void
+harness_peer_stop(struct harness_peer *p)
+{
+	if (p->running) {
+		atomic_store(&p->stop, true);
+		pthread_join(p->th, NULL);
+		pthread_mutex_destroy(&p->mu);
+		p->running = false;
+	}
+	/* fd 0 is stdin, never ours: a zeroed struct stops safely. */
+	if (p->fd > 0)
+		close(p->fd);
+	p->fd = -1;
+}
+
+unsigned
+harness_peer_count(struct harness_peer *p)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->count;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+int
+harness_peer_wait(struct harness_peer *p, unsigned seen, uint8_t *buf, size_t cap,
+    size_t *len, struct addr *from, int timeout_ms)
+{
+	int64_t deadline = client_now_ms() + timeout_ms;
+	bool got;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		got = p->count > seen;
+		if (got) {
+			*len = p->last_len < cap ? p->last_len : cap;
+			memcpy(buf, p->last, *len);
+			if (from != NULL)
+				*from = p->last_from;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (got)
+			return 0;
+		if (client_now_ms() >= deadline)
+			return -1;
+		harness_nap(5);
+	}
+}
+
+int
+harness_rest_cred(const char *secret, int64_t expiry, const char *id, char *user,
+    size_t ucap, char pass[29])
+{
+	int n;
+
+	n = snprintf(user, ucap, "%lld:%s", (long long)expiry, id);
+	if (n < 0 || (size_t)n >= ucap)
+		return -1;
+	return auth_rest_password(secret, strlen(secret), user, (size_t)n, pass);
+}
+
+int
+harness_turn_open(struct harness *h, enum client_transport t, const char *user,
+    const char *pass, struct client **c, struct client_turn *turn)
+{
+	if (harness_client(h, t, c) != 0)
+		return -1;
+	if (client_turn_init(turn, *c, user, pass) != 0) {
+		client_free(*c);
+		*c = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+harness_turn_close(struct client **c, struct client_turn *turn)
+{
+	client_turn_clear(turn);
+	client_free(*c);
+	*c = NULL;
 }

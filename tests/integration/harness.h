@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 
 #include "client/client.h"
@@ -85,5 +87,59 @@ int harness_wait(pid_t pid, int timeout_ms);
 long harness_rss_kib(pid_t pid);
 /* A free random port on ip for UDP and TCP, or 0. */
 uint16_t harness_free_port(const char *ip);
+
+/*
+ * A UDP peer for TURN tests on a loopback address (never anything else):
+ * a thread that counts every datagram, keeps a copy of the last one and
+ * its source, and (if echo) sends it back to where it came from. A canary
+ * is a peer without echo that must count nothing.
+ */
+#define HARNESS_PEER_KEEP	2048
+
+struct harness_peer {
+	int fd;
+	struct addr addr;	/* the bound loopback ip:port */
+	bool echo;
+	bool running;
+	pthread_t th;
+	pthread_mutex_t mu;
+	atomic_bool stop;
+	unsigned count;		/* datagrams received (under mu) */
+	uint8_t last[HARNESS_PEER_KEEP];
+	size_t last_len;
+	struct addr last_from;
+};
+
+/* Binds ip (127.0.0.1 or ::1 only) on a kernel-chosen port and starts the
+ * thread. 0 or -1. */
+int harness_peer_start(struct harness_peer *p, const char *ip, bool echo);
+/* Joins the thread and closes the socket; safe to call twice, and on a
+ * zeroed struct. */
+void harness_peer_stop(struct harness_peer *p);
+unsigned harness_peer_count(struct harness_peer *p);
+/*
+ * Waits until more than `seen` datagrams have arrived, then copies the last
+ * one (at most cap bytes) and its source. 0, or -1 at the deadline.
+ */
+int harness_peer_wait(struct harness_peer *p, unsigned seen, uint8_t *buf,
+    size_t cap, size_t *len, struct addr *from, int timeout_ms);
+
+/* A REST credential (reference A.11): "<expiry>:<id>" and its password
+ * base64(HMAC-SHA1(secret, username)). 0 or -1. */
+int harness_rest_cred(const char *secret, int64_t expiry, const char *id,
+    char *user, size_t ucap, char pass[29]);
+
+/* Opens a client over t and readies a TURN client on it (user, pass).
+ * 0 or -1; on -1 nothing is left open. */
+int harness_turn_open(struct harness *h, enum client_transport t, const char *user,
+    const char *pass, struct client **c, struct client_turn *turn);
+/* Clears the TURN client and frees its connection; NULL-safe. */
+void harness_turn_close(struct client **c, struct client_turn *turn);
+/* Config lines every TURN test uses: a realm and a relay port range
+ * (61000-61999) above the kernel's ephemeral ports, so that no test peer
+ * shares a port with a relay. */
+#define HARNESS_TURN_CONF	"realm = tern.test\nmin-port = 61000\nmax-port = 61999\n"
+#define HARNESS_RELAY_MIN	61000
+#define HARNESS_RELAY_MAX	61999
 
 #endif

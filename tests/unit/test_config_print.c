@@ -318,9 +318,39 @@ test_placeholder(void)
 	config_free(c);
 }
 
+/* config_fixed_changed names exactly the non-reloadable options that
+ * differ, from the table's reloadable flags (SIGHUP's warning). */
+static void
+test_fixed_changed(void)
+{
+	struct config *a = config_new(), *b = config_new();
+	char ebuf[256], names[256];
+
+	is_int(config_fixed_changed(a, b, names, sizeof(names)), 0,
+	    "defaults: nothing differs");
+	is_str(names, "", "no names");
+	config_set_arg(b, "log-level=debug", ebuf, sizeof(ebuf));
+	config_set_arg(b, "static-auth-secret=s3cret", ebuf, sizeof(ebuf));
+	config_set_arg(b, "user-quota=3", ebuf, sizeof(ebuf));
+	is_int(config_fixed_changed(a, b, names, sizeof(names)), 0,
+	    "reloadable options do not count");
+	config_set_arg(b, "listening-port=4478", ebuf, sizeof(ebuf));
+	config_set_arg(b, "rfc5766-channels", ebuf, sizeof(ebuf));
+	config_set_arg(b, "relay-ip=192.0.2.1", ebuf, sizeof(ebuf));
+	is_int(config_fixed_changed(a, b, names, sizeof(names)), 3,
+	    "three fixed options differ");
+	is_str(names, "listening-port,rfc5766-channels,relay-ip",
+	    "named in table order");
+	is_int(config_fixed_changed(a, b, names, 8), 3, "count with a short buffer");
+	ok(strlen(names) < 8, "truncated, NUL-terminated");
+	config_free(a);
+	config_free(b);
+}
+
 int
 main(void)
 {
+	test_fixed_changed();
 	test_round_trip();
 	test_help();
 	test_redaction();
