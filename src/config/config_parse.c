@@ -544,6 +544,7 @@ config_parse_text(struct config *c, const char *fname, const char *text,
 		}
 		p = nl != NULL ? nl + 1 : stop;
 	}
+	explicit_bzero(line, sizeof(line));	/* it held secrets too */
 	return e.count == 0 ? 0 : -1;
 }
 
@@ -585,6 +586,8 @@ config_load_file(struct config *c, const char *path, char *err, size_t errcap)
 	}
 	rv = config_parse_text(c, path, text, got, err, errcap);
 out:
+	if (text != NULL)	/* the file holds the secrets (E.7) */
+		explicit_bzero(text, (size_t)st.st_size);
 	free(text);
 	close(fd);
 	return rv;
@@ -597,6 +600,7 @@ config_set_arg(struct config *c, const char *arg, char *err, size_t errcap)
 	struct config_err e;
 	char *eq, *val = NULL;
 	size_t len = strlen(arg);
+	int rv;
 
 	config_err_init(&e, err, errcap);
 	if (len > CONFIG_LINE_MAX) {
@@ -613,5 +617,7 @@ config_set_arg(struct config *c, const char *arg, char *err, size_t errcap)
 		config_err_add(&e, "command line", NULL, "empty option name");
 		return -1;
 	}
-	return config_key_apply(c, buf, val, "command line", &e);
+	rv = config_key_apply(c, buf, val, "command line", &e);
+	explicit_bzero(buf, sizeof(buf));
+	return rv;
 }

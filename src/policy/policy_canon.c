@@ -114,10 +114,10 @@ policy_ip_forms(const struct addr *a, struct policy_ip forms[POLICY_FORMS_MAX])
 		if (b[12] != 0 || b[13] != 0 || b[14] != 0 || b[15] > 1)
 			policy_forms_add(forms, &n, b + 12, 0, port);
 	} else if (memcmp(b, policy_pfx_translated, 12) == 0 ||
-	    memcmp(b, policy_pfx_nat64, 12) == 0) {
-		policy_forms_add(forms, &n, b + 12, 0, port);
-	} else if (memcmp(b, policy_pfx_nat64_local, 6) == 0 && (b[8] != 0 ||
-	    memcmp(b + 11, policy_zero, 5) != 0)) {
+	    memcmp(b, policy_pfx_nat64, 12) == 0 ||
+	    (memcmp(b, policy_pfx_nat64_local, 6) == 0 && (b[8] != 0 ||
+	    memcmp(b + 11, policy_zero, 5) != 0))) {
+		/* the last 32 bits: translated, NAT64 /96, a /96 in the /48 */
 		policy_forms_add(forms, &n, b + 12, 0, port);
 	} else if (memcmp(b, policy_pfx_nat64_local, 6) == 0) {
 		l48[0] = b[6];

@@ -49,6 +49,8 @@ policy_table_load(const char *const *tab, struct policy_range **out,
 
 	while (tab[count] != NULL)
 		count++;
+	if (count == 0)
+		return -1;	/* a built-in table is never empty */
 	if ((*out = calloc(count, sizeof(**out))) == NULL)
 		return -1;
 	for (i = 0; i < count; i++)

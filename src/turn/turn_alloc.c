@@ -382,9 +382,12 @@ turn_refresh_request(struct turn_engine *e, struct turn_req *r)
 		turn_req_error(e, r, STUN_ERR_BAD_REQUEST);
 		return;
 	}
-	if (life == 0 && fi >= 0 && a->relay[!fi].handle != 0)
+	if (life == 0 && fi >= 0 && a->relay[!fi].handle != 0) {
 		turn_table_close_relay(e, &a->relay[fi]);
-	else if (life == 0)
+		/* its permissions and channels go with it: the policy check
+		 * fails closed for a family without a relay */
+		turn_perm_prune(e, a, r->now, true);
+	} else if (life == 0)
 		turn_table_remove(e, a);
 	else
 		a->expires = r->now + (uint64_t)life * 1000;

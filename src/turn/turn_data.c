@@ -103,6 +103,11 @@ turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
 		out->drop = TURN_DROP_NO_PERMISSION;
 		return;
 	}
+	/* never relay_send() on a closed half of a dual allocation */
+	if (a->relay[c->ip.fam].handle == 0) {
+		out->drop = TURN_DROP_FAMILY;
+		return;
+	}
 	turn_ip_to_addr(&c->ip, c->port, &peer);
 	e->opts.io->relay_send(e->opts.io->ctx, a->relay[c->ip.fam].handle,
 	    &peer, cd.data, cd.len);

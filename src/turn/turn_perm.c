@@ -104,6 +104,10 @@ turn_peer_allowed(struct turn_engine *e, struct turn_alloc *a,
 	if (e->policy == NULL || a->relay[ip->fam].handle == 0)
 		return false;	/* fail closed */
 	turn_ip_to_addr(ip, port, &peer);
+	/* C7: behind external-ip the socket's own address differs from the
+	 * advertised one that the policy compares with */
+	if (addr_equal(&peer, &a->relay[ip->fam].bound, true))
+		return false;
 	return policy_verdict_is_allowed(policy_peer_check(e->policy, &peer,
 	    &a->relay[ip->fam].adv));
 }

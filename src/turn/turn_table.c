@@ -196,9 +196,13 @@ turn_table_sweep(struct turn_engine *e, uint64_t now)
 void
 turn_table_clear(struct turn_engine *e)
 {
+	struct turn_alloc *a, *next;
 	size_t i;
 
+	/* the next pointer is read before the free, as in the sweep */
 	for (i = 0; i < TURN_HASH_BUCKETS; i++)
-		while (e->by_tuple[i] != NULL)
-			turn_table_remove(e, e->by_tuple[i]);
+		for (a = e->by_tuple[i]; a != NULL; a = next) {
+			next = a->next;
+			turn_table_remove(e, a);
+		}
 }

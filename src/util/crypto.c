@@ -237,7 +237,10 @@ crypto_base64_encode(const void *in, size_t len, char *out, size_t cap)
 			v |= (uint32_t)p[i + 1] << 8;
 		out[o++] = b64_alphabet[(v >> 18) & 63];
 		out[o++] = b64_alphabet[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		if (i + 1 < len)
+			out[o++] = b64_alphabet[(v >> 6) & 63];
+		else
+			out[o++] = '=';
 		out[o++] = '=';
 	}
 	out[o] = '\0';

@@ -329,6 +329,7 @@ fatal(const char *event, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vfatal(event, err, fmt, ap);
+	/* cppcheck-suppress va_end_missing ; log_vfatal() does not return */
 }
 
 void
@@ -338,6 +339,7 @@ fatalx(const char *event, const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_vfatal(event, 0, fmt, ap);
+	/* cppcheck-suppress va_end_missing ; log_vfatal() does not return */
 }
 
 /*

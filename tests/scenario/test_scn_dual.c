@@ -93,6 +93,49 @@ test_dual(void)
 	scn_free(&s);
 }
 
+/*
+ * Review regression: after Refresh LIFETIME 0 closed the IPv6 half, a
+ * channel bound to an IPv6 peer was still used, and ChannelData reached
+ * relay_send() with the closed relay's handle 0 (reported as delivered).
+ */
+static void
+test_dual_half_closed_channel(void)
+{
+	struct scn s;
+	struct scn_client c;
+	struct turn_stats st;
+	size_t i;
+
+	scn_init(&s, 0, 0, 0, 0, 0);
+	scn_client_static(&c, "alice", "secret", "8.8.4.4:5000");
+	is_int(scn_allocate(&s, &c, (const struct scn_attr[]){
+	    { STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, fam6, 4, NULL }, { 0 } }),
+	    0, "dual allocation");
+	is_int(scn_bind(&s, &c, 0x4001, "[2606:4700::1111]:53"), 0,
+	    "channel 0x4001 to an IPv6 peer");
+	is_int(scn_bind(&s, &c, 0x4002, "8.8.8.8:53"), 0,
+	    "channel 0x4002 to an IPv4 peer");
+	is_int(scn_chandata(&s, &c, 0x4001, "x", 1), TURN_DROP_NONE,
+	    "ChannelData to the IPv6 peer while it is open");
+	is_int(scn_request(&s, &c, STUN_REFRESH, (const struct scn_attr[]){
+	    { STUN_ATTR_REQUESTED_ADDRESS_FAMILY, fam6, 4, NULL },
+	    { STUN_ATTR_LIFETIME, "\0\0\0\0", 4, NULL }, { 0 } }, NULL), 0,
+	    "Refresh IPv6 with LIFETIME 0");
+	s.nsends = 0;
+	ok(scn_chandata(&s, &c, 0x4001, "y", 1) != TURN_DROP_NONE,
+	    "ChannelData on the closed family is dropped");
+	for (i = 0; i < s.nsends; i++)
+		if (s.sends[i].handle == 0)
+			break;
+	ok(s.nsends == 0 && i == s.nsends, "nothing sent, never handle 0");
+	turn_engine_stats(s.e, &st);
+	is_int(st.channels, 1, "the IPv6 channel is gone");
+	is_int(st.permissions, 1, "and its permission");
+	is_int(scn_chandata(&s, &c, 0x4002, "z", 1), TURN_DROP_NONE,
+	    "the IPv4 channel still works");
+	scn_free(&s);
+}
+
 static void
 test_even_port(void)
 {
@@ -198,6 +241,7 @@ int
 main(void)
 {
 	test_dual();
+	test_dual_half_closed_channel();
 	test_even_port();
 	test_reservation_expiry();
 	return tap_done();

@@ -318,6 +318,47 @@ test_policy(void)
 	scn_free(&s);
 }
 
+/*
+ * Review regression (C7): behind external-ip the allocation's own bound
+ * address (what the relay socket really listens on) differs from the one
+ * advertised; only the advertised one was refused, and the bound one was
+ * let in as "another allocation's relayed address" (D.5).
+ */
+static void
+test_own_bound_address(void)
+{
+	struct scn s;
+	struct scn_client c, c2;
+	struct policy_peer_opts po;
+	struct addr relay[2];
+	const char *why = NULL;
+	char own[64], other[64];
+
+	scn_init(&s, 0, 0, 0, 0, 0);
+	addr_parse_ip(&relay[0], "203.0.113.10", 0);
+	addr_parse_ip(&relay[1], "198.51.100.7", 0);
+	memset(&po, 0, sizeof(po));
+	po.relay = relay;
+	po.nrelay = 2;
+	po.relay_port_min = 49152;
+	po.relay_port_max = 65535;
+	policy_peer_free(s.policy);
+	s.policy = policy_peer_new(&po, &why);
+	ok(s.policy != NULL, "policy with the relay IPs");
+	addr_parse_ip(&s.opts.external4, "198.51.100.7", 0);
+	scn_restart(&s);
+	scn_client_static(&c, "alice", "secret", "8.8.4.4:5000");
+	is_int(scn_allocate(&s, &c, NULL), 0, "allocation behind external-ip");
+	scn_client_static(&c2, "bob", "hunter2", "8.8.4.4:5001");
+	is_int(scn_allocate(&s, &c2, NULL), 0, "a second allocation");
+	snprintf(own, sizeof(own), "%s", scn_str(&s.opens[0].relayed));
+	is_int(scn_permit(&s, &c, own), 403, "own bound address %s: 403", own);
+	snprintf(other, sizeof(other), "%s", scn_str(&s.opens[1].relayed));
+	is_int(scn_permit(&s, &c, other), 0,
+	    "another allocation's relayed address %s: allowed (C6)", other);
+	scn_free(&s);
+}
+
 int
 main(void)
 {
@@ -326,5 +367,6 @@ main(void)
 	test_lifetime();
 	test_send_data();
 	test_policy();
+	test_own_bound_address();
 	return tap_done();
 }
