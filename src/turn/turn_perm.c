@@ -211,17 +211,17 @@ turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
 	if (fi < 0 || a->relay[fi].handle == 0)
 		return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
 	policy_addr_canonical(&raw, &peer);
+	/* Reference D.3: the IPv4-mapped form itself is never a peer, whatever
+	 * the rules say about the IPv4 address in it; a client that means
+	 * that address sends it as family 0x01, so the address judged is the
+	 * address used (D.1.5). */
+	if (addr_family(&peer) != addr_family(&raw))
+		return STUN_ERR_FORBIDDEN;
 	turn_ip_from_addr(&peer, ip);
 	*port = addr_port(&peer);
 	/* §10.2 "MAY impose restrictions": 403 (reference C1-C7) */
 	if (!turn_peer_allowed(e, a, ip, *port))
 		return STUN_ERR_FORBIDDEN;
-	/* A mapped peer that the policy lets through is relayed as the IPv4
-	 * address it stands for (D.1.5: check and use agree), which needs an
-	 * IPv4 relay. */
-	fi = turn_fam_index(addr_family(&peer));
-	if (fi < 0 || a->relay[fi].handle == 0)
-		return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
 	return 0;
 }
 

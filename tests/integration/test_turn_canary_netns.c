@@ -72,7 +72,6 @@
 enum want {
 	WANT_OK,	/* success: the peer is allowed */
 	WANT_403,
-	WANT_REFUSED,	/* 403, or 443 (a mapped form on an IPv6-only relay) */
 };
 
 struct canary {
@@ -532,10 +531,10 @@ targets_build(uint16_t p, bool allow)
 			for (f = 0; f < NFORMS; f++) {
 				if (encode((enum form)f, v4[i].ip, enc, sizeof(enc)) == -1)
 					return -1;
-				/* The mapped form of an allowed address passes the
-				 * policy and then has no IPv4 relay (443). */
-				rc |= target_add(enc, ports[k], true,
-				    f == F_MAPPED && open4 ? WANT_REFUSED : WANT_403,
+				/* Every IPv4-in-IPv6 form is refused, even of an
+				 * allowed address (reference D.3: the mapped form
+				 * itself is never a peer). */
+				rc |= target_add(enc, ports[k], true, WANT_403,
 				    f == F_MAPPED ? canary_find(v4[i].ip, ports[k], false) :
 				    canary_find(enc, ports[k], false), form_name[f]);
 			}
@@ -561,8 +560,6 @@ want_met(enum want w, int code)
 		return code == 0;
 	case WANT_403:
 		return code == 403;
-	case WANT_REFUSED:
-		return code == 403 || code == 443;
 	}
 	return false;
 }
@@ -570,7 +567,7 @@ want_met(enum want w, int code)
 static const char *
 want_name(enum want w)
 {
-	return w == WANT_OK ? "success" : w == WANT_403 ? "403" : "403 or 443";
+	return w == WANT_OK ? "success" : "403";
 }
 
 /* CreatePermission, ChannelBind, then Send and ChannelData anyway. */
