@@ -3,8 +3,8 @@
 # Sourced, not run.
 
 # Debian bookworm packages tern builds, tests and runs with.
-TERN_BUILD_PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build libevent-dev libssl-dev openssl"
-TERN_TEST_PKGS="coturn procps iproute2 chromium nodejs"
+TERN_BUILD_PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build libevent-dev libssl-dev openssl libhiredis-dev libmicrohttpd-dev"
+TERN_TEST_PKGS="redis-server redis-tools coturn procps iproute2 chromium nodejs prometheus python3-yaml"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
