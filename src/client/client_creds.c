@@ -124,11 +124,10 @@ client_put_json_str(char *out, size_t cap, size_t *len, const char *s)
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
 			if (client_put(out, cap, len, "\\u%04x", p[i]) == -1)
 				return -1;
-		} else if ((l = client_utf8_len(p + i, n - i)) == 0) {
-			return -1;	/* JSON text is UTF-8 (§8.1) */
-		} else if (client_put(out, cap, len, "%.*s", (int)l,
-		    s + i) == -1)
-			return -1;
+		} else if ((l = client_utf8_len(p + i, n - i)) == 0 ||
+		    client_put(out, cap, len, "%.*s", (int)l, s + i) == -1) {
+			return -1;	/* JSON text is UTF-8 (RFC 8259 §8.1) */
+		}
 	}
 	return client_put(out, cap, len, "\"");
 }

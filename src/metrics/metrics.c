@@ -132,7 +132,8 @@ metrics_new(const struct metrics_def *defs, size_t ndefs, unsigned nworkers,
 	m->ndefs = ndefs;
 	m->nworkers = nworkers;
 	if ((m->fam = calloc(ndefs, sizeof(*m->fam))) == NULL ||
-	    (m->w = calloc(nworkers, sizeof(*m->w))) == NULL)
+	    /* an array of pointers to the workers' blocks */
+	    (m->w = calloc(nworkers, sizeof(*m->w))) == NULL) // NOLINT(bugprone-sizeof-expression)
 		goto fail;
 	if (metrics_layout(m, why) == -1)
 		goto fail;
