@@ -15,7 +15,11 @@
  *  - REST usernames "<expiry><sep><user-id>" and their passwords
  *    base64(HMAC-SHA1(secret, username)) (auth_rest.c);
  *  - the request check of §9.2.4 in the errata order of reference A.12.4,
- *    and the challenge attributes of a 401/438 (auth_check.c).
+ *    and the challenge attributes of a 401/438 (auth_check.c);
+ *  - issue 4: revoked users (a sorted block-list in the credential set),
+ *    keys of users from an outside store (auth_check_key), "MAC valid
+ *    but expired" reported apart for the engine's session policy, and
+ *    REST passwords with HMAC-SHA256 (rest-api-hmac = sha256).
  *
  * What it must not do: no I/O, no logging, no malloc per request, no clock
  * (`now` is passed in). Secrets and keys are wiped when freed; passwords
@@ -41,6 +45,7 @@
 
 #include "stun/stun.h"
 #include "util/addr.h"
+#include "util/crypto.h"
 
 #define AUTH_NONCE_LEN		29	/* 9 cookie + 4 features + 16 */
 #define AUTH_NONCE_COOKIE	"obMatJos2"
@@ -56,6 +61,12 @@
 #define AUTH_NAME_MAX		255	/* static user names and REST user-ids */
 #define AUTH_EXPIRY_DIGITS	11	/* REST expiry: 1..11 ASCII digits */
 #define AUTH_REST_PASSWORD_LEN	28	/* base64 of a 20-byte HMAC-SHA1 */
+#define AUTH_REST_PASSWORD256_LEN 44	/* base64 of a 32-byte HMAC-SHA256 */
+#define AUTH_REST_PASSWORD_MAX	AUTH_REST_PASSWORD256_LEN
+#define AUTH_MAX_REVOKED	65536	/* revoked users per credential set */
+/* Longest USERNAME handed to an outside user store (RFC 5389 §15.3:
+ * fewer than 513 bytes; we allow 513 and no more). */
+#define AUTH_USER_KEY_NAME_MAX	513
 #define AUTH_MAX_SECRETS	16	/* REST secrets in rotation at once */
 #define AUTH_SECRET_MAX		256	/* bytes per REST secret */
 #define AUTH_MAX_TTL_DEFAULT	86400	/* max-credential-ttl (A.11) */
@@ -138,6 +149,13 @@ bool auth_rest_in_window(uint64_t expiry, uint64_t now, uint32_t max_ttl,
 /* base64(HMAC-SHA1(secret, username)) + NUL, 28 characters. 0 or -1. */
 int auth_rest_password(const void *secret, size_t slen, const void *name,
     size_t len, char out[AUTH_REST_PASSWORD_LEN + 1]);
+/*
+ * base64(HMAC-md(secret, username)) + NUL: 28 characters for SHA-1, 44
+ * for SHA-256 (rest-api-hmac = sha256). The length written (without the
+ * NUL), or -1 (cap too small: AUTH_REST_PASSWORD_MAX + 1 always fits).
+ */
+long auth_rest_password_md(enum crypto_md md, const void *secret,
+    size_t slen, const void *name, size_t len, char *out, size_t cap);
 
 /* ---- credential sets (auth_key.c) ---- */
 
@@ -159,7 +177,23 @@ int auth_creds_add_user(struct auth_creds *c, const char *spec, size_t len);
  * The order is the order tried. 0 or -1. */
 int auth_creds_add_secret(struct auth_creds *c, const void *secret,
     size_t len);
-/* Freezes the set (sorts the users). auth_check refuses unsealed sets. */
+/*
+ * A revoked user (issue 4: `ternctl revoke`): the REST user-id or the
+ * long-term username, refused until `until` (Unix seconds). Before seal.
+ * 0 or -1 (no memory, too long).
+ */
+int auth_creds_add_revoked(struct auth_creds *c, const void *user, size_t len,
+    uint64_t until);
+/* True if user is revoked at now. Thread-safe on a sealed set. */
+bool auth_creds_is_revoked(const struct auth_creds *c, const void *user,
+    size_t len, uint64_t now);
+/*
+ * rest-api-hmac: the HMAC of REST passwords, CRYPTO_MD_SHA1 (the draft,
+ * coturn; the default) or CRYPTO_MD_SHA256. Before seal. 0 or -1.
+ */
+int auth_creds_set_rest_hmac(struct auth_creds *c, enum crypto_md md);
+/* Freezes the set (sorts the users and the revocations; a user revoked
+ * twice keeps the later `until`). auth_check refuses unsealed sets. */
 void auth_creds_seal(struct auth_creds *c);
 /* Wipes keys and secrets. NULL is a no-op. */
 void auth_creds_free(struct auth_creds *c);
@@ -186,6 +220,9 @@ enum auth_reason {
 	AUTH_R_BAD_INTEGRITY,	/* 401: MI does not verify */
 	AUTH_R_STALE_NONCE,	/* 438: our nonce, too old */
 	AUTH_R_BAD_NONCE,	/* 438: not our nonce or another client's */
+	/* issue 4 (metrics fold EXPIRED_VALID into "expired") */
+	AUTH_R_REVOKED,		/* 401: MI verified, the user is revoked */
+	AUTH_R_EXPIRED_VALID,	/* 401: MI verified, REST expiry passed */
 	AUTH_R_COUNT
 };
 
@@ -218,10 +255,47 @@ struct auth_result {
  * Always fills res; returns res->verdict. On 401/438 the caller answers
  * with ERROR-CODE then auth_challenge_add(); on 400 with ERROR-CODE only
  * (no MI, S22).
+ *
+ * After MI verifies: a revoked user (auth_creds_is_revoked on res->user)
+ * is 401 AUTH_R_REVOKED; a REST credential that verifies but whose expiry
+ * has passed (beyond the skew) is, once the nonce is valid, 401
+ * AUTH_R_EXPIRED_VALID with the key, user, username and expiry kept (as
+ * for AUTH_OK), so that the caller may apply its session policy (issue
+ * 4, reference A.11 "grace period") and sign its answer. It costs the
+ * same HMAC work as every other REST failure (E.7). Every other 401 has
+ * no key and no user.
  */
 enum auth_verdict auth_check(const struct auth_ctx *ctx,
     const struct auth_creds *creds, const struct stun_msg *req,
     const struct addr *client, uint64_t now, struct auth_result *res);
+/*
+ * auth_check() where USERNAME name (len bytes, a view that must outlive
+ * res) has the MD5 long-term key `key` from an outside store (Redis,
+ * coturn's turn/realm/<realm>/user/<user>/key). Static users still take
+ * precedence; the outside user has no SHA-256 key (PASSWORD-ALGORITHM
+ * SHA-256 is 401 AUTH_R_BAD_ALGORITHM, as for a static 0x<key> user).
+ * Same order, same constant-time compare.
+ */
+enum auth_verdict auth_check_key(const struct auth_ctx *ctx,
+    const struct auth_creds *creds, const uint8_t *name, size_t len,
+    const uint8_t key[16], const struct stun_msg *req,
+    const struct addr *client, uint64_t now, struct auth_result *res);
+/*
+ * Whether req should have its key looked up in an outside store: it
+ * carries MI (the 401 round trip is done), USERNAME, REALM and NONCE, its
+ * PASSWORD-ALGORITHM(S) are acceptable, the NONCE is one we issued to
+ * this client (fresh or stale: the source address did a round trip), and
+ * USERNAME names neither a static user nor, when the set has REST
+ * secrets, a REST-shaped credential. USERNAMEs over
+ * AUTH_USER_KEY_NAME_MAX bytes or with NUL or control bytes (< 0x20,
+ * 0x7f) are never looked up (the store builds keys from them): false,
+ * and auth_check() answers them 401 as unknown. On true, *name and *len
+ * are the USERNAME (a view into req).
+ */
+bool auth_user_key_wanted(const struct auth_ctx *ctx,
+    const struct auth_creds *creds, const struct stun_msg *req,
+    const struct addr *client, uint64_t now, const uint8_t **name,
+    size_t *len);
 void auth_result_clear(struct auth_result *res);
 /* "no-integrity", ... for metric labels; "ok" for AUTH_R_OK. */
 const char *auth_reason_name(enum auth_reason r);

@@ -20,7 +20,14 @@
  *
  * Successful requests are answered with MI-SHA256 if the request used it,
  * else MI (S27), keyed with res->key.
+ *
+ * Issue 4: after step 5, a revoked user is a 401 (AUTH_R_REVOKED), and a
+ * REST credential whose MAC verified but whose expiry has passed is a
+ * 401 that keeps the key (AUTH_R_EXPIRED_VALID) for the engine's session
+ * policy. A USERNAME that is not ours may carry a key from an outside
+ * store (auth_check_key), checked exactly as a static user's.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "auth/auth.h"
@@ -42,6 +49,8 @@ static const char *const reason_names[AUTH_R_COUNT] = {
 	[AUTH_R_BAD_INTEGRITY] = "bad-integrity",
 	[AUTH_R_STALE_NONCE] = "stale-nonce",
 	[AUTH_R_BAD_NONCE] = "bad-nonce",
+	[AUTH_R_REVOKED] = "revoked",
+	[AUTH_R_EXPIRED_VALID] = "expired-valid",
 };
 
 const char *
@@ -140,35 +149,64 @@ check_static(const struct auth_user *u, const struct stun_msg *req,
 	return AUTH_R_OK;
 }
 
-/* password = base64(HMAC-SHA1(secret, name)); key = H(name:realm:pw). */
+/* password = base64(HMAC-md(secret, name)); key = H(name:realm:pw). */
 static int
 rest_key(const struct auth_creds *c, const uint8_t *secret, size_t slen,
     const uint8_t *name, size_t len, enum auth_alg alg, uint8_t *key,
     size_t *klen)
 {
-	char pw[AUTH_REST_PASSWORD_LEN + 1];
+	char pw[AUTH_REST_PASSWORD_MAX + 1];
+	long pwlen;
 	int rc;
 
-	if (auth_rest_password(secret, slen, name, len, pw) != 0)
+	pwlen = auth_rest_password_md(c->rest_md, secret, slen, name, len, pw,
+	    sizeof(pw));
+	if (pwlen < 0)
 		return -1;
 	if (alg == AUTH_ALG_SHA256) {
 		*klen = 32;
 		rc = auth_key_sha256(name, len, c->realm, c->realm_len, pw,
-		    AUTH_REST_PASSWORD_LEN, key);
+		    (size_t)pwlen, key);
 	} else {
 		*klen = 16;
 		rc = auth_key_md5(name, len, c->realm, c->realm_len, pw,
-		    AUTH_REST_PASSWORD_LEN, key);
+		    (size_t)pwlen, key);
 	}
 	crypto_wipe(pw, sizeof(pw));
 	return rc;
 }
 
 /*
- * Every failure runs one HMAC-SHA1 + hash + MI check per secret (at least
+ * The REST name of len bytes: its fields and why it cannot pass, before
+ * any MAC is computed. *past is set when the only fault is an expiry that
+ * lies behind us (not a credential dated too far ahead).
+ */
+static enum auth_reason
+rest_judge(const struct auth_creds *c, const uint8_t *name, size_t len,
+    bool usable, uint64_t now, struct auth_rest_name *rn, bool *past)
+{
+	memset(rn, 0, sizeof(*rn));
+	*past = false;
+	if (!usable || len > AUTH_USERNAME_MAX ||
+	    auth_rest_parse(name, len, c->sep, rn) != 0)
+		return AUTH_R_UNKNOWN_USER;
+	if (!auth_rest_in_window(rn->expiry, now, c->max_ttl, c->skew)) {
+		*past = rn->expiry <= now;
+		return AUTH_R_EXPIRED;
+	}
+	/* the dummy secret is public, never a match */
+	if (c->nsecrets == 0)
+		return AUTH_R_UNKNOWN_USER;
+	return AUTH_R_OK;
+}
+
+/*
+ * Every failure runs one HMAC + hash + MI check per secret (at least
  * one, with a dummy secret), so that "bad format", "expired", "no secret"
  * and "bad MAC" cost the same (E.7). usable is false for a USERHASH, which
- * can never name a REST credential.
+ * can never name a REST credential. An expired name whose MAC verifies
+ * with a real secret is AUTH_R_EXPIRED_VALID, with the key kept: found by
+ * the same loop over every secret, so it costs the same too.
  */
 static enum auth_reason
 check_rest(const struct auth_creds *c, const struct stun_msg *req,
@@ -177,22 +215,15 @@ check_rest(const struct auth_creds *c, const struct stun_msg *req,
 {
 	static const uint8_t dummy[32];
 	struct auth_rest_name rn;
-	enum auth_reason why = AUTH_R_OK;
+	enum auth_reason why;
+	uint8_t good[AUTH_KEY_MAX];
 	const uint8_t *s;
-	size_t i, n, slen;
+	size_t i, n, slen, glen = 0;
+	bool past, mac;
 
-	memset(&rn, 0, sizeof(rn));
-	if (!usable || len > AUTH_USERNAME_MAX) {
-		why = AUTH_R_UNKNOWN_USER;
-		if (len > AUTH_USERNAME_MAX)
-			len = AUTH_USERNAME_MAX;	/* bound the work */
-	} else if (auth_rest_parse(name, len, c->sep, &rn) != 0)
-		why = AUTH_R_UNKNOWN_USER;
-	else if (!auth_rest_in_window(rn.expiry, now, c->max_ttl, c->skew))
-		why = AUTH_R_EXPIRED;
-	/* before the loop: the dummy secret is public, never a match */
-	if (c->nsecrets == 0 && why == AUTH_R_OK)
-		why = AUTH_R_UNKNOWN_USER;
+	why = rest_judge(c, name, len, usable, now, &rn, &past);
+	if (len > AUTH_USERNAME_MAX)
+		len = AUTH_USERNAME_MAX;	/* bound the work */
 	n = c->nsecrets > 0 ? c->nsecrets : 1;
 	for (i = 0; i < n; i++) {
 		s = c->nsecrets > 0 ? c->secrets[i].p : dummy;
@@ -200,24 +231,36 @@ check_rest(const struct auth_creds *c, const struct stun_msg *req,
 		if (rest_key(c, s, slen, name, len, alg, res->key,
 		    &res->key_len) != 0)
 			continue;
-		if (check_mi(req, res->key, res->key_len) && why == AUTH_R_OK)
+		mac = check_mi(req, res->key, res->key_len);
+		if (mac && why == AUTH_R_OK)
 			break;
+		if (mac && past && c->nsecrets > 0 && glen == 0) {
+			memcpy(good, res->key, res->key_len);
+			glen = res->key_len;
+		}
 	}
-	if (why != AUTH_R_OK)
+	if (why == AUTH_R_EXPIRED && glen > 0) {
+		memcpy(res->key, good, glen);
+		res->key_len = glen;
+		why = AUTH_R_EXPIRED_VALID;
+	} else if (why == AUTH_R_OK && i == n)
+		why = AUTH_R_BAD_INTEGRITY;
+	crypto_wipe(good, sizeof(good));
+	if (why != AUTH_R_OK && why != AUTH_R_EXPIRED_VALID)
 		return why;
-	if (i == n)
-		return AUTH_R_BAD_INTEGRITY;
 	res->rest = true;
 	res->expiry = rn.expiry;
 	res->user = rn.user;
 	res->user_len = rn.user_len;
-	return AUTH_R_OK;
+	return why;
 }
 
-/* Steps 4 and 5: find the user and verify MI with its key. */
+/* Steps 4 and 5: find the user and verify MI with its key. ext, if not
+ * NULL, is a user whose key came from an outside store. */
 static enum auth_reason
-check_user(const struct auth_creds *c, const struct stun_msg *req,
-    enum auth_alg alg, uint64_t now, struct auth_result *res)
+check_user(const struct auth_creds *c, const struct auth_user *ext,
+    const struct stun_msg *req, enum auth_alg alg, uint64_t now,
+    struct auth_result *res)
 {
 	const struct stun_attr *un, *uh;
 	const struct auth_user *u;
@@ -227,6 +270,9 @@ check_user(const struct auth_creds *c, const struct stun_msg *req,
 		res->username = un->val;
 		res->username_len = un->len;
 		u = auth_creds_user_find(c, un->val, un->len);
+		if (u == NULL && ext != NULL && ext->name_len == un->len &&
+		    memcmp(ext->name, un->val, un->len) == 0)
+			u = ext;
 		if (u != NULL)
 			return check_static(u, req, alg, res);
 		return check_rest(c, req, un->val, un->len, true, alg, now,
@@ -240,51 +286,143 @@ check_user(const struct auth_creds *c, const struct stun_msg *req,
 	return check_rest(c, req, uh->val, uh->len, false, alg, now, res);
 }
 
-enum auth_verdict
-auth_check(const struct auth_ctx *ctx, const struct auth_creds *creds,
-    const struct stun_msg *req, const struct addr *client, uint64_t now,
-    struct auth_result *res)
+/* Steps 1-3: 0 and *nonce, *alg, or the failing verdict (res filled). */
+static int
+check_front(const struct stun_msg *req, const struct stun_attr **nonce,
+    enum auth_alg *alg, struct auth_result *res)
 {
-	const struct stun_attr *nonce;
-	enum auth_nonce_status ns;
-	enum auth_reason why;
-	enum auth_alg alg;
-
-	memset(res, 0, sizeof(*res));
 	/* 1. no integrity: the challenge (§9.2.4, S18) */
 	if (req->mi_off == 0 && req->mi256_off == 0)
 		return check_fail(res, AUTH_UNAUTHENTICATED,
 		    AUTH_R_NO_INTEGRITY);
 	/* 2. MI without the attributes it depends on: 400 (S22) */
-	nonce = stun_msg_attr(req, STUN_ATTR_NONCE);
+	*nonce = stun_msg_attr(req, STUN_ATTR_NONCE);
 	if ((stun_msg_attr(req, STUN_ATTR_USERNAME) == NULL &&
 	    stun_msg_attr(req, STUN_ATTR_USERHASH) == NULL) ||
-	    stun_msg_attr(req, STUN_ATTR_REALM) == NULL || nonce == NULL)
+	    stun_msg_attr(req, STUN_ATTR_REALM) == NULL || *nonce == NULL)
 		return check_fail(res, AUTH_BAD_REQUEST, AUTH_R_MISSING_ATTR);
 	/* 3. password algorithms (S23) */
-	if (check_algorithm(req, nonce, &alg) != 0)
+	if (check_algorithm(req, *nonce, alg) != 0)
 		return check_fail(res, AUTH_BAD_REQUEST, AUTH_R_BAD_ALGORITHM);
+	return 0;
+}
+
+static enum auth_nonce_status
+check_nonce(const struct auth_ctx *ctx, const struct stun_attr *nonce,
+    const struct addr *client, uint64_t now)
+{
+	return ctx->nonce_forced ? ctx->nonce_force :
+	    auth_nonce_check(ctx, nonce->val, nonce->len, client, now);
+}
+
+static enum auth_verdict
+check_run(const struct auth_ctx *ctx, const struct auth_creds *creds,
+    const struct auth_user *ext, const struct stun_msg *req,
+    const struct addr *client, uint64_t now, struct auth_result *res)
+{
+	const struct stun_attr *nonce = NULL;
+	enum auth_nonce_status ns;
+	enum auth_reason why;
+	enum auth_alg alg = AUTH_ALG_MD5;
+
+	memset(res, 0, sizeof(*res));
+	if (check_front(req, &nonce, &alg, res) != 0)
+		return res->verdict;
 	res->alg = alg;
 	/* 4, 5. user and integrity (S24, S25) */
 	if (creds == NULL || !creds->sealed)
 		return check_fail(res, AUTH_UNAUTHENTICATED,
 		    AUTH_R_UNKNOWN_USER);
-	if ((why = check_user(creds, req, alg, now, res)) != AUTH_R_OK)
+	why = check_user(creds, ext, req, alg, now, res);
+	if (why != AUTH_R_OK && why != AUTH_R_EXPIRED_VALID)
 		return check_fail(res, AUTH_UNAUTHENTICATED, why);
+	/* issue 4: the block-list, once we know who it really is */
+	if (auth_creds_is_revoked(creds, res->user, res->user_len, now))
+		return check_fail(res, AUTH_UNAUTHENTICATED, AUTH_R_REVOKED);
 	res->sign_sha256 = req->mi256_off != 0;
 	/* 6. the nonce, last (A.12.4): 438 keeps the key, so the engine MAY
 	 * sign the 438 (§9.2.4) */
-	ns = ctx->nonce_forced ? ctx->nonce_force :
-	    auth_nonce_check(ctx, nonce->val, nonce->len, client, now);
+	ns = check_nonce(ctx, nonce, client, now);
 	if (ns != AUTH_NONCE_VALID) {
 		res->verdict = AUTH_STALE;
 		res->reason = ns == AUTH_NONCE_STALE ? AUTH_R_STALE_NONCE :
 		    AUTH_R_BAD_NONCE;
 		return AUTH_STALE;
 	}
-	res->verdict = AUTH_OK;
-	res->reason = AUTH_R_OK;
-	return AUTH_OK;
+	res->verdict = why == AUTH_R_OK ? AUTH_OK : AUTH_UNAUTHENTICATED;
+	res->reason = why;
+	return res->verdict;
+}
+
+enum auth_verdict
+auth_check(const struct auth_ctx *ctx, const struct auth_creds *creds,
+    const struct stun_msg *req, const struct addr *client, uint64_t now,
+    struct auth_result *res)
+{
+	return check_run(ctx, creds, NULL, req, client, now, res);
+}
+
+enum auth_verdict
+auth_check_key(const struct auth_ctx *ctx, const struct auth_creds *creds,
+    const uint8_t *name, size_t len, const uint8_t key[16],
+    const struct stun_msg *req, const struct addr *client, uint64_t now,
+    struct auth_result *res)
+{
+	struct auth_user ext;
+	enum auth_verdict v;
+
+	memset(&ext, 0, sizeof(ext));
+	ext.name = (uint8_t *)(uintptr_t)name;
+	ext.name_len = len;
+	memcpy(ext.md5, key, sizeof(ext.md5));
+	ext.has_sha256 = false;
+	v = check_run(ctx, creds, name != NULL && len > 0 ? &ext : NULL, req,
+	    client, now, res);
+	crypto_wipe(&ext, sizeof(ext));
+	return v;
+}
+
+/* Bytes an outside store may be asked about (it builds keys from them). */
+static bool
+user_key_name_ok(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > AUTH_USER_KEY_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return false;
+	return true;
+}
+
+bool
+auth_user_key_wanted(const struct auth_ctx *ctx,
+    const struct auth_creds *creds, const struct stun_msg *req,
+    const struct addr *client, uint64_t now, const uint8_t **name,
+    size_t *len)
+{
+	struct auth_result res;
+	struct auth_rest_name rn;
+	const struct stun_attr *nonce = NULL, *un;
+	enum auth_alg alg;
+
+	if (creds == NULL || !creds->sealed ||
+	    check_front(req, &nonce, &alg, &res) != 0 ||
+	    (un = stun_msg_attr(req, STUN_ATTR_USERNAME)) == NULL ||
+	    !user_key_name_ok(un->val, un->len) ||
+	    auth_creds_user_find(creds, un->val, un->len) != NULL)
+		return false;
+	if (creds->nsecrets > 0 &&
+	    auth_rest_parse(un->val, un->len, creds->sep, &rn) == 0)
+		return false;
+	/* only for an address that did the 401 round trip (no lookups for
+	 * spoofed sources) */
+	if (check_nonce(ctx, nonce, client, now) == AUTH_NONCE_INVALID)
+		return false;
+	*name = un->val;
+	*len = un->len;
+	return true;
 }
 
 int

@@ -22,6 +22,13 @@ struct auth_secret {
 	size_t len;
 };
 
+/* A revoked user (the REST user-id or a long-term username). */
+struct auth_revoked {
+	uint8_t *name;			/* owned, len bytes */
+	size_t len;
+	uint64_t until;			/* Unix seconds, exclusive */
+};
+
 struct auth_creds {
 	uint8_t realm[AUTH_REALM_MAX];	/* not NUL-terminated */
 	size_t realm_len;
@@ -33,6 +40,9 @@ struct auth_creds {
 	size_t nusers, capusers;
 	struct auth_secret secrets[AUTH_MAX_SECRETS];
 	size_t nsecrets;
+	enum crypto_md rest_md;		/* rest-api-hmac, SHA-1 by default */
+	struct auth_revoked *revoked;	/* sorted and unique once sealed */
+	size_t nrevoked, caprevoked;
 };
 
 /* The static user with this name or USERHASH, or NULL (sealed sets). */

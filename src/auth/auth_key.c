@@ -8,6 +8,11 @@
  * (coturn's turnadmin form of the MD5 key). Only keys are kept, never the
  * password (RFC 8656 §6); everything secret is wiped on free. No SASLprep:
  * strings are hashed as the bytes they are (see auth.h).
+ *
+ * Revoked users (issue 4, reference A.11 item 6: a per-user-id block-list)
+ * are a sorted array searched in O(log n), at most AUTH_MAX_REVOKED, so a
+ * Redis full of revocations costs bounded memory; names are wiped on free
+ * (a user-id is personal data, if not a secret).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -230,11 +235,105 @@ user_cmp(const void *a, const void *b)
 	return user_cmp_name(ua->name, ua->name_len, ub->name, ub->name_len);
 }
 
+int
+auth_creds_set_rest_hmac(struct auth_creds *c, enum crypto_md md)
+{
+	if (c->sealed || (md != CRYPTO_MD_SHA1 && md != CRYPTO_MD_SHA256))
+		return -1;
+	c->rest_md = md;
+	return 0;
+}
+
+int
+auth_creds_add_revoked(struct auth_creds *c, const void *user, size_t len,
+    uint64_t until)
+{
+	struct auth_revoked *nr, *r;
+	size_t ncap;
+
+	if (c->sealed || user == NULL || len == 0 ||
+	    len > AUTH_USER_KEY_NAME_MAX || c->nrevoked >= AUTH_MAX_REVOKED)
+		return -1;
+	if (c->nrevoked == c->caprevoked) {
+		ncap = c->caprevoked ? c->caprevoked * 2 : 16;
+		if ((nr = calloc(ncap, sizeof(*nr))) == NULL)
+			return -1;
+		if (c->nrevoked > 0)
+			memcpy(nr, c->revoked, c->nrevoked * sizeof(*nr));
+		free(c->revoked);
+		c->revoked = nr;
+		c->caprevoked = ncap;
+	}
+	r = &c->revoked[c->nrevoked];
+	if ((r->name = malloc(len)) == NULL)
+		return -1;
+	memcpy(r->name, user, len);
+	r->len = len;
+	r->until = until;
+	c->nrevoked++;
+	return 0;
+}
+
+static int
+revoked_cmp(const void *a, const void *b)
+{
+	const struct auth_revoked *ra = a, *rb = b;
+
+	return user_cmp_name(ra->name, ra->len, rb->name, rb->len);
+}
+
+/* Sorted, and one entry per name with the latest `until`. */
+static void
+revoked_seal(struct auth_creds *c)
+{
+	size_t i, n = 0;
+
+	if (c->nrevoked < 2)
+		return;
+	qsort(c->revoked, c->nrevoked, sizeof(*c->revoked), revoked_cmp);
+	for (i = 1; i < c->nrevoked; i++) {
+		if (revoked_cmp(&c->revoked[n], &c->revoked[i]) == 0) {
+			if (c->revoked[i].until > c->revoked[n].until)
+				c->revoked[n].until = c->revoked[i].until;
+			crypto_wipe(c->revoked[i].name, c->revoked[i].len);
+			free(c->revoked[i].name);
+			continue;
+		}
+		c->revoked[++n] = c->revoked[i];
+	}
+	c->nrevoked = n + 1;
+}
+
+bool
+auth_creds_is_revoked(const struct auth_creds *c, const void *user,
+    size_t len, uint64_t now)
+{
+	size_t lo = 0, hi, mid;
+	int r;
+
+	if (c == NULL || !c->sealed || user == NULL || len == 0)
+		return false;
+	hi = c->nrevoked;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		r = user_cmp_name(user, len, c->revoked[mid].name,
+		    c->revoked[mid].len);
+		if (r == 0)
+			return now < c->revoked[mid].until;
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
 void
 auth_creds_seal(struct auth_creds *c)
 {
 	if (c->nusers > 1)
 		qsort(c->users, c->nusers, sizeof(*c->users), user_cmp);
+	revoked_seal(c);
 	c->sealed = true;
 }
 
@@ -251,6 +350,11 @@ auth_creds_free(struct auth_creds *c)
 		crypto_wipe(c->users, c->capusers * sizeof(*c->users));
 		free(c->users);
 	}
+	for (i = 0; i < c->nrevoked; i++) {
+		crypto_wipe(c->revoked[i].name, c->revoked[i].len);
+		free(c->revoked[i].name);
+	}
+	free(c->revoked);
 	crypto_wipe(c, sizeof(*c));
 	free(c);
 }

@@ -109,7 +109,8 @@ enum turn_key {
  * worker's thread, from inside a turn_engine_* call. relay_open and
  * relay_close are called only while handling a request
  * (turn_engine_input on a STUN request), from turn_engine_tick,
- * turn_engine_conn_closed and turn_engine_free; never from
+ * turn_engine_conn_closed, turn_engine_set_env (relay_close, for the
+ * allocations of revoked users) and turn_engine_free; never from
  * turn_engine_peer_input or for a Send/ChannelData, so a relay socket is
  * never closed under its own read callback.
  *  relay_open: bind a UDP socket on the relay IP of family (AF_INET or
@@ -159,6 +160,7 @@ struct turn_quota;
 #define TURN_MAX_CHANNELS	128	/* per allocation */
 #define TURN_MAX_PEERS_PER_REQ	32	/* XOR-PEER-ADDRESS per CreatePermission */
 #define TURN_RESERVATION_HOLD	30	/* s, EVEN-PORT R=1 (§7.2: at least 30 s) */
+#define TURN_SESSION_DEFAULT	43200	/* s, max-session-duration (issue 4) */
 
 /* Zero in any field means "default / not used". */
 struct turn_opts {
@@ -181,6 +183,17 @@ struct turn_opts {
 	uint32_t channel_lifetime; /* s; default TURN_CHANNEL_LIFETIME */
 	uint32_t perm_lifetime;	/* s; default TURN_PERM_LIFETIME (§9: 300;
 				 * other values are for tests) */
+	/*
+	 * Credential lifetime (issue 4, reference A.11 "grace period"): an
+	 * expired REST credential never allocates (401), but the allocation
+	 * it made may keep being refreshed, and its permissions and channels
+	 * renewed, with it until expiry + max_session_duration (s; 0 =
+	 * TURN_SESSION_DEFAULT, 12 h); after that, 401. With
+	 * strict_credential_expiry, 401 as soon as it has expired (beyond
+	 * the skew).
+	 */
+	uint32_t max_session_duration;
+	bool strict_credential_expiry;
 };
 
 /* Where a packet came from. */
@@ -209,6 +222,19 @@ struct turn_out {
 #define TURN_PEER_HEADROOM	48
 #define TURN_PEER_TAILROOM	3
 
+/* Why a TURN request failed authentication, in the order of the
+ * tern_auth_failures_total{reason} label values (metrics_table.c). The
+ * first 401 without MI (the challenge) is not a failure. */
+enum turn_auth_fail {
+	TURN_AUTH_BAD_INTEGRITY = 0,
+	TURN_AUTH_UNKNOWN_USER,	/* also: the user store answered UNKNOWN */
+	TURN_AUTH_EXPIRED,	/* REST expiry, incl. past the session window */
+	TURN_AUTH_REVOKED,
+	TURN_AUTH_STALE_NONCE,	/* 438: stale or not our nonce */
+	TURN_AUTH_BAD_REQUEST,	/* 400: missing attributes, algorithms */
+	TURN_AUTH_FAIL_COUNT
+};
+
 /* Counters an engine keeps (for metrics; read on the worker's thread). */
 struct turn_stats {
 	uint64_t allocations;	/* live */
@@ -217,6 +243,13 @@ struct turn_stats {
 	uint64_t allocs_created;
 	uint64_t allocs_expired;
 	uint64_t peer_drops[TURN_DROP_COUNT];	/* turn_engine_peer_input */
+	/* issue 4 */
+	uint64_t auth_failures[TURN_AUTH_FAIL_COUNT];
+	uint64_t allocs_revoked;	/* closed by turn_engine_set_env */
+	uint64_t session_grace;		/* requests let through on an expired
+					 * credential within the session */
+	uint64_t user_key_pending;	/* TURN_DROP_PENDING answers */
+	uint64_t user_key_unavailable;	/* 500s: the store could not answer */
 };
 
 struct turn_engine;
@@ -233,6 +266,10 @@ void turn_engine_free(struct turn_engine *e);
  * refused, 403 or a drop). Borrowed until the
  * next call or turn_engine_free(). Permissions and channels the new policy
  * refuses are removed at once, so that the data path need not re-judge.
+ * Allocations whose user (REST user-id or long-term username) is revoked
+ * in the new credentials are closed at once (relay_close, quota and ports
+ * released; counted in allocs_revoked), judged at the latest time the
+ * engine has been given (input, peer input or tick).
  */
 void turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
     const struct policy_peer *policy);

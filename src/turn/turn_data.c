@@ -224,6 +224,7 @@ turn_engine_peer_input(struct turn_engine *e, uint64_t relay,
 {
 	enum turn_drop d;
 
+	turn_engine_clock(e, now_ms);
 	d = turn_peer_relay(e, relay, peer, payload, headroom, len, tailroom,
 	    now_ms);
 	e->stats.peer_drops[d]++;

@@ -56,6 +56,8 @@ turn_engine_new(const struct turn_opts *opts)
 		e->opts.channel_lifetime = TURN_CHANNEL_LIFETIME;
 	if (e->opts.perm_lifetime == 0)
 		e->opts.perm_lifetime = TURN_PERM_LIFETIME;
+	if (e->opts.max_session_duration == 0)
+		e->opts.max_session_duration = TURN_SESSION_DEFAULT;
 	e->software_len = slen;
 	e->chan_max = e->opts.rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
 	    STUN_CHANNEL_MAX;
@@ -87,7 +89,14 @@ turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
 
 	e->creds = creds;
 	e->policy = policy;
-	if (!changed || e->opts.io == NULL)
+	if (e->opts.io == NULL)
+		return;
+	/* issue 4: a revocation takes effect at once, not at the next
+	 * Refresh (DESIGN.md: "a revocation that takes effect at once").
+	 * Every call sweeps, even with the same pointer: a new set may
+	 * reuse the address of a freed one, and a swap is rare. */
+	turn_auth_revoke(e);
+	if (!changed)
 		return;
 	/* a peer the new policy refuses loses its permission and channel
 	 * now, so the data path never has to re-judge (§9, §12) */
@@ -97,8 +106,16 @@ turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
 }
 
 void
+turn_engine_clock(struct turn_engine *e, uint64_t now_ms)
+{
+	if (now_ms > e->clock)
+		e->clock = now_ms;
+}
+
+void
 turn_engine_tick(struct turn_engine *e, uint64_t now_ms)
 {
+	turn_engine_clock(e, now_ms);
 	if (e->opts.io != NULL)
 		turn_table_sweep(e, now_ms);
 }
@@ -218,27 +235,6 @@ static const struct {
 	{ STUN_CHANNEL_BIND, turn_chan_request },
 };
 
-/* The answer to a request auth_check() did not pass (§9.2.4). */
-static void
-turn_engine_challenge(struct turn_engine *e, const struct turn_tuple *t,
-    const struct stun_msg *m, const struct auth_result *res, uint64_t now,
-    struct turn_out *out)
-{
-	struct stun_builder b;
-
-	if (res->verdict == AUTH_BAD_REQUEST) {
-		/* S22: no MI on this 400 */
-		turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);
-		return;
-	}
-	stun_builder_reply(&b, out->buf, out->cap, m, STUN_ERROR);
-	stun_add_error(&b, (int)res->verdict);
-	if (auth_challenge_add(e->opts.auth, e->creds, &b, &t->client,
-	    now / 1000) != 0)
-		b.err = true;
-	turn_reply_finish(m, &b, out);
-}
-
 static void
 turn_engine_turn(struct turn_engine *e, const struct turn_tuple *t,
     const struct stun_msg *m, uint64_t now, struct turn_out *out)
@@ -252,12 +248,10 @@ turn_engine_turn(struct turn_engine *e, const struct turn_tuple *t,
 		turn_reply_error(e, m, STUN_ERR_SERVER_ERROR, out);
 		return;
 	}
-	/* §7.2 step 1, §5 (T2): every TURN request is authenticated */
-	if (auth_check(e->opts.auth, e->creds, m, &t->client, now / 1000,
-	    &res) != AUTH_OK) {
-		turn_engine_challenge(e, t, m, &res, now, out);
+	/* §7.2 step 1, §5 (T2): every TURN request is authenticated
+	 * (turn_auth.c: outside keys, revocation, the session window) */
+	if (turn_auth_request(e, t, m, now, &res, out) != 0)
 		goto out;
-	}
 	r.t = t;
 	r.m = m;
 	r.auth = &res;
@@ -320,6 +314,7 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 
 	out->len = 0;
 	out->drop = TURN_DROP_NONE;
+	turn_engine_clock(e, now_ms);
 	if (pkt == NULL || len == 0) {
 		out->drop = TURN_DROP_NOT_STUN;
 		return;

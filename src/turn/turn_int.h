@@ -76,6 +76,7 @@ struct turn_engine {
 	const struct auth_creds *creds;
 	const struct policy_peer *policy;
 	uint32_t seed;		/* hash seed, random per engine */
+	uint64_t clock;		/* ms, the latest `now` given (set_env) */
 	uint8_t tid_next[STUN_TID_LEN];	/* Data indication TIDs */
 	struct turn_alloc *by_tuple[TURN_HASH_BUCKETS];
 	struct turn_relay *by_relay[TURN_HASH_BUCKETS];
@@ -105,6 +106,18 @@ void turn_req_finish(struct turn_req *r, struct stun_builder *b);
 /* The allocation of the request's 5-tuple, 437/441 answered if unusable. */
 struct turn_alloc *turn_req_alloc(struct turn_engine *e, struct turn_req *r);
 bool turn_now_before(uint64_t expires, uint64_t now);
+/* Remembers the latest now_ms given (for turn_engine_set_env). */
+void turn_engine_clock(struct turn_engine *e, uint64_t now_ms);
+
+/* ---- turn_auth.c ---- */
+/* Authenticates a TURN request (and applies the session window): 0 with
+ * res->verdict AUTH_OK, or -1 when out holds the answer (401/438/400/500)
+ * or the packet is parked (TURN_DROP_PENDING). */
+int turn_auth_request(struct turn_engine *e, const struct turn_tuple *t,
+    const struct stun_msg *m, uint64_t now, struct auth_result *res,
+    struct turn_out *out);
+/* Ends the allocations of users revoked in e->creds (set_env). */
+void turn_auth_revoke(struct turn_engine *e);
 
 /* ---- turn_table.c ---- */
 struct turn_alloc *turn_table_find(struct turn_engine *e,

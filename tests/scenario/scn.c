@@ -88,22 +88,59 @@ scn_restart(struct scn *s)
 	return 0;
 }
 
+static enum turn_key
+scn_user_key(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
+{
+	struct scn *s = ctx;
+
+	s->uk_calls++;
+	s->uk_name_len = len < sizeof(s->uk_name) ? len : sizeof(s->uk_name);
+	memcpy(s->uk_name, user, s->uk_name_len);
+	if (s->uk_answer == TURN_KEY_FOUND)
+		memcpy(key, s->uk_key, 16);
+	return s->uk_answer;
+}
+
+void
+scn_user_store(struct scn *s, bool on)
+{
+	s->io.user_key = on ? scn_user_key : NULL;
+}
+
+struct auth_creds *
+scn_creds_base(bool with_secret)
+{
+	static const char *const users[] = { "alice:secret", "bob:hunter2" };
+	struct auth_creds *c;
+	size_t i;
+
+	c = auth_creds_new(SCN_REALM, strlen(SCN_REALM), ':', 0, 0);
+	if (c == NULL)
+		abort();
+	for (i = 0; i < 2; i++)
+		if (auth_creds_add_user(c, users[i], strlen(users[i])) != 0)
+			abort();
+	if (with_secret && auth_creds_add_secret(c, SCN_SECRET,
+	    strlen(SCN_SECRET)) != 0)
+		abort();
+	return c;
+}
+
+void
+scn_env(struct scn *s, struct auth_creds *creds)
+{
+	struct auth_creds *old = s->creds;
+
+	auth_creds_seal(creds);
+	s->creds = creds;
+	turn_engine_set_env(s->e, s->creds, s->policy);
+	auth_creds_free(old);
+}
+
 static int
 scn_creds(struct scn *s)
 {
-	static const char *const users[] = { "alice:secret", "bob:hunter2" };
-	size_t i;
-
-	s->creds = auth_creds_new(SCN_REALM, strlen(SCN_REALM), ':', 0, 0);
-	if (s->creds == NULL)
-		return -1;
-	for (i = 0; i < 2; i++)
-		if (auth_creds_add_user(s->creds, users[i],
-		    strlen(users[i])) != 0)
-			return -1;
-	if (auth_creds_add_secret(s->creds, SCN_SECRET,
-	    strlen(SCN_SECRET)) != 0)
-		return -1;
+	s->creds = scn_creds_base(true);
 	auth_creds_seal(s->creds);
 	return 0;
 }
@@ -195,6 +232,21 @@ scn_client_rest(struct scn *s, struct scn_client *c, const char *userid,
 }
 
 void
+scn_client_rest_at(struct scn_client *c, const char *userid, uint64_t expiry,
+    const char *client)
+{
+	char pw[AUTH_REST_PASSWORD_LEN + 1];
+
+	scn_client_at(c, client);
+	snprintf(c->user, sizeof(c->user), "%llu:%s",
+	    (unsigned long long)expiry, userid);
+	auth_rest_password(SCN_SECRET, strlen(SCN_SECRET), c->user,
+	    strlen(c->user), pw);
+	auth_key_md5(c->user, strlen(c->user), SCN_REALM, strlen(SCN_REALM),
+	    pw, strlen(pw), c->key);
+}
+
+void
 scn_client_tcp(struct scn_client *c, uint64_t conn)
 {
 	c->t.transport = TURN_TCP;
@@ -247,6 +299,10 @@ scn_run(struct scn *s, struct scn_client *c, const uint8_t *p, size_t n)
 	const uint8_t *reason;
 	size_t rlen;
 
+	if (p != c->last && n <= sizeof(c->last)) {
+		memcpy(c->last, p, n);
+		c->last_len = n;
+	}
 	memset(&out, 0, sizeof(out));
 	memset(c->resp, 0xEE, sizeof(c->resp));
 	out.buf = c->resp;
@@ -302,6 +358,13 @@ scn_request(struct scn *s, struct scn_client *c, uint16_t method,
 			c->algs_len = na->len;
 		}
 	}
+	return c->code;
+}
+
+int
+scn_resubmit(struct scn *s, struct scn_client *c)
+{
+	scn_run(s, c, c->last, c->last_len);
 	return c->code;
 }
 

@@ -63,11 +63,17 @@ struct scn {
 	size_t nsends;
 	struct scn_pkt *csends;		/* client_send, SCN_MAX_REC */
 	size_t ncsends;
+	/* the fake outside user store (scn_user_store) */
+	enum turn_key uk_answer;	/* what user_key answers */
+	uint8_t uk_key[16];		/* with FOUND */
+	size_t uk_calls;
+	uint8_t uk_name[600];		/* the last name asked about */
+	size_t uk_name_len;
 };
 
 struct scn_client {
 	struct turn_tuple t;
-	char user[128];
+	char user[600];
 	uint8_t key[16];
 	bool fp;			/* add FINGERPRINT */
 	bool once;			/* do not follow challenges */
@@ -85,6 +91,9 @@ struct scn_client {
 	int code;			/* 0 success, ERROR-CODE, -1 none */
 	bool mi_ok;			/* MI (or MI-SHA256) verified with key */
 	enum turn_drop drop;
+	/* the last packet sent (scn_resubmit) */
+	uint8_t last[SCN_BUF];
+	size_t last_len;
 };
 
 /* One extra attribute of a request; xaddr (an "ip:port") is XOR-encoded. */
@@ -102,12 +111,29 @@ void scn_free(struct scn *s);
 /* Rebuilds the engine with s->opts (after changing it). */
 int scn_restart(struct scn *s);
 
+/*
+ * Credentials: scn_creds_base() builds an unsealed set with the harness's
+ * users (alice, bob) and secret, to which a test adds revocations (or
+ * sets the HMAC); scn_env() seals it, installs it with
+ * turn_engine_set_env() and frees the previous one.
+ */
+struct auth_creds *scn_creds_base(bool with_secret);
+void scn_env(struct scn *s, struct auth_creds *creds);
+/* Installs (or removes) the fake user store: turn_io.user_key answers
+ * s->uk_answer, with s->uk_key for FOUND. */
+void scn_user_store(struct scn *s, bool on);
+
 /* A static user ("alice"/"secret" ...) or a REST user-id at client ip:port. */
 void scn_client_static(struct scn_client *c, const char *user,
     const char *pw, const char *client);
 void scn_client_rest(struct scn *s, struct scn_client *c, const char *userid,
     const char *client);
 void scn_client_tcp(struct scn_client *c, uint64_t conn);
+/* A REST credential that expires at expiry (Unix seconds). */
+void scn_client_rest_at(struct scn_client *c, const char *userid,
+    uint64_t expiry, const char *client);
+/* Sends c->last again (what the I/O layer does after PENDING). */
+int scn_resubmit(struct scn *s, struct scn_client *c);
 
 /*
  * Sends a request (attrs terminated by type 0; tid NULL = a fresh one)

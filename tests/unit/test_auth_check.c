@@ -149,9 +149,19 @@ test_b6_vector(void)
 	ok(res.key_len == 0 && res.user == NULL, "no key or user on 401");
 	is_int(run(c, &m, 1735689600 + 30, &res), AUTH_UNAUTHENTICATED,
 	    "expired (beyond skew) 401");
-	is_int(res.reason, AUTH_R_EXPIRED, "reason expired");
+	is_int(res.reason, AUTH_R_EXPIRED_VALID,
+	    "reason expired-valid (the MAC verified)");
+	ok(res.key_len == 16 && memcmp(res.key, want, 16) == 0 && res.rest &&
+	    res.expiry == 1735689600 && res.user_len == 5,
+	    "expired-valid keeps key, expiry and user");
+	is_int(run(w, &m, 1735689600 + 30, &res), AUTH_UNAUTHENTICATED,
+	    "expired, wrong secret 401");
+	is_int(res.reason, AUTH_R_EXPIRED, "reason expired (MAC bad)");
+	ok(res.key_len == 0 && res.user == NULL, "no key or user");
 	is_int(run(c, &m, 1735689600 - 86400 - 31, &res),
 	    AUTH_UNAUTHENTICATED, "too far ahead 401");
+	is_int(res.reason, AUTH_R_EXPIRED, "too far ahead: expired, no key");
+	ok(res.key_len == 0, "too far ahead: key wiped");
 	auth_ctx_force_nonce(&ctx, AUTH_NONCE_STALE);
 	is_int(run(c, &m, NOW, &res), AUTH_STALE, "stale + right password 438");
 	is_int(res.reason, AUTH_R_STALE_NONCE, "reason stale-nonce");
@@ -458,12 +468,180 @@ test_rotation(void)
 	is_int(run(c2, build(&r), NOW, &res), AUTH_OK, "secret 3 still ok");
 	is_int(run(unsealed, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
 	    "unsealed set refuses");
+	is_int(run(c3, build(&r), 1735689600 + 31, &res), AUTH_STALE,
+	    "expired with a good MAC and an old nonce: 438 first");
+	auth_nonce_make(&ctx, &client, 1735689600 + 31, nonce);
 	is_int(run(c3, build(&r), 1735689600 + 31, &res), AUTH_UNAUTHENTICATED,
 	    "expired with a good MAC: 401");
-	is_int(res.reason, AUTH_R_EXPIRED, "reason expired");
+	is_int(res.reason, AUTH_R_EXPIRED_VALID, "reason expired-valid");
+	ok(res.key_len == 16 && memcmp(res.key, key, 16) == 0,
+	    "the key of secret 3 is kept");
 	auth_creds_free(c3);
 	auth_creds_free(c2);
 	auth_creds_free(unsealed);
+}
+
+/* Issue 4: a revoked user is 401 once its MAC verified; others are not. */
+static void
+test_revoked(void)
+{
+	static const char *s[] = { SECRET };
+	struct auth_creds *c = auth_creds_new(REALM, 11, ':', 0, 0);
+	const char *user = "1735689600:alice";
+	char nonce[AUTH_NONCE_LEN + 1];
+	struct auth_result res;
+	uint8_t key[16], bob[16];
+	struct req r = { .user = user, .realm = REALM, .nonce = nonce,
+	    .key = key, .klen = 16, .mi = true };
+
+	auth_creds_add_secret(c, s[0], strlen(s[0]));
+	auth_creds_add_user(c, "bob:pw", 6);
+	auth_creds_add_revoked(c, "alice", 5, NOW + 100);
+	auth_creds_add_revoked(c, "bob", 3, NOW + 100);
+	auth_creds_seal(c);
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	rest_key(SECRET, user, AUTH_ALG_MD5, key);
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "revoked REST user-id: 401");
+	is_int(res.reason, AUTH_R_REVOKED, "reason revoked");
+	ok(res.key_len == 0 && res.user == NULL, "no key on revoked");
+	key[0] ^= 1;
+	run(c, build(&r), NOW, &res);
+	is_int(res.reason, AUTH_R_BAD_INTEGRITY,
+	    "revoked but bad MAC: bad-integrity (revocation is not an oracle)");
+	key[0] ^= 1;
+	is_int(run(c, build(&r), NOW + 100, &res), AUTH_OK,
+	    "after until: ok again");
+	auth_key_md5("bob", 3, REALM, 11, "pw", 2, bob);
+	r.user = "bob";
+	r.key = bob;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "revoked static user: 401");
+	is_int(res.reason, AUTH_R_REVOKED, "reason revoked (static)");
+	is_str(auth_reason_name(AUTH_R_REVOKED), "revoked", "name revoked");
+	is_str(auth_reason_name(AUTH_R_EXPIRED_VALID), "expired-valid",
+	    "name expired-valid");
+	auth_creds_free(c);
+}
+
+/* Issue 4: keys from an outside store, and which names may be asked. */
+static void
+test_user_key(void)
+{
+	static const char *s[] = { SECRET };
+	struct auth_creds *c = creds_make(s, 1, "bob:pw");
+	struct auth_creds *nosec = creds_make(NULL, 0, "bob:pw");
+	char nonce[AUTH_NONCE_LEN + 1], longname[600];
+	struct auth_result res;
+	uint8_t key[16], want[16];
+	const uint8_t *name = NULL;
+	size_t len = 0;
+	struct req r = { .user = "carol", .realm = REALM, .nonce = nonce,
+	    .key = key, .klen = 16, .mi = true };
+	struct addr other;
+
+	/* printf '%s' 'carol:example.org:pw-carol' | openssl dgst -md5 */
+	tap_unhex("01253b3eeb1ded5c88c7890b69c47e56", want, sizeof(want));
+	auth_key_md5("carol", 5, REALM, 11, "pw-carol", 8, key);
+	ok(memcmp(key, want, 16) == 0, "carol's MD5 key = openssl's");
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	ok(auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len) && len == 5 && memcmp(name, "carol", 5) == 0,
+	    "carol: wanted, name is the USERNAME");
+	is_int(auth_check_key(&ctx, c, name, len, want, build(&r), &client,
+	    NOW, &res), AUTH_OK, "carol with the store's key: ok");
+	ok(res.user_len == 5 && memcmp(res.user, "carol", 5) == 0 &&
+	    !res.rest && res.key_len == 16, "user carol, not REST");
+	want[3] ^= 1;
+	is_int(auth_check_key(&ctx, c, name, len, want, build(&r), &client,
+	    NOW, &res), AUTH_UNAUTHENTICATED, "wrong store key: 401");
+	is_int(res.reason, AUTH_R_BAD_INTEGRITY, "reason bad-integrity");
+	want[3] ^= 1;
+	is_int(auth_check(&ctx, c, build(&r), &client, NOW, &res),
+	    AUTH_UNAUTHENTICATED, "without the key: 401");
+	is_int(res.reason, AUTH_R_UNKNOWN_USER, "reason unknown-user");
+	/* a key for another name does not apply */
+	is_int(auth_check_key(&ctx, c, (const uint8_t *)"carl", 4, want,
+	    build(&r), &client, NOW, &res), AUTH_UNAUTHENTICATED,
+	    "key for another name: 401");
+	r.pa = (const uint8_t *)"\0\x02\0\0";
+	r.pa_len = 4;
+	r.pas = PAS;
+	r.pas_len = 8;
+	auth_check_key(&ctx, c, name, len, want, build(&r), &client, NOW,
+	    &res);
+	is_int(res.reason, AUTH_R_BAD_ALGORITHM, "SHA-256 asked: no such key");
+	r.pa = NULL;
+	r.pas = NULL;
+	/* what is never looked up */
+	r.user = "bob";
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "static user: not wanted");
+	r.user = "1735689600:dave";
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "REST-shaped with secrets: not wanted");
+	ok(auth_user_key_wanted(&ctx, nosec, build(&r), &client, NOW, &name,
+	    &len), "REST-shaped without secrets: wanted");
+	r.user = "ca\x01rol";
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "control byte: not wanted");
+	r.user = "carol\x7f";
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "DEL: not wanted");
+	memset(longname, 'a', sizeof(longname));
+	longname[513] = '\0';
+	r.user = longname;
+	ok(auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len) && len == 513, "513 bytes: wanted");
+	longname[513] = 'a';
+	longname[514] = '\0';
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "514 bytes: not wanted");
+	r.user = "carol";
+	other = client;
+	addr_set_port(&other, 40001);
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &other, NOW, &name,
+	    &len), "another client's nonce: not wanted");
+	ok(auth_user_key_wanted(&ctx, c, build(&r), &client, NOW + 700, &name,
+	    &len), "stale nonce of this client: wanted (then 438)");
+	r.mi = false;
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "no MI (before the 401 round trip): not wanted");
+	r.mi = true;
+	r.realm = NULL;
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
+	    &len), "no REALM (400): not wanted");
+	auth_creds_free(c);
+	auth_creds_free(nosec);
+}
+
+/* rest-api-hmac = sha256 end to end: the MD5 key from openssl:
+ *   pw=$(printf '%s' '1735689600:alice' |
+ *     openssl dgst -sha256 -hmac 'turn-test-secret' -binary | base64)
+ *   printf '%s' "1735689600:alice:example.org:$pw" | openssl dgst -md5 */
+static void
+test_rest_sha256(void)
+{
+	struct auth_creds *c = auth_creds_new(REALM, 11, ':', 0, 0);
+	char nonce[AUTH_NONCE_LEN + 1];
+	struct auth_result res;
+	uint8_t key[16], sha1key[16];
+	struct req r = { .user = "1735689600:alice", .realm = REALM,
+	    .nonce = nonce, .key = key, .klen = 16, .mi = true };
+
+	auth_creds_add_secret(c, SECRET, strlen(SECRET));
+	auth_creds_set_rest_hmac(c, CRYPTO_MD_SHA256);
+	auth_creds_seal(c);
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	tap_unhex("71174e5e2448a14b09fffbf98386f47c", key, sizeof(key));
+	is_int(run(c, build(&r), NOW, &res), AUTH_OK,
+	    "SHA-256 REST password verifies");
+	ok(res.key_len == 16 && memcmp(res.key, key, 16) == 0, "its key");
+	rest_key(SECRET, r.user, AUTH_ALG_MD5, sha1key);
+	r.key = sha1key;
+	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
+	    "the SHA-1 password is refused");
+	auth_creds_free(c);
 }
 
 static void
@@ -487,6 +665,9 @@ main(void)
 	test_algorithms();
 	test_users();
 	test_rotation();
+	test_revoked();
+	test_user_key();
+	test_rest_sha256();
 	test_names();
 	auth_ctx_clear(&ctx);
 	return tap_done();

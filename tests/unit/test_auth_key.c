@@ -153,11 +153,84 @@ test_secrets(void)
 	auth_creds_free(c);
 }
 
+/* Issue 4: the block-list of revoked users. */
+static void
+test_revoked(void)
+{
+	struct auth_creds *c;
+	uint8_t big[AUTH_USER_KEY_NAME_MAX + 1];
+	char name[16];
+	int i, n;
+	bool all;
+
+	memset(big, 'x', sizeof(big));
+	c = auth_creds_new("realm", 5, ':', 0, 0);
+	is_int(auth_creds_add_revoked(c, "alice", 5, 1000), 0, "add alice");
+	is_int(auth_creds_add_revoked(c, "bob", 3, 500), 0, "add bob");
+	is_int(auth_creds_add_revoked(c, "alice", 5, 2000), 0,
+	    "alice again, later");
+	is_int(auth_creds_add_revoked(c, "alice", 5, 10), 0,
+	    "alice again, earlier");
+	is_int(auth_creds_add_revoked(c, "x", 0, 10), -1, "empty refused");
+	is_int(auth_creds_add_revoked(c, big, sizeof(big), 10), -1,
+	    "514 bytes refused");
+	is_int(auth_creds_add_revoked(c, big, sizeof(big) - 1, 10), 0,
+	    "513 bytes accepted");
+	ok(!auth_creds_is_revoked(c, "alice", 5, 0), "unsealed: not revoked");
+	auth_creds_seal(c);
+	is_int(auth_creds_add_revoked(c, "carol", 5, 10), -1,
+	    "after seal refused");
+	ok(auth_creds_is_revoked(c, "alice", 5, 1999),
+	    "alice revoked until the latest until");
+	ok(!auth_creds_is_revoked(c, "alice", 5, 2000), "until is exclusive");
+	ok(auth_creds_is_revoked(c, "bob", 3, 0) &&
+	    !auth_creds_is_revoked(c, "bob", 3, 500), "bob until 500");
+	ok(!auth_creds_is_revoked(c, "alic", 4, 0) &&
+	    !auth_creds_is_revoked(c, "alicee", 6, 0) &&
+	    !auth_creds_is_revoked(c, "Alice", 5, 0), "exact bytes only");
+	ok(!auth_creds_is_revoked(c, NULL, 0, 0) &&
+	    !auth_creds_is_revoked(NULL, "alice", 5, 0), "NULL is not revoked");
+	auth_creds_free(c);
+
+	/* many: every one found after the sort */
+	c = auth_creds_new("realm", 5, ':', 0, 0);
+	for (i = 0; i < 300; i++) {
+		n = snprintf(name, sizeof(name), "u%d", (i * 7919) % 300);
+		auth_creds_add_revoked(c, name, (size_t)n, 100 + (uint64_t)i);
+	}
+	auth_creds_seal(c);
+	all = true;
+	for (i = 0; i < 300; i++) {
+		n = snprintf(name, sizeof(name), "u%d", i);
+		all = all && auth_creds_is_revoked(c, name, (size_t)n, 99);
+	}
+	ok(all, "300 revoked users all found");
+	ok(!auth_creds_is_revoked(c, "u300", 4, 0), "u300 is not");
+	auth_creds_free(c);
+	auth_creds_free(NULL);
+}
+
+static void
+test_rest_hmac(void)
+{
+	struct auth_creds *c = auth_creds_new("realm", 5, ':', 0, 0);
+
+	is_int(auth_creds_set_rest_hmac(c, CRYPTO_MD_SHA256), 0, "sha256 set");
+	is_int(auth_creds_set_rest_hmac(c, (enum crypto_md)9), -1,
+	    "unknown digest refused");
+	auth_creds_seal(c);
+	is_int(auth_creds_set_rest_hmac(c, CRYPTO_MD_SHA1), -1,
+	    "after seal refused");
+	auth_creds_free(c);
+}
+
 int
 main(void)
 {
 	if (crypto_init() != 0)
 		return 1;
+	test_revoked();
+	test_rest_hmac();
 	test_vectors();
 	test_new();
 	test_users();

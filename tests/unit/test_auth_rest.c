@@ -115,11 +115,37 @@ test_password(void)
 	is_int(strlen(pw), AUTH_REST_PASSWORD_LEN, "28 characters");
 }
 
+/*
+ * rest-api-hmac = sha256. The expected value was computed outside tern:
+ *   printf '%s' '1735689600:alice' |
+ *     openssl dgst -sha256 -hmac 'turn-test-secret' -binary | base64
+ */
+static void
+test_password_sha256(void)
+{
+	char pw[AUTH_REST_PASSWORD_MAX + 1];
+	char small[AUTH_REST_PASSWORD256_LEN];
+
+	is_int(auth_rest_password_md(CRYPTO_MD_SHA256, "turn-test-secret", 16,
+	    "1735689600:alice", 16, pw, sizeof(pw)), 44, "44 characters");
+	is_str(pw, "euVXHkHNGK3scMQIC9SCtOEXLRbSMotyCqMAKmvaoQE=",
+	    "HMAC-SHA256 password = openssl's");
+	is_int(auth_rest_password_md(CRYPTO_MD_SHA1, "turn-test-secret", 16,
+	    "1735689600:alice", 16, pw, sizeof(pw)), 28, "SHA-1: 28");
+	is_str(pw, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "SHA-1 through _md: B.6");
+	is_int(auth_rest_password_md(CRYPTO_MD_SHA256, "turn-test-secret", 16,
+	    "1735689600:alice", 16, small, sizeof(small)), -1,
+	    "no room for the NUL: -1");
+	is_int(auth_rest_password_md((enum crypto_md)7, "s", 1, "n", 1, pw,
+	    sizeof(pw)), -1, "unknown digest refused");
+}
+
 int
 main(void)
 {
 	if (crypto_init() != 0)
 		return 1;
+	test_password_sha256();
 	test_parse_valid();
 	test_parse_invalid();
 	test_window();
