@@ -10,7 +10,10 @@
  *	mints a TURN REST API credential (reference A.11) and prints the
  *	RTCIceServer JSON object an app backend hands to a browser. The
  *	secret is read from a file or stdin, never from the command line
- *	(where ps(1) would show it), and is wiped after use.
+ *	(where ps(1) would show it), and is wiped after use. With --redis
+ *	it signs with the newest active secret of the realm in Redis.
+ *   ternctl secret|user|revoke|unrevoke ...
+ *	change ternd's data in Redis (ternctl_redis.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +26,9 @@
 #include <unistd.h>
 
 #include "client/client.h"
+#include "ternctl_int.h"
 #include "util/crypto.h"
 
-#define TERNCTL_EXIT_FAIL	1	/* the operation failed */
-#define TERNCTL_EXIT_USAGE	2	/* bad command line */
-
-#define TERNCTL_SECRET_MAX	256	/* bytes; ternd's limit (AUTH_SECRET_MAX) */
 #define TERNCTL_MAX_URIS	16
 #define TERNCTL_TTL_DEFAULT	43200	/* 12 h: outlasts a long call (A.11) */
 #define TERNCTL_MAX_TTL		86400	/* ternd's default max-credential-ttl */
@@ -48,9 +48,23 @@ static const struct ternctl_cmd ternctl_cmds[] = {
 	{ "probe", ternctl_probe, "probe [--timeout MS] [--ca FILE] [--insecure] URL",
 	    "send a STUN Binding request and print the mapped address and RTT" },
 	{ "credentials", ternctl_credentials,
-	    "credentials --secret-file FILE|- --user ID --uri URL [--uri URL ...]\n"
-	    "      [--ttl DURATION] [--max-ttl DURATION] [--separator C] [--realm R]",
+	    "credentials --secret-file FILE|- | --redis CONN "
+	    "[--redis-password-file FILE]\n"
+	    "      --user ID --uri URL [--uri URL ...] [--ttl DURATION]\n"
+	    "      [--max-ttl DURATION] [--separator C] [--realm R] "
+	    "[--hmac sha1|sha256]",
 	    "print a TURN REST API credential as a JSON RTCIceServer object" },
+	{ "secret", ternctl_secret,
+	    "secret add [--secret-file FILE|-] | list | rm FINGERPRINT |\n"
+	    "      rotate [--keep DURATION] | prune   [REDIS]",
+	    "manage a realm's REST secrets in Redis" },
+	{ "user", ternctl_user,
+	    "user add NAME [--password-file FILE|-] | rm NAME | list   [REDIS]",
+	    "manage a realm's long-term users in Redis" },
+	{ "revoke", ternctl_revoke, "revoke USER [--ttl DURATION]   [REDIS]",
+	    "refuse a user (REST user-id or long-term name) for a while" },
+	{ "unrevoke", ternctl_unrevoke, "unrevoke USER   [REDIS]",
+	    "lift a revocation" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -62,12 +76,14 @@ ternctl_usage(FILE *f)
 	fprintf(f, "usage: ternctl [--help | --version] COMMAND [ARGS]\n\ncommands:\n");
 	for (c = ternctl_cmds; c->name != NULL; c++)
 		fprintf(f, "  %s\n      %s\n", c->usage, c->summary);
+	fprintf(f, "\nREDIS: [--redis CONN] [--redis-password-file FILE] "
+	    "[--realm R]\n  CONN: ternd's redis-userdb, default \"%s\"\n",
+	    TERNCTL_REDIS_DEFAULT);
 	fprintf(f, "\nURL: stun:HOST[:PORT], stuns:HOST[:PORT], "
 	    "turn:HOST[:PORT][?transport=udp|tcp], turns:HOST[:PORT][?transport=tcp]\n");
 }
 
-/* Strict decimal in [min, max]. 0 or -1. */
-static int
+int
 ternctl_parse_uint(const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -194,6 +210,8 @@ ternctl_probe(int argc, char *argv[])
 
 struct ternctl_creds {
 	const char *secret_file;
+	const char *redis, *redis_pwfile;	/* or the newest in Redis */
+	bool sha256;			/* --hmac sha256 */
 	const char *user;
 	const char *realm;
 	const char *uris[TERNCTL_MAX_URIS];
@@ -204,8 +222,7 @@ struct ternctl_creds {
 	char sep;
 };
 
-/* "30", "30s", "5m", "1h", "1d" in [1, max] seconds. 0 or -1. */
-static int
+int
 ternctl_parse_duration(const char *s, long max, long *out)
 {
 	static const char units[] = "smhd";
@@ -250,13 +267,23 @@ ternctl_creds_usage(const char *fmt, ...)
 	return TERNCTL_EXIT_USAGE;
 }
 
-/*
- * Reads the first line of path ("-": stdin) into buf, without its line
- * end. The secret never reaches a message. 0, or -1 with *why set.
- */
-static int
-ternctl_read_secret(const char *path, char *buf, size_t cap, size_t *len,
-    const char **why)
+/* The messages of ternctl_read_secret, by noun. */
+static const char *
+ternctl_read_problem(const char *noun, int which)
+{
+	static const char *const secret[] = { "the secret is empty",
+	    "the secret is longer than 256 bytes",
+	    "the secret holds a NUL byte" };
+	static const char *const password[] = { "the password is empty",
+	    "the password is longer than 256 bytes",
+	    "the password holds a NUL byte" };
+
+	return strcmp(noun, "password") == 0 ? password[which] : secret[which];
+}
+
+int
+ternctl_read_secret(const char *path, const char *noun, char *buf, size_t cap,
+    size_t *len, const char **why)
 {
 	size_t got = 0;
 	ssize_t r;
@@ -289,11 +316,11 @@ ternctl_read_secret(const char *path, char *buf, size_t cap, size_t *len,
 	if (got > 0 && buf[got - 1] == '\r')
 		got--;
 	if (got == 0)
-		*why = "the secret is empty";
+		*why = ternctl_read_problem(noun, 0);
 	else if (got > TERNCTL_SECRET_MAX)
-		*why = "the secret is longer than 256 bytes";
+		*why = ternctl_read_problem(noun, 1);
 	else if (memchr(buf, '\0', got) != NULL)
-		*why = "the secret holds a NUL byte";
+		*why = ternctl_read_problem(noun, 2);
 	*len = got;
 	return *why == NULL ? 0 : -1;
 }
@@ -307,8 +334,13 @@ ternctl_creds_check(const struct ternctl_creds *a)
 	const char *why;
 	size_t i;
 
-	if (a->secret_file == NULL)
-		return ternctl_creds_usage("%s", "--secret-file is required");
+	if ((a->secret_file == NULL) == (a->redis == NULL))
+		return ternctl_creds_usage("%s", a->secret_file == NULL ?
+		    "--secret-file is required (or --redis)" :
+		    "--secret-file and --redis exclude each other");
+	if (a->redis_pwfile != NULL && a->redis == NULL)
+		return ternctl_creds_usage("%s", "--redis-password-file "
+		    "needs --redis");
 	if (a->user == NULL)
 		return ternctl_creds_usage("%s", "--user is required");
 	if ((why = client_creds_user_problem(a->user)) != NULL)
@@ -330,6 +362,9 @@ ternctl_creds_check(const struct ternctl_creds *a)
 	}
 	if (a->realm != NULL && (a->realm[0] == '\0' || strlen(a->realm) > 127))
 		return ternctl_creds_usage("%s", "--realm: want 1 to 127 bytes");
+	if (a->redis != NULL && a->realm != NULL &&
+	    (why = client_redis_name_problem(a->realm, 127)) != NULL)
+		return ternctl_creds_usage("--realm: %s", why);
 	return 0;
 }
 
@@ -371,6 +406,18 @@ ternctl_creds_opt(struct ternctl_creds *a, int ch, const char *arg)
 	case 'r':
 		a->realm = arg;
 		break;
+	case 'R':
+		a->redis = arg;
+		break;
+	case 'P':
+		a->redis_pwfile = arg;
+		break;
+	case 'H':
+		if (strcmp(arg, "sha1") != 0 && strcmp(arg, "sha256") != 0)
+			return ternctl_creds_usage("--hmac %s: want sha1 or "
+			    "sha256", arg);
+		a->sha256 = strcmp(arg, "sha256") == 0;
+		break;
 	case 'n':
 		if (ternctl_parse_uint(arg, 0, 99999999999L - TERNCTL_MAX_TTL_CAP,
 		    &v) == -1)
@@ -396,6 +443,9 @@ ternctl_creds_args(struct ternctl_creds *a, int argc, char *argv[])
 		{ "max-ttl", required_argument, NULL, 'm' },
 		{ "separator", required_argument, NULL, 'S' },
 		{ "realm", required_argument, NULL, 'r' },
+		{ "redis", required_argument, NULL, 'R' },
+		{ "redis-password-file", required_argument, NULL, 'P' },
+		{ "hmac", required_argument, NULL, 'H' },
 		{ "now", required_argument, NULL, 'n' },	/* tests */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -419,29 +469,65 @@ ternctl_creds_args(struct ternctl_creds *a, int argc, char *argv[])
 	return ternctl_creds_check(a);
 }
 
+/* The secret from --secret-file or from Redis. 0 or an exit status. */
+static int
+ternctl_creds_secret(const struct ternctl_creds *a, char *secret, size_t cap,
+    size_t *slen)
+{
+	const char *why;
+
+	if (a->secret_file == NULL)	/* then --redis (ternctl_creds_check) */
+		return ternctl_redis_secret("credentials", a->redis,
+		    a->redis_pwfile, a->realm != NULL ? a->realm :
+		    TERNCTL_REALM_DEFAULT, secret, cap, slen);
+	if (ternctl_read_secret(a->secret_file, "secret", secret, cap, slen,
+	    &why) == -1) {
+		fprintf(stderr, "ternctl: credentials: --secret-file %s: %s\n",
+		    a->secret_file, why);
+		return TERNCTL_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * --hmac sha256: base64(HMAC-SHA256(secret, username)), for ternd's
+ * rest-api-hmac = sha256 (44 characters). 0 or -1.
+ */
+static int
+ternctl_creds_sha256(const char *secret, size_t slen, const char *username,
+    char *pw, size_t cap)
+{
+	struct crypto_seg seg = { username, strlen(username) };
+	uint8_t mac[CRYPTO_SHA256_LEN];
+	long n;
+
+	if (crypto_hmac(CRYPTO_MD_SHA256, secret, slen, &seg, 1, mac) == -1)
+		return -1;
+	n = crypto_base64_encode(mac, sizeof(mac), pw, cap);
+	crypto_wipe(mac, sizeof(mac));
+	return n < 0 ? -1 : 0;
+}
+
 static int
 ternctl_credentials(int argc, char *argv[])
 {
 	struct ternctl_creds a;
 	struct client_creds_json j;
-	char secret[TERNCTL_SECRET_MAX + 2], username[512], pw[32], out[8192];
-	const char *why;
+	char secret[TERNCTL_SECRET_MAX + 2], username[512], pw[64], out[8192];
 	size_t slen = 0;
 	int rv = TERNCTL_EXIT_FAIL, r;
 
 	if ((r = ternctl_creds_args(&a, argc, argv)) != 0)
 		return r == -1 ? 0 : r;
-	if (ternctl_read_secret(a.secret_file, secret, sizeof(secret), &slen,
-	    &why) == -1) {
-		fprintf(stderr, "ternctl: credentials: --secret-file %s: %s\n",
-		    a.secret_file, why);
-		rv = TERNCTL_EXIT_USAGE;
+	if ((rv = ternctl_creds_secret(&a, secret, sizeof(secret), &slen)) != 0)
 		goto out;
-	}
+	rv = TERNCTL_EXIT_FAIL;
 	if (!a.have_now)
 		a.now = (uint64_t)time(NULL);
 	if (client_creds_make(secret, slen, a.user, a.sep, a.now +
-	    (uint64_t)a.ttl, username, sizeof(username), pw, sizeof(pw)) == -1) {
+	    (uint64_t)a.ttl, username, sizeof(username), pw, sizeof(pw)) == -1 ||
+	    (a.sha256 && ternctl_creds_sha256(secret, slen, username, pw,
+	    sizeof(pw)) == -1)) {
 		fprintf(stderr, "ternctl: credentials: cannot compute the "
 		    "credential\n");
 		goto out;

@@ -20,6 +20,8 @@
  * - REST credentials (client_creds.c): the TURN REST API username and
  *   password an app backend mints from a shared secret (reference A.11),
  *   and the JSON RTCIceServer object it hands to a browser.
+ * - Redis (client_redis.c, client_redis_data.c; ternctl only): a blocking
+ *   hiredis client for ternd's secrets, users and revocations in Redis.
  *
  * Messages are built and decoded with the stun/ codec only. Everything
  * blocks with an explicit timeout; nothing here logs or keeps globals.
@@ -307,5 +309,84 @@ struct client_creds_json {
  * out may then hold a partial object: wipe it.
  */
 int client_creds_json(char *out, size_t cap, const struct client_creds_json *j);
+
+/*
+ * ---- Redis (client_redis.c, client_redis_data.c; ternctl only) ----
+ *
+ * A small blocking hiredis client for ternd's Redis data (DESIGN.md "Names
+ * that are fixed"): the REST secret set of a realm and ternctl's own
+ * bookkeeping beside it, long-term user keys, revocations. Every change
+ * ends with PUBLISH tern/events "<what> <realm>", so that ternd reloads at
+ * once; a change of several keys is one MULTI/EXEC. Commands go through redisCommandArgv only (never
+ * a format string built from input), every reply type is checked, KEYS
+ * and SAVE are never used. Secrets read from Redis are wiped after use and
+ * never reach a message. Functions return 0, or -1 with a message in err.
+ */
+#define CLIENT_REDIS_FP_LEN	16	/* hex digits of SHA-256(secret) */
+#define CLIENT_REDIS_MAX_SECRETS 64	/* read at once; ternd uses 16 */
+#define CLIENT_REDIS_SECRET_MAX	256	/* AUTH_SECRET_MAX */
+
+struct auth_redis_conf;	/* auth/auth_redis.h: ternd's redis-userdb */
+struct client_redis;	/* opaque; one connection */
+
+/* Connects (connect_timeout also bounds every command), sends AUTH and
+ * SELECT as c says. Messages: "cannot reach Redis at 127.0.0.1:6379:
+ * Connection refused", "Redis refused the password", ... */
+int client_redis_open(struct client_redis **out,
+    const struct auth_redis_conf *c, char *err, size_t errcap);
+void client_redis_free(struct client_redis *r);
+
+struct client_redis_secret {
+	char fp[CLIENT_REDIS_FP_LEN + 1];	/* hex, NUL-terminated */
+	uint64_t added;		/* Unix s; 0 = unknown (counts as oldest) */
+	uint64_t expires;	/* Unix s after which ternd drops it; 0 = never */
+	uint8_t secret[CLIENT_REDIS_SECRET_MAX];
+	size_t len;		/* 0 when longer than 256 bytes: not usable */
+};
+
+/* A fresh secret: 32 random bytes as 64 hex digits and NUL. */
+int client_redis_secret_new(char out[65]);
+/* Every secret of realm (maybe none), newest first by added time. Wipe
+ * with client_redis_secrets_wipe(). */
+int client_redis_secret_load(struct client_redis *r, const char *realm,
+    struct client_redis_secret *out, size_t cap, size_t *n, char *err,
+    size_t errcap);
+void client_redis_secrets_wipe(struct client_redis_secret *s, size_t n);
+/* The newest secret without an expiry time, or NULL. */
+const struct client_redis_secret *client_redis_secret_newest(
+    const struct client_redis_secret *s, size_t n);
+/*
+ * Adds a secret (bytes, 1..256, no NUL) with added = now. With keep > 0
+ * (rotate), every other secret not yet expiring sooner gets expires =
+ * now + keep. fp receives the new secret's fingerprint.
+ */
+int client_redis_secret_add(struct client_redis *r, const char *realm,
+    const char *secret, size_t len, uint64_t now, uint64_t keep,
+    char fp[CLIENT_REDIS_FP_LEN + 1], char *err, size_t errcap);
+/* Removes the secret with fingerprint fp, and its bookkeeping. */
+int client_redis_secret_rm(struct client_redis *r, const char *realm,
+    const char *fp, char *err, size_t errcap);
+/* Removes the secrets expired at now, and bookkeeping of absent secrets;
+ * *removed counts the secrets. */
+int client_redis_secret_prune(struct client_redis *r, const char *realm,
+    uint64_t now, size_t *removed, char *err, size_t errcap);
+
+/* Stores hex MD5(user ":" realm ":" password) as the user's key. */
+int client_redis_user_add(struct client_redis *r, const char *realm,
+    const char *user, const char *pw, size_t pwlen, char *err, size_t errcap);
+int client_redis_user_rm(struct client_redis *r, const char *realm,
+    const char *user, char *err, size_t errcap);
+/* Calls fn for every user of realm, sorted, each once (SCAN). */
+int client_redis_user_list(struct client_redis *r, const char *realm,
+    void (*fn)(const char *user, void *arg), void *arg, char *err,
+    size_t errcap);
+/* tern/revoked/<realm>/<user> = now, expiring after ttl seconds. */
+int client_redis_revoke(struct client_redis *r, const char *realm,
+    const char *user, uint64_t now, uint64_t ttl, char *err, size_t errcap);
+int client_redis_unrevoke(struct client_redis *r, const char *realm,
+    const char *user, char *err, size_t errcap);
+/* Why name (a realm or a user) cannot be part of a Redis key: empty,
+ * longer than max bytes, not UTF-8, control characters, '/'. Or NULL. */
+const char *client_redis_name_problem(const char *name, size_t max);
 
 #endif

@@ -81,6 +81,17 @@ struct config {
 	char rest_api_separator;	/* ':' */
 	unsigned max_credential_ttl;	/* s; REST expiry further ahead: 401 */
 	unsigned stale_nonce;		/* s; 600 */
+	char *rest_api_hmac;		/* "sha1" | "sha256" (issue 4) */
+	unsigned max_session_duration;	/* s; allocations end after it */
+	bool strict_credential_expiry;	/* end allocations at REST expiry */
+
+	/* Redis (issue 4; auth/auth_redis.h) */
+	char *redis_userdb;		/* coturn's connection string; secret
+					   (it holds the password) */
+	unsigned redis_snapshot_interval;	/* s; 5 */
+	unsigned redis_command_timeout;	/* s; 2 */
+	unsigned user_key_cache_ttl;	/* s; 60 */
+	unsigned user_key_negative_ttl;	/* s; 5 */
 
 	/* TURN (RFC 8656) */
 	unsigned max_allocate_lifetime;	/* s; 3600; requested lifetimes clamp */

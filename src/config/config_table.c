@@ -8,12 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth_redis.h"
 #include "config/config_int.h"
 
 #define OFF(f)		offsetof(struct config, f)
 #define SECONDS		UINT64_C(1)
 #define KIB		UINT64_C(1024)
 #define MIB		(KIB * 1024)
+
+/* redis-userdb: the reason never quotes the value (it holds the password). */
+static const char *
+config_redis_problem(const char *s)
+{
+	struct auth_redis_conf rc;
+	const char *why = NULL;
+
+	if (auth_redis_conf_parse(s, strlen(s), &rc, &why) == 0)
+		auth_redis_conf_clear(&rc);
+	return why;
+}
+
+static const char *
+config_hmac_problem(const char *s)
+{
+	if (strcmp(s, "sha1") == 0 || strcmp(s, "sha256") == 0)
+		return NULL;
+	return "must be sha1 or sha256";
+}
 
 const struct config_option config_options[] = {
 	/* listeners */
@@ -97,6 +118,48 @@ const struct config_option config_options[] = {
 	  .offset = OFF(stale_nonce), .def = "600", .min = 30,
 	  .max = 86400 * SECONDS, .metavar = "DURATION",
 	  .help = "lifetime of a NONCE before 438 (Stale Nonce)" },
+	{ .name = "rest-api-hmac", .type = CONFIG_STRING,
+	  .offset = OFF(rest_api_hmac), .def = "sha1", .min = 4, .max = 6,
+	  .reloadable = true, .metavar = "ALG", .check = config_hmac_problem,
+	  .help = "HMAC of REST passwords: sha1 (the draft, coturn) or sha256" },
+	{ .name = "max-session-duration", .type = CONFIG_DURATION,
+	  .offset = OFF(max_session_duration), .def = "43200", .min = 60,
+	  .max = 30 * 86400 * SECONDS,
+	  .metavar = "DURATION",
+	  .help = "how long after its REST credential expired an allocation "
+	      "may still be refreshed with it (then 401)" },
+	{ .name = "strict-credential-expiry", .type = CONFIG_BOOL,
+	  .offset = OFF(strict_credential_expiry), .def = "false",
+	  .metavar = "BOOL",
+	  .help = "refuse an expired REST credential at once, even for "
+	      "refreshing its allocation" },
+
+	/* Redis */
+	{ .name = "redis-userdb", .type = CONFIG_STRING,
+	  .offset = OFF(redis_userdb), .min = 1, .max = 1500, .secret = true,
+	  .metavar = "CONNINFO", .check = config_redis_problem,
+	  .help = "Redis with REST secrets, user keys, peer rules, quotas and "
+	      "revocations: \"ip=127.0.0.1 port=6379 dbname=0 password=... "
+	      "connect_timeout=30\"; a secret" },
+	{ .name = "redis-snapshot-interval", .type = CONFIG_DURATION,
+	  .offset = OFF(redis_snapshot_interval), .def = "5", .min = 1,
+	  .max = 3600 * SECONDS, .metavar = "DURATION",
+	  .help = "re-read secrets, rules, quotas and revocations from Redis "
+	      "this often (and at once on a tern/events message)" },
+	{ .name = "redis-command-timeout", .type = CONFIG_DURATION,
+	  .offset = OFF(redis_command_timeout), .def = "2", .min = 1,
+	  .max = 60 * SECONDS, .metavar = "DURATION",
+	  .help = "a Redis connection that owes an answer this long is closed "
+	      "and opened again" },
+	{ .name = "user-key-cache-ttl", .type = CONFIG_DURATION,
+	  .offset = OFF(user_key_cache_ttl), .def = "60", .min = 1,
+	  .max = 86400 * SECONDS, .metavar = "DURATION",
+	  .help = "how long a user key read from Redis is used before it is "
+	      "read again" },
+	{ .name = "user-key-negative-ttl", .type = CONFIG_DURATION,
+	  .offset = OFF(user_key_negative_ttl), .def = "5", .min = 1,
+	  .max = 3600 * SECONDS, .metavar = "DURATION",
+	  .help = "how long an unknown user is remembered as unknown" },
 
 	/* TURN */
 	{ .name = "max-allocate-lifetime", .type = CONFIG_DURATION,

@@ -9,10 +9,18 @@
  * sent to clients over UDP, TCP or TLS; and it owns the TURN environment
  * (nonce key, credentials, peer policy, port pool, quotas, net_env.c).
  *
+ * With redis-userdb (issue 4, net_redis.c, net_userkey.c): REST secrets,
+ * peer rules, quotas and revocations from Redis are merged into the same
+ * snapshot, reloaded every redis-snapshot-interval and on tern/events;
+ * user keys are looked up on first use and cached; Redis runs on
+ * net_run()'s loop, never on a worker's, and is never waited for.
+ *
  * What it must not do: parse STUN itself (stun_frame_len() frames streams,
  * the engine does the rest), allocate or log per packet, take a lock on the
- * data path, or keep a pointer into a struct config (the caller swaps and
- * frees configs on reload; net copies what it needs).
+ * data path. It reads the struct config given to net_new() or to the last
+ * successful net_reload() when Redis sends a new snapshot (on the main
+ * thread): the caller keeps that config alive until the next successful
+ * net_reload() or net_free(), and never changes it.
  *
  * Life cycle, in the order of reference E.1:
  *   net_new()    binds every listener, loads TLS and builds the TURN

@@ -20,6 +20,12 @@
  * the first listening address of that family that is not loopback, or the
  * first one if all are (a relay on 127.0.0.1 is only useful for tests).
  * With no address of a family, Allocate for it gets 440 (RFC 8656 §7.2).
+ *
+ * With redis-userdb, a snapshot is the configuration merged with the last
+ * complete load from Redis (n->rsnap, net_redis.c): the configured
+ * secrets first, then Redis's; configured rules plus Redis's (a member
+ * that does not parse is skipped and logged, rate-limited); Redis's
+ * quotas over the configured ones; Redis's revocations.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -32,6 +38,7 @@
 
 #include <event2/event.h>
 
+#include "auth/auth_redis.h"
 #include "net/net_int.h"
 #include "util/log.h"
 
@@ -109,8 +116,29 @@ net_env_external_pick(const struct config *c, const struct addr *relay,
 		*out = bare->public_ip;
 }
 
+static struct log_ratelimit net_env_rl = LOG_RATELIMIT_INIT(5, 60);
+
+/* What Redis adds to a credential set; its problems never fail a build. */
+static void
+net_env_creds_redis(struct auth_creds *cr, const struct auth_redis_snap *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nsecrets; i++)
+		if (auth_creds_add_secret(cr, rs->secrets[i].p,
+		    rs->secrets[i].len) == -1)
+			log_rl(&net_env_rl, LOG_LVL_WARN, "redis_secret_skipped",
+			    "reason=\"more than 16 secrets, or too long\"");
+	for (i = 0; i < rs->nrevoked; i++)
+		if (auth_creds_add_revoked(cr, rs->revoked[i].user.p,
+		    rs->revoked[i].user.len, rs->revoked[i].until) == -1)
+			log_rl(&net_env_rl, LOG_LVL_WARN, "redis_revoked_skipped",
+			    "reason=\"too long, or out of memory\"");
+}
+
 static struct auth_creds *
-net_env_creds(const struct config *c, const char **why)
+net_env_creds(const struct config *c, const struct auth_redis_snap *rs,
+    const char **why)
 {
 	struct auth_creds *cr;
 	size_t i;
@@ -120,6 +148,11 @@ net_env_creds(const struct config *c, const char **why)
 	    c->max_credential_ttl, NET_REST_SKEW);
 	if (cr == NULL)
 		return NULL;
+	*why = "rest-api-hmac was refused";
+	if (auth_creds_set_rest_hmac(cr, c->rest_api_hmac != NULL &&
+	    strcmp(c->rest_api_hmac, "sha256") == 0 ? CRYPTO_MD_SHA256 :
+	    CRYPTO_MD_SHA1) == -1)
+		goto fail;
 	*why = "a user line was refused";
 	for (i = 0; i < c->n_user; i++)
 		if (auth_creds_add_user(cr, c->user[i], strlen(c->user[i])) == -1)
@@ -131,6 +164,8 @@ net_env_creds(const struct config *c, const char **why)
 		if (auth_creds_add_secret(cr, c->static_auth_secret[i],
 		    strlen(c->static_auth_secret[i])) == -1)
 			goto fail;
+	if (rs != NULL)
+		net_env_creds_redis(cr, rs);
 	auth_creds_seal(cr);
 	return cr;
 fail:
@@ -139,26 +174,85 @@ fail:
 }
 
 /*
+ * Configured ranges plus Redis's members that parse, in a new array (the
+ * caller frees it). NULL only on out of memory; *n set.
+ */
+static struct policy_range *
+net_env_rules(const struct policy_range *cfg, size_t ncfg,
+    const struct auth_redis_str *extra, size_t nextra, size_t *n)
+{
+	struct policy_range *v;
+	const char *why;
+	char esc[LOG_ESCAPE_CAP];
+	size_t i;
+
+	if ((v = calloc(ncfg + nextra + 1, sizeof(*v))) == NULL)
+		return NULL;
+	if (ncfg > 0)
+		memcpy(v, cfg, ncfg * sizeof(*v));
+	*n = ncfg;
+	for (i = 0; i < nextra; i++) {
+		if (policy_range_parse((const char *)extra[i].p, &v[*n],
+		    &why) == 0 && strlen((const char *)extra[i].p) ==
+		    extra[i].len) {
+			(*n)++;
+			continue;
+		}
+		log_rl(&net_env_rl, LOG_LVL_WARN, "redis_rule_skipped",
+		    "value=%s", log_escape(esc, sizeof(esc), extra[i].p,
+		    extra[i].len));
+	}
+	return v;
+}
+
+/* Redis's TCP address, when redis-userdb names an IP literal: a relay
+ * must never reach it (reference E.13 item 3, "self" entries). 0 or -1. */
+static int
+net_env_redis_addr(const struct config *c, struct addr *out)
+{
+	struct auth_redis_conf rc;
+	const char *why;
+	int rv = -1;
+
+	if (c->redis_userdb == NULL || auth_redis_conf_parse(c->redis_userdb,
+	    strlen(c->redis_userdb), &rc, &why) == -1)
+		return -1;
+	if (rc.unix_path[0] == '\0' &&
+	    addr_parse_ip(out, rc.host, rc.port) == 0)
+		rv = 0;
+	auth_redis_conf_clear(&rc);
+	return rv;
+}
+
+/*
  * The self entries (reference D.5): every listener address on its port,
- * and every external IP on every listening port. The relay list for the
- * relay-to-relay rule: relay IPs and external IPs.
+ * every external IP on every listening port, and Redis. The relay list
+ * for the relay-to-relay rule: relay IPs and external IPs.
  */
 static struct policy_peer *
-net_env_policy(const struct net *n, const struct config *c, const char **why)
+net_env_policy(const struct net *n, const struct config *c,
+    const struct auth_redis_snap *rs, const char **why)
 {
 	struct policy_peer_opts o;
 	struct policy_peer *p = NULL;
 	struct addr *self, *relay;
-	size_t i, k, nself = 0, nrelay = 0;
+	struct policy_range *allow, *deny;
+	size_t i, k, nself = 0, nrelay = 0, nallow = 0, ndeny = 0;
 	const uint16_t ports[2] = { c->listening_port, c->tls_listening_port };
 
 	*why = "out of memory";
-	self = calloc(n->nspecs + 2 * c->n_external_ip, sizeof(*self));
+	self = calloc(n->nspecs + 2 * c->n_external_ip + 1, sizeof(*self));
 	relay = calloc(2 + c->n_relay_ip + c->n_external_ip, sizeof(*relay));
-	if (self == NULL || relay == NULL)
+	allow = net_env_rules(c->allowed_peer_ip, c->n_allowed_peer_ip,
+	    rs != NULL ? rs->allow : NULL, rs != NULL ? rs->nallow : 0, &nallow);
+	deny = net_env_rules(c->denied_peer_ip, c->n_denied_peer_ip,
+	    rs != NULL ? rs->deny : NULL, rs != NULL ? rs->ndeny : 0, &ndeny);
+	if (self == NULL || relay == NULL || allow == NULL || deny == NULL)
 		goto out;
 	for (i = 0; i < n->nspecs; i++)
 		self[nself++] = n->specs[i].addr;
+	if (net_env_redis_addr(c, &self[nself]) == 0)
+		nself++;
 	for (i = 0; i < c->n_external_ip; i++) {
 		for (k = 0; k < 2; k++) {
 			self[nself] = c->external_ip[i].public_ip;
@@ -173,10 +267,10 @@ net_env_policy(const struct net *n, const struct config *c, const char **why)
 	if (addr_family(&n->relay6) == AF_INET6)
 		relay[nrelay++] = n->relay6;
 	memset(&o, 0, sizeof(o));
-	o.allow = c->allowed_peer_ip;
-	o.nallow = c->n_allowed_peer_ip;
-	o.deny = c->denied_peer_ip;
-	o.ndeny = c->n_denied_peer_ip;
+	o.allow = allow;
+	o.nallow = nallow;
+	o.deny = deny;
+	o.ndeny = ndeny;
 	o.allow_loopback = c->allow_loopback_peers;
 	o.allow_multicast = c->allow_multicast_peers;
 	o.self = self;
@@ -189,6 +283,8 @@ net_env_policy(const struct net *n, const struct config *c, const char **why)
 out:
 	free(self);
 	free(relay);
+	free(allow);
+	free(deny);
 	return p;
 }
 
@@ -197,13 +293,19 @@ net_env_build(const struct net *n, const struct config *c, char *err,
     size_t errcap)
 {
 	struct net_env *env;
+	const struct auth_redis_snap *rs = NULL;
 	const char *why = "out of memory";
 
 	if ((env = calloc(1, sizeof(*env))) == NULL)
 		goto fail;
-	if ((env->creds = net_env_creds(c, &why)) == NULL)
+	/* What Redis said for another realm (a SIGHUP changed it) does not
+	 * apply: the next load, for the new realm, brings it back. */
+	if (n->rsnap != NULL && c->realm != NULL &&
+	    strcmp(n->rsnap_realm, c->realm) == 0)
+		rs = n->rsnap;
+	if ((env->creds = net_env_creds(c, rs, &why)) == NULL)
 		goto fail;
-	if ((env->policy = net_env_policy(n, c, &why)) == NULL)
+	if ((env->policy = net_env_policy(n, c, rs, &why)) == NULL)
 		goto fail;
 	env->refs = 1;
 	return env;
@@ -267,6 +369,8 @@ net_env_init(struct net *n, const struct config *c, char *err, size_t errcap)
 	n->max_lifetime = c->max_allocate_lifetime;
 	n->channel_lifetime = c->channel_lifetime;
 	n->perm_lifetime = c->permission_lifetime;
+	n->max_session = c->max_session_duration;
+	n->strict_expiry = c->strict_credential_expiry;
 	n->chan_max = c->rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
 	    STUN_CHANNEL_MAX;
 	n->quota_user = c->user_quota;
@@ -342,10 +446,12 @@ static void
 net_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_worker *w = arg;
+	uint64_t now = net_now_ms();
 
 	(void)fd;
 	(void)what;
-	turn_engine_tick(w->engine, net_now_ms());
+	turn_engine_tick(w->engine, now);
+	net_userkey_tick(w, now);
 }
 
 /* Before the worker's thread starts: its events and the first snapshot. */
@@ -389,6 +495,24 @@ net_env_prepare(struct net *n, const struct config *c, char *err,
     size_t errcap)
 {
 	return net_env_build(n, c, err, errcap);
+}
+
+/* Quotas: Redis's values (when it has them) over the configured ones. */
+void
+net_env_quota_apply(struct net *n, const struct config *c)
+{
+	const struct auth_redis_snap *rs = n->rsnap;
+	uint32_t user = c->user_quota, total = c->total_quota;
+
+	if (!n->turn_on)
+		return;
+	if (rs != NULL && strcmp(n->rsnap_realm, c->realm) != 0)
+		rs = NULL;
+	if (rs != NULL && rs->has_user_quota)
+		user = rs->user_quota;
+	if (rs != NULL && rs->has_total_quota)
+		total = rs->total_quota;
+	turn_quota_set_limits(n->quota, user, c->max_allocations_per_ip, total);
 }
 
 /* A prepared snapshot that will not be published. NULL is a no-op. */

@@ -26,6 +26,7 @@
 #include "net/net.h"
 #include "stun/stun.h"
 #include "auth/auth.h"
+#include "auth/auth_redis.h"
 #include "policy/policy.h"
 #include "turn/turn.h"
 #include "util/addr.h"
@@ -63,6 +64,7 @@ struct net_stats {
 	uint64_t tls_handshake_fail;
 	uint64_t relay_rx, relay_tx, relay_tx_err, relay_trunc;
 	uint64_t client_tx, client_tx_err, client_drop_full, client_drop_gone;
+	uint64_t uk_parked, uk_park_drops, uk_resubmits;	/* user keys */
 };
 
 /* What net copied out of the config it was started with. */
@@ -73,6 +75,10 @@ struct net_settings {
 };
 
 struct net_worker;
+struct net_uk_parked;
+struct net_userkey;
+struct auth_redis;
+struct auth_redis_snap;
 
 /* One listening socket of one worker. */
 struct net_listener {
@@ -148,6 +154,10 @@ struct net_worker {
 	/* UDP receive batch and the reply buffer (the engine writes here). */
 	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
 	uint8_t *txbuf;			/* NET_OUT_CAP */
+	/* requests waiting for a user key (net_userkey.c) */
+	struct event *uk_ev;		/* activated when lookups complete */
+	struct net_uk_parked *uk_head, *uk_tail;
+	unsigned uk_nparked;
 	struct mmsghdr msgs[NET_UDP_BATCH];
 	struct iovec iov[NET_UDP_BATCH];
 	struct sockaddr_storage from[NET_UDP_BATCH];
@@ -180,12 +190,27 @@ struct net {
 	struct addr relay4, relay6;	/* relay IP per family, or AF_UNSPEC */
 	struct addr external4, external6;
 	uint32_t max_lifetime, channel_lifetime, perm_lifetime;
+	uint32_t max_session;		/* max-session-duration, s */
+	bool strict_expiry;		/* strict-credential-expiry */
 	uint16_t chan_max;		/* STUN_CHANNEL_MAX or the RFC 5766 bound */
 	uint16_t min_port, max_port;
 	pthread_mutex_t env_mu;		/* guards env and every env's refs */
 	bool env_mu_ready;
 	struct net_env *env;		/* current snapshot */
 	unsigned quota_user, quota_ip, quota_total;	/* as started */
+	/*
+	 * Redis (net_redis.c), main thread only. cfg is the configuration in
+	 * force, borrowed: the caller keeps it alive until the next
+	 * successful net_reload() or net_free() (see net.h); a snapshot from
+	 * Redis is merged with it into a new net_env.
+	 */
+	const struct config *cfg;
+	bool redis_on;
+	struct auth_redis *redis;	/* while net_run() runs */
+	struct auth_redis_snap *rsnap;	/* last complete load, or NULL */
+	char rsnap_realm[AUTH_REALM_MAX + 1];	/* the realm it was read for */
+	struct event_base *main_base;	/* net_run()'s, while it runs */
+	struct net_userkey *uk;		/* shared user-key cache, or NULL */
 };
 
 /* net_worker.c */
@@ -220,6 +245,49 @@ void net_env_publish(struct net *n, struct net_env *env);
 int net_env_worker_init(struct net_worker *w, char *err, size_t errcap);
 void net_env_worker_clear(struct net_worker *w);
 
+/* net_env.c, with what Redis adds (n->rsnap) */
+void net_env_quota_apply(struct net *n, const struct config *c);
+
+/* net_redis.c (main thread) */
+int net_redis_init(struct net *n, const struct config *c, char *err,
+    size_t errcap);
+int net_redis_start(struct net *n, struct event_base *base);
+void net_redis_stop(struct net *n);
+void net_redis_reload(struct net *n, const struct config *old,
+    const struct config *c);
+void net_redis_clear(struct net *n);
+
+/* net_userkey.c: the user-key cache shared by the workers */
+#define NET_UK_QUEUE		1024	/* lookups queued for the main thread */
+#define NET_UK_PARK		64	/* parked requests per worker */
+/* A lookup on its way to Redis: a copy of the name (the cookie). */
+struct net_uk_req {
+	size_t len;
+	uint8_t user[];
+};
+struct net_userkey *net_userkey_new(unsigned ttl_s, unsigned neg_ttl_s,
+    unsigned timeout_s);
+void net_userkey_free(struct net_userkey *uk);
+/* turn_io.user_key (ctx: the worker). */
+enum turn_key net_userkey_get(void *ctx, const uint8_t *user, size_t len,
+    uint8_t key[16]);
+/* Main thread: where lookups go, or NULL (all then UNAVAILABLE). */
+void net_userkey_attach(struct net *n, struct event_base *base);
+void net_userkey_detach(struct net *n);
+/* Main thread: auth_redis's on_key; cookie is the queued request. */
+void net_userkey_answer(void *arg, void *cookie,
+    enum auth_redis_key_result res, const uint8_t key[16]);
+/* Main thread: a `user` event (drop every cached answer). */
+void net_userkey_flush(struct net_userkey *uk);
+/* Worker: keep a copy of a request the engine left PENDING. */
+void net_userkey_park(struct net_worker *w, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len);
+/* Worker: its events, and freeing what is parked. */
+int net_userkey_worker_init(struct net_worker *w);
+void net_userkey_worker_clear(struct net_worker *w);
+/* Worker tick: re-submits requests parked longer than the timeout. */
+void net_userkey_tick(struct net_worker *w, uint64_t now_ms);
+
 /* net_stream.c */
 void net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg);
@@ -227,6 +295,8 @@ void net_stream_close_all(struct net_worker *w);
 struct net_conn *net_conn_find(struct net_worker *w, uint64_t id);
 /* client_send() on a stream: queues a relayed frame, or drops it. */
 void net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
+/* The engine's answer to a request handed to it again (net_userkey.c). */
+void net_conn_reply(struct net_conn *c, const uint8_t *data, size_t len);
 
 /* net_tls.c */
 struct net_tls *net_tls_new(const char *cert, const char *pkey,

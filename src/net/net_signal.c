@@ -45,9 +45,11 @@ net_run(struct net *n, net_hup_fn on_hup, void *arg)
 	int rv = -1;
 	size_t i;
 
-	(void)n;
 	signal(SIGPIPE, SIG_IGN);
 	if ((s.base = event_base_new()) == NULL)
+		goto out;
+	/* Redis lives on this loop, never on a worker's (net_redis.c). */
+	if (net_redis_start(n, s.base) == -1)
 		goto out;
 	for (i = 0; i < 3; i++) {
 		ev[i] = evsignal_new(s.base, sigs[i], net_sig_cb, &s);
@@ -64,6 +66,7 @@ net_run(struct net *n, net_hup_fn on_hup, void *arg)
 		goto out;
 	rv = 0;
 out:
+	net_redis_stop(n);
 	for (i = 0; i < 3; i++)
 		if (ev[i] != NULL)
 			event_free(ev[i]);

@@ -155,6 +155,20 @@ net_conn_send(struct net_conn *c, const uint8_t *data, size_t len)
 		w->stats.client_tx++;
 }
 
+/* A late answer (the request waited for a user key): queued like any. */
+void
+net_conn_reply(struct net_conn *c, const uint8_t *data, size_t len)
+{
+	if (c->closing || c->handshaking || c->bev == NULL) {
+		c->w->stats.client_drop_gone++;
+		return;
+	}
+	if (bufferevent_write(c->bev, data, len) == -1)
+		c->w->stats.client_tx_err++;
+	else if (net_conn_is_alloc_ok(data, len))
+		c->allocated = true;
+}
+
 /*
  * Hands one frame to the engine and queues the reply. Returns -1 when the
  * connection must be closed (output over its limit, or out of memory).
@@ -171,7 +185,9 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
 	out.cap = NET_OUT_CAP;
 	w->stats.stream_frames++;
 	turn_engine_input(w->engine, &c->tuple, p, len, net_now_ms(), &out);
-	if (out.len == 0 || out.len > out.cap) {
+	if (out.len == 0 && out.drop == TURN_DROP_PENDING)
+		net_userkey_park(w, &c->tuple, p, len);
+	else if (out.len == 0 || out.len > out.cap) {
 		if ((unsigned)out.drop < TURN_DROP_COUNT)
 			w->stats.drops[out.drop]++;
 	} else if (bufferevent_write(c->bev, out.buf, out.len) == -1)

@@ -61,6 +61,10 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 	out.cap = NET_OUT_CAP;
 	turn_engine_input(w->engine, &t, h->msg_iov->iov_base, m->msg_len, now,
 	    &out);
+	if (out.len == 0 && out.drop == TURN_DROP_PENDING) {
+		net_userkey_park(w, &t, h->msg_iov->iov_base, m->msg_len);
+		return;
+	}
 	if (out.len == 0 || out.len > out.cap) {
 		if ((unsigned)out.drop < TURN_DROP_COUNT)
 			w->stats.drops[out.drop]++;

@@ -64,6 +64,8 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	opts.max_lifetime = n->max_lifetime;
 	opts.channel_lifetime = n->channel_lifetime;
 	opts.perm_lifetime = n->perm_lifetime;
+	opts.max_session_duration = n->max_session;
+	opts.strict_credential_expiry = n->strict_expiry;
 	opts.rfc5766_channels = n->chan_max != STUN_CHANNEL_MAX;
 	w->base = event_base_new();
 	w->engine = turn_engine_new(&opts);
@@ -78,6 +80,10 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	}
 	if (net_env_worker_init(w, err, errcap) == -1)
 		return -1;
+	if (net_userkey_worker_init(w) == -1) {
+		snprintf(err, errcap, "worker %u: out of memory", id);
+		return -1;
+	}
 	for (i = 0; i < n->nspecs; i++) {
 		if (net_listener_open(&w->listeners[i], w, &n->specs[i], err,
 		    errcap) == -1)
@@ -99,6 +105,7 @@ net_worker_clear(struct net_worker *w)
 	turn_engine_free(w->engine);
 	w->engine = NULL;
 	net_relay_clear(w);
+	net_userkey_worker_clear(w);
 	net_env_worker_clear(w);
 	for (i = 0; i < w->nlisteners; i++)
 		net_listener_close(&w->listeners[i]);
@@ -225,6 +232,8 @@ net_new(const struct config *c, char *err, size_t errcap)
 	n->workers[0].base = NULL;
 	if (net_env_init(n, c, err, errcap) == -1)
 		goto fail;
+	if (net_redis_init(n, c, err, errcap) == -1)
+		goto fail;
 	for (i = 0; i < n->nworkers; i++)
 		if (net_worker_init(n, &n->workers[i], i, err, errcap) == -1)
 			goto fail;
@@ -297,6 +306,7 @@ net_free(struct net *n)
 	net_stop(n);
 	for (i = 0; n->workers != NULL && i < n->nworkers; i++)
 		net_worker_clear(&n->workers[i]);
+	net_redis_clear(n);
 	net_env_clear(n);
 	free(n->workers);
 	free(n->specs);
@@ -342,9 +352,8 @@ net_reload(struct net *n, const struct config *c, char *err, size_t errcap)
 	}
 	if (env != NULL)
 		net_env_publish(n, env);
-	if (n->turn_on)
-		turn_quota_set_limits(n->quota, c->user_quota,
-		    c->max_allocations_per_ip, c->total_quota);
+	net_env_quota_apply(n, c);
+	net_redis_reload(n, n->cfg, c);
 	return 0;
 }
 

@@ -142,4 +142,35 @@ void harness_turn_close(struct client **c, struct client_turn *turn);
 #define HARNESS_RELAY_MIN	61000
 #define HARNESS_RELAY_MAX	61999
 
+/*
+ * A real redis-server (harness_redis.c) on 127.0.0.1 and a random port,
+ * with persistence off, in dir (the test's directory), killed by PID.
+ */
+#define HARNESS_REDIS_SERVER	"/usr/bin/redis-server"
+#define HARNESS_REDIS_CLI	"/usr/bin/redis-cli"
+
+struct harness_redis {
+	char dir[HARNESS_PATH];
+	uint16_t port;
+	pid_t pid;		/* 0 when not running */
+	const char *password;	/* --requirepass (set before start), or NULL */
+	char unix_path[108];	/* --unixsocket (set before start), or "" */
+};
+
+bool harness_redis_available(void);
+/* Starts it (port 0: a free random one) and waits for PONG. 0 or -1. */
+int harness_redis_start(struct harness_redis *r, const char *dir,
+    uint16_t port);
+/* SIGKILL by PID and wait. Safe when not running. */
+void harness_redis_kill(struct harness_redis *r);
+/* redis-cli with these arguments (NULL-terminated; passed as argv, so any
+ * bytes but NUL); its output in out. The exit code, or -1. */
+int harness_redis_cmd(const struct harness_redis *r, char *out, size_t cap,
+    ...);
+int harness_redis_cmdv(const struct harness_redis *r, char *out, size_t cap,
+    const char *const args[]);
+/* The redis-userdb line for ternd's config (with the password, if any).
+ * 0 or -1. */
+int harness_redis_conf(const struct harness_redis *r, char *out, size_t cap);
+
 #endif
