@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth.h"
 #include "redis_common.h"
 #include "tap.h"
 
@@ -95,6 +96,62 @@ check_log(struct rt *t, const char *raw, const char *escaped)
 	ok(strstr(buf, raw) == NULL, "and never the raw bytes");
 }
 
+/*
+ * One Allocate signed like a real client's (RFC 8489 §9.2: 401 first, then
+ * USERNAME, REALM, NONCE, MESSAGE-INTEGRITY with the MD5 key) for a name of
+ * any length, built by hand because the client library caps usernames at
+ * 513 bytes (§14.3). Returns the error code, 0 on success, -1 on no answer.
+ */
+static int
+signed_allocate(struct rt *t, const char *user, size_t ulen, const char *pass)
+{
+	static const uint8_t udp[4] = { 17, 0, 0, 0 };
+	uint8_t req[1536], resp[1536], tid[STUN_TID_LEN], key[16];
+	uint8_t realm[128], nonce[128];
+	const struct stun_attr *ra, *na, *ea;
+	const uint8_t *reason;
+	size_t len, rlen, nlen, reason_len;
+	struct stun_builder b;
+	struct stun_msg m;
+	struct client *c = NULL;
+	int code = -1, ec;
+
+	if (harness_client(&t->h, CLIENT_UDP, &c) != 0)
+		return -1;
+	client_tid_new(tid);
+	stun_builder_init(&b, req, sizeof(req), STUN_ALLOCATE, STUN_REQUEST, tid);
+	stun_add(&b, STUN_ATTR_REQUESTED_TRANSPORT, udp, sizeof(udp));
+	if ((len = stun_builder_finish(&b)) == 0 ||
+	    client_transact(c, req, len, resp, sizeof(resp), &m, 2000) != 0 ||
+	    (ra = stun_msg_attr(&m, STUN_ATTR_REALM)) == NULL ||
+	    (na = stun_msg_attr(&m, STUN_ATTR_NONCE)) == NULL ||
+	    ra->len > sizeof(realm) || na->len > sizeof(nonce))
+		goto out;
+	memcpy(realm, ra->val, rlen = ra->len);
+	memcpy(nonce, na->val, nlen = na->len);
+	auth_key_md5(user, ulen, realm, rlen, pass, strlen(pass), key);
+	client_tid_new(tid);
+	stun_builder_init(&b, req, sizeof(req), STUN_ALLOCATE, STUN_REQUEST, tid);
+	stun_add(&b, STUN_ATTR_REQUESTED_TRANSPORT, udp, sizeof(udp));
+	stun_add(&b, STUN_ATTR_USERNAME, user, ulen);
+	stun_add(&b, STUN_ATTR_REALM, realm, rlen);
+	stun_add(&b, STUN_ATTR_NONCE, nonce, nlen);
+	stun_add_integrity(&b, key, sizeof(key));
+	stun_add_fingerprint(&b);
+	if ((len = stun_builder_finish(&b)) == 0 ||
+	    client_transact(c, req, len, resp, sizeof(resp), &m, 2000) != 0)
+		goto out;
+	code = 0;
+	if (stun_type_class(m.type) == STUN_ERROR) {
+		ea = stun_msg_attr(&m, STUN_ATTR_ERROR_CODE);
+		code = stun_attr_error(ea, &ec, &reason, &reason_len) == 0 ?
+		    ec : -1;
+	}
+out:
+	client_free(c);
+	return code;
+}
+
 static void
 case_names(struct rt *t)
 {
@@ -105,7 +162,7 @@ case_names(struct rt *t)
 		"tern/realm/" RT_REALM "/secret",
 	};
 	static const char crlf[] = "cr\r\nlf\r\n* INJECTED event=fake";
-	char longname[513];
+	char longname[513], name763[764];
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -127,6 +184,15 @@ case_names(struct rt *t)
 	longname[200] = ' ';
 	set_user(t, longname, "pw");
 	is_int(try_user(t, longname, "pw"), 0, "a 512-byte user allocates");
+	/* RFC 8489 §14.3: USERNAME < 509 bytes, parsed up to 763 (S16) */
+	memset(name763, 'M', sizeof(name763) - 1);
+	name763[sizeof(name763) - 1] = '\0';
+	memcpy(name763 + 70, "%s*", 3);
+	set_user(t, name763, "pw");
+	is_int(signed_allocate(t, name763, 763, "pw"), 401,
+	    "a signed Allocate with a 763-byte username: 401, no crash");
+	is_int(signed_allocate(t, longname, 512, "pw"), 0,
+	    "the same hand-built request with the 512-byte user: 0");
 	is_int(try_user(t, "%s%s%s%n%y", "pw"), 401, "a similar name Redis "
 	    "does not know: 401");
 	check_log(t, "quote\" back", "quote\\\" back\\\\ level=error");
