@@ -220,6 +220,8 @@ const char *net_proto_name(enum net_proto p);
 /* net_listen.c */
 int net_listen_addrs(const struct config *c, struct addr **out, size_t *n,
     char *err, size_t errcap);
+int net_port_exclusive(enum net_proto proto, const struct addr *a, char *err,
+    size_t errcap);
 int net_listener_open(struct net_listener *l, struct net_worker *w,
     const struct net_spec *s, char *err, size_t errcap);
 void net_listener_close(struct net_listener *l);

@@ -125,7 +125,12 @@ net_socket_bind(enum net_proto proto, const struct addr *a, char *err,
 	fd = socket(addr_family(a), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	/* SO_REUSEPORT lets the workers share the port, and only processes
+	 * of the same user join the group. SO_REUSEADDR on UDP would let any
+	 * local process bind the port beside us and take datagrams, so it is
+	 * set for TCP only (restart over TIME_WAIT). */
+	if ((proto != NET_UDP && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+	    sizeof(on)) == -1) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1)
 		goto fail;
 	if (addr_family(a) == AF_INET6 &&
@@ -140,6 +145,42 @@ fail:
 	if (fd != -1)
 		close(fd);
 	return -1;
+}
+
+/*
+ * Before the workers' SO_REUSEPORT group is formed: the port must be free
+ * of any other socket. Another ternd (or anything of the same user) bound
+ * there with SO_REUSEPORT would otherwise share the port with us and the
+ * kernel would split clients between the two servers. 0 or -1 (err set).
+ */
+int
+net_port_exclusive(enum net_proto proto, const struct addr *a, char *err,
+    size_t errcap)
+{
+	char as[ADDR_STRLEN];
+	int fd, on = 1, rv = -1;
+
+	fd = socket(addr_family(a), (proto == NET_UDP ? SOCK_DGRAM :
+	    SOCK_STREAM) | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto out;
+	if (addr_family(a) == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto out;
+	/* TCP: SO_REUSEADDR only passes TIME_WAIT, never a listener */
+	if (proto != NET_UDP &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto out;
+	rv = bind(fd, &a->u.sa, addr_len(a));
+out:
+	if (rv == -1)
+		snprintf(err, errcap, "cannot listen on %s %s: %s%s",
+		    net_proto_name(proto), addr_str(a, as, sizeof(as)),
+		    strerror(errno), errno == EADDRINUSE ?
+		    " (another process holds it)" : "");
+	if (fd != -1)
+		close(fd);
+	return rv == -1 ? -1 : 0;
 }
 
 static void

@@ -148,7 +148,9 @@ net_specs_build(struct net *n, const struct config *c, char *err, size_t errcap)
 			n->specs[n->nspecs].addr = addrs[i];
 			addr_set_port(&n->specs[n->nspecs].addr, port[k]);
 			/* Probe once in worker 0's base, then drop the socket. */
-			if (net_listener_open(&probe, w, &n->specs[n->nspecs], err,
+			if (net_port_exclusive(n->specs[n->nspecs].proto,
+			    &n->specs[n->nspecs].addr, err, errcap) == 0 &&
+			    net_listener_open(&probe, w, &n->specs[n->nspecs], err,
 			    errcap) == 0) {
 				net_listener_close(&probe);
 				n->nspecs++;
