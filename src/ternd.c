@@ -15,7 +15,11 @@
  * peer policy, relay port pool and quotas from the configuration. SIGHUP
  * re-reads the file and the command line and applies log, TLS, credential
  * and peer policy settings, or keeps everything when the new configuration
- * is invalid; SIGTERM and SIGINT stop cleanly with exit status 0.
+ * is invalid; SIGTERM and SIGINT stop cleanly with exit status 0. SIGUSR1
+ * drains (net_drain.c): no new allocation, the existing ones keep
+ * relaying until they end or drain-timeout passes, then exit status 0.
+ * With `prometheus`, net_new() also binds the metrics endpoint (/metrics,
+ * /healthz, /readyz) before privileges are dropped.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -493,6 +497,7 @@ main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGUSR1);	/* its default action would kill us */
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (ternd_args(&t, argc, argv, &mode) == -1) {

@@ -122,6 +122,15 @@ struct config {
 	unsigned max_connections_per_ip;
 	size_t stream_buffer_limit;	/* bytes queued towards one client */
 
+	/* metrics, health and drain (issue 5) */
+	bool prometheus;		/* serve /metrics, /healthz, /readyz */
+	char *prometheus_address;	/* "127.0.0.1"; an IP literal */
+	uint16_t prometheus_port;	/* 9641 */
+	char *prometheus_token_file;	/* NULL = no bearer token */
+	char **alternate_server;	/* "ip[:port]" for 300 while draining */
+	size_t n_alternate_server;
+	unsigned drain_timeout;		/* s; 3600 */
+
 	/* process */
 	char *log_file;			/* NULL = stderr */
 	bool syslog;

@@ -131,7 +131,7 @@ config_strlist_problem(const struct config_option *o, const char *val)
 		return "value holds control characters or is not valid UTF-8";
 	if (o->type == CONFIG_USER_LIST)
 		return config_user_problem(val);
-	return NULL;
+	return o->check != NULL ? o->check(val) : NULL;
 }
 
 int

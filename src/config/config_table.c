@@ -29,6 +29,24 @@ config_redis_problem(const char *s)
 }
 
 static const char *
+config_ip_problem(const char *s)
+{
+	struct addr a;
+
+	return addr_parse_ip(&a, s, 0) == 0 ? NULL : "not an IP address";
+}
+
+/* alternate-server: "ip", "ip:port" or "[ipv6]:port". */
+static const char *
+config_endpoint_problem(const char *s)
+{
+	struct addr a;
+
+	return addr_parse(&a, s, 0) == 0 ? NULL : "not an IP address with an "
+	    "optional port (192.0.2.1:3478, [2001:db8::1]:3478)";
+}
+
+static const char *
 config_hmac_problem(const char *s)
 {
 	if (strcmp(s, "sha1") == 0 || strcmp(s, "sha256") == 0)
@@ -272,6 +290,36 @@ const struct config_option config_options[] = {
 	{ .name = "pidfile", .type = CONFIG_PATH, .offset = OFF(pidfile),
 	  .min = 1, .max = 1023, .metavar = "FILE",
 	  .help = "write the process ID to FILE" },
+
+	/* metrics, health and drain (issue 5) */
+	{ .name = "prometheus", .type = CONFIG_BOOL, .offset = OFF(prometheus),
+	  .def = "false", .metavar = "BOOL",
+	  .help = "serve /metrics, /healthz and /readyz over HTTP" },
+	{ .name = "prometheus-address", .type = CONFIG_STRING,
+	  .offset = OFF(prometheus_address), .def = "127.0.0.1", .min = 2,
+	  .max = 63, .metavar = "IP", .check = config_ip_problem,
+	  .help = "address of the metrics endpoint (keep it private)" },
+	{ .name = "prometheus-port", .type = CONFIG_PORT,
+	  .offset = OFF(prometheus_port), .def = "9641", .min = 1,
+	  .max = 65535, .metavar = "PORT",
+	  .help = "TCP port of the metrics endpoint" },
+	{ .name = "prometheus-token-file", .type = CONFIG_PATH,
+	  .offset = OFF(prometheus_token_file), .min = 1, .max = 1023,
+	  .metavar = "FILE",
+	  .help = "/metrics needs \"Authorization: Bearer\" and the file's "
+	      "first line" },
+	{ .name = "alternate-server", .type = CONFIG_STRING_LIST,
+	  .offset = OFF(alternate_server),
+	  .count_offset = OFF(n_alternate_server), .min = 2, .max = 63,
+	  .max_items = CONFIG_MAX_ADDRS, .metavar = "IP[:PORT]",
+	  .check = config_endpoint_problem,
+	  .help = "while draining, redirect new allocations here (300 Try "
+	      "Alternate), repeatable" },
+	{ .name = "drain-timeout", .type = CONFIG_DURATION,
+	  .offset = OFF(drain_timeout), .def = "3600", .min = 1,
+	  .max = 7 * 86400, .metavar = "DURATION",
+	  .help = "after SIGUSR1, exit when no allocation is left or after "
+	      "this" },
 
 	{ .name = NULL },
 };

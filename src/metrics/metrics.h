@@ -233,6 +233,7 @@ enum metrics_id {
 	METRICS_SECRETS_LOADED,		/* gauge */
 	METRICS_SNAPSHOT_TIMESTAMP,	/* gauge, Unix seconds */
 	METRICS_ALLOCATION_DURATION,	/* histogram, seconds */
+	METRICS_DRAINING,		/* gauge 0/1: SIGUSR1 drain */
 	METRICS_PROCESS_CPU,		/* process_*: callbacks */
 	METRICS_PROCESS_RESIDENT,
 	METRICS_PROCESS_VIRTUAL,
@@ -256,6 +257,7 @@ enum metrics_end {
 	METRICS_END_DELETED,		/* Refresh with lifetime 0 */
 	METRICS_END_CONN_CLOSED,	/* its TCP/TLS connection ended */
 	METRICS_END_SHUTDOWN,		/* the daemon stopped */
+	METRICS_END_REVOKED,		/* its user was revoked (issue 4) */
 	METRICS_END_COUNT
 };
 enum metrics_direction {

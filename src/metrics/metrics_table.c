@@ -29,7 +29,7 @@ static const char *const version_v[] = { TERN_VERSION };
 static const char *const transport_v[] = { "udp", "tcp", "tls" };
 static const char *const family_v[] = { "ipv4", "ipv6" };
 static const char *const end_v[] = {
-	"expired", "deleted", "connection_closed", "shutdown" };
+	"expired", "deleted", "connection_closed", "shutdown", "revoked" };
 static const char *const direction_v[] = { "client_to_peer", "peer_to_client" };
 static const char *const auth_v[] = { "bad_integrity", "unknown_user",
 	"expired", "revoked", "stale_nonce", "bad_request" };
@@ -51,6 +51,7 @@ static const unsigned stun_codes[] = { 0, 300, 400, 401, 403, 420, 437, 438,
 static const char *const code_v[] = { "200", "300", "400", "401", "403",
 	"420", "437", "438", "440", "441", "442", "443", "446", "447", "486",
 	"500", "508" };
+_Static_assert(NITEMS(end_v) == METRICS_END_COUNT, "end reasons");
 _Static_assert(NITEMS(stun_methods) == NITEMS(method_v), "method names");
 _Static_assert(NITEMS(stun_codes) == NITEMS(code_v), "code names");
 
@@ -160,6 +161,8 @@ const struct metrics_def metrics_tern_defs[METRICS_ID_COUNT] = {
 	    "Unix time the secrets snapshot was last loaded.", NULL),
 	H(METRICS_ALLOCATION_DURATION, "tern_allocation_duration_seconds",
 	    "Lifetime of ended TURN allocations.", alloc_b),
+	G(METRICS_DRAINING, "tern_draining",
+	    "1 while draining (after SIGUSR1), else 0.", NULL),
 	C(METRICS_PROCESS_CPU, "process_cpu_seconds_total",
 	    "Total user and system CPU time spent in seconds.", NULL),
 	G(METRICS_PROCESS_RESIDENT, "process_resident_memory_bytes",

@@ -60,12 +60,13 @@ void net_stop(struct net *n);
 /* Frees everything; closes every socket and connection. NULL is a no-op. */
 void net_free(struct net *n);
 /*
- * Main thread: runs the signal loop until SIGTERM or SIGINT. SIGHUP calls
- * on_hup(arg) from this loop (never from a signal handler). SIGPIPE is
- * ignored. The caller should block SIGTERM, SIGINT and SIGHUP early in
- * start-up: net_run() unblocks them once its handlers are in place, so a
- * signal sent meanwhile is handled, not fatal. 0, or -1 if the loop could
- * not be set up.
+ * Main thread: runs the signal loop until SIGTERM or SIGINT, or until a
+ * drain (SIGUSR1) is over. SIGHUP calls on_hup(arg) from this loop (never
+ * from a signal handler). SIGPIPE is ignored. The caller should block
+ * SIGTERM, SIGINT, SIGHUP and SIGUSR1 early in start-up: net_run()
+ * unblocks them once its handlers are in place, so a signal sent
+ * meanwhile is handled, not fatal. 0, or -1 if the loop could not be set
+ * up.
  */
 typedef void (*net_hup_fn)(void *arg);
 int net_run(struct net *n, net_hup_fn on_hup, void *arg);

@@ -225,9 +225,39 @@ net_env_redis_addr(const struct config *c, struct addr *out)
 }
 
 /*
+ * The metrics endpoint's own entries (reference D.5, E.13 item 3): its
+ * address and port; a wildcard address stands for every listener address
+ * and external IP on that port. Room: nspecs + n_external_ip + 1.
+ */
+static size_t
+net_env_self_metrics(const struct net *n, const struct config *c,
+    struct addr *self)
+{
+	const uint16_t port = addr_port(&n->metrics_addr);
+	size_t i, k = 0;
+
+	if (!n->metrics_on)
+		return 0;
+	if (!addr_is_any(&n->metrics_addr)) {
+		self[0] = n->metrics_addr;
+		return 1;
+	}
+	for (i = 0; i < n->nspecs; i++) {
+		self[k] = n->specs[i].addr;
+		addr_set_port(&self[k++], port);
+	}
+	for (i = 0; i < c->n_external_ip; i++) {
+		self[k] = c->external_ip[i].public_ip;
+		addr_set_port(&self[k++], port);
+	}
+	return k;
+}
+
+/*
  * The self entries (reference D.5): every listener address on its port,
- * every external IP on every listening port, and Redis. The relay list
- * for the relay-to-relay rule: relay IPs and external IPs.
+ * every external IP on every listening port, Redis and the metrics
+ * endpoint. The relay list for the relay-to-relay rule: relay IPs and
+ * external IPs.
  */
 static struct policy_peer *
 net_env_policy(const struct net *n, const struct config *c,
@@ -241,7 +271,8 @@ net_env_policy(const struct net *n, const struct config *c,
 	const uint16_t ports[2] = { c->listening_port, c->tls_listening_port };
 
 	*why = "out of memory";
-	self = calloc(n->nspecs + 2 * c->n_external_ip + 1, sizeof(*self));
+	/* listeners, external IPs on 2 ports, Redis, the metrics endpoint */
+	self = calloc(2 * n->nspecs + 3 * c->n_external_ip + 2, sizeof(*self));
 	relay = calloc(2 + c->n_relay_ip + c->n_external_ip, sizeof(*relay));
 	allow = net_env_rules(c->allowed_peer_ip, c->n_allowed_peer_ip,
 	    rs != NULL ? rs->allow : NULL, rs != NULL ? rs->nallow : 0, &nallow);
@@ -260,6 +291,7 @@ net_env_policy(const struct net *n, const struct config *c,
 		}
 		relay[nrelay++] = c->external_ip[i].public_ip;
 	}
+	nself += net_env_self_metrics(n, c, self + nself);
 	for (i = 0; i < c->n_relay_ip; i++)
 		relay[nrelay++] = c->relay_ip[i];
 	if (addr_family(&n->relay4) == AF_INET)
@@ -429,7 +461,9 @@ net_env_install(struct net_worker *w)
 	pthread_mutex_unlock(&n->env_mu);
 	old = w->env;
 	w->env = cur;
+	w->ctx = NET_CTX_ENV;	/* allocations of revoked users end here */
 	turn_engine_set_env(w->engine, cur->creds, cur->policy);
+	w->ctx = NET_CTX_NONE;
 	net_env_unref(n, old);
 }
 
@@ -450,7 +484,10 @@ net_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	w->ctx = NET_CTX_TICK;
 	turn_engine_tick(w->engine, now);
+	w->ctx = NET_CTX_NONE;
+	net_metrics_tick(w);
 	net_userkey_tick(w, now);
 }
 

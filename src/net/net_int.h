@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,6 +28,7 @@
 #include "stun/stun.h"
 #include "auth/auth.h"
 #include "auth/auth_redis.h"
+#include "metrics/metrics.h"
 #include "policy/policy.h"
 #include "turn/turn.h"
 #include "util/addr.h"
@@ -117,6 +119,24 @@ struct net_relay {
 	uint32_t idx;
 	uint32_t gen;
 	uint32_t next_free;		/* index + 1 of the next free slot */
+	/* metrics and drain (net_count.c) */
+	uint64_t opened_ms;		/* when relay_open bound it */
+	uint8_t transport;		/* the client's (metrics label) */
+	uint8_t family;			/* enum metrics_family */
+	bool committed;			/* part of a granted allocation */
+	uint32_t partner;		/* index + 1 of the other half of a
+					 * dual allocation, or 0 */
+};
+
+/* What the engine is doing when it closes a relay: why an allocation
+ * ends (tern_allocations_ended_total{reason}). */
+enum net_ctx {
+	NET_CTX_NONE = 0,
+	NET_CTX_REQUEST,	/* a client message (net_engine_input) */
+	NET_CTX_TICK,		/* expiry sweep */
+	NET_CTX_CONN,		/* its stream connection closed */
+	NET_CTX_ENV,		/* a new snapshot revoked its user */
+	NET_CTX_FREE,		/* the daemon stops */
 };
 
 /*
@@ -154,6 +174,18 @@ struct net_worker {
 	/* UDP receive batch and the reply buffer (the engine writes here). */
 	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
 	uint8_t *txbuf;			/* NET_OUT_CAP */
+	/* metrics (net_count.c, net_metrics.c): this worker's own block
+	 * (NULL without prometheus), the engine counters already counted,
+	 * and what the engine is doing now */
+	struct metrics_worker *mw;
+	struct turn_stats seen;
+	enum net_ctx ctx;
+	uint16_t ctx_method;		/* STUN method of the request */
+	enum turn_transport ctx_transport;
+	uint32_t opened[2];		/* relays the request opened */
+	unsigned nopened;
+	size_t peer_len;		/* payload of the datagram relayed */
+	_Atomic int64_t live_allocs;	/* read by the drain (main thread) */
 	/* requests waiting for a user key (net_userkey.c) */
 	struct event *uk_ev;		/* activated when lookups complete */
 	struct net_uk_parked *uk_head, *uk_tail;
@@ -211,6 +243,27 @@ struct net {
 	char rsnap_realm[AUTH_REALM_MAX + 1];	/* the realm it was read for */
 	struct event_base *main_base;	/* net_run()'s, while it runs */
 	struct net_userkey *uk;		/* shared user-key cache, or NULL */
+	/*
+	 * Metrics, readiness and drain (issue 5; net_metrics.c,
+	 * net_drain.c). metrics and http exist with `prometheus`; mw_main
+	 * is the main thread's block (Redis). draining is set once by
+	 * SIGUSR1 and read by every worker.
+	 */
+	struct metrics *metrics;
+	struct metrics_http *http;
+	struct metrics_worker *mw_main;
+	bool metrics_on;		/* prometheus */
+	struct addr metrics_addr;	/* its address (a policy self entry) */
+	bool started;			/* net_start() succeeded */
+	uint64_t redis_errs_seen;
+	uint64_t rsnap_time;		/* Unix s of the last Redis load */
+	struct event *tick_ev;		/* main thread, once a second */
+	_Atomic bool draining;
+	unsigned drain_timeout_s;
+	uint64_t drain_deadline_ms;
+	struct event *drain_ev;
+	struct addr alt[CONFIG_MAX_ADDRS];	/* alternate-server */
+	size_t nalt;
 };
 
 /* net_worker.c */
@@ -290,13 +343,46 @@ void net_userkey_worker_clear(struct net_worker *w);
 /* Worker tick: re-submits requests parked longer than the timeout. */
 void net_userkey_tick(struct net_worker *w, uint64_t now_ms);
 
+/* net_metrics.c */
+int net_metrics_conf(struct net *n, const struct config *c, char *err,
+    size_t errcap);
+int net_metrics_init(struct net *n, const struct config *c, char *err,
+    size_t errcap);
+void net_metrics_http_stop(struct net *n);
+void net_metrics_clear(struct net *n);
+struct metrics_worker *net_metrics_worker(struct net *n, unsigned id);
+void net_metrics_tick(struct net_worker *w);
+void net_metrics_main_tick(struct net *n);
+int net_metrics_main_start(struct net *n, struct event_base *base);
+void net_metrics_main_stop(struct net *n);
+
+/* net_count.c (worker) */
+void net_engine_input(struct net_worker *w, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
+void net_count_relay_open(struct net_worker *w, struct net_relay *r,
+    int family, uint64_t now_ms);
+void net_count_relay_close(struct net_worker *w, struct net_relay *r,
+    uint64_t now_ms);
+
+/* net_drain.c */
+int net_drain_init(struct net *n, const struct config *c, char *err,
+    size_t errcap);
+bool net_drain_answer(struct net_worker *w, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
+void net_drain_begin(struct net *n);
+void net_drain_clear(struct net *n);
+
+/* net_relay.c */
+struct net_relay *net_relay_by_idx(struct net_worker *w, uint32_t idx);
+
 /* net_stream.c */
 void net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg);
 void net_stream_close_all(struct net_worker *w);
 struct net_conn *net_conn_find(struct net_worker *w, uint64_t id);
-/* client_send() on a stream: queues a relayed frame, or drops it. */
-void net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
+/* client_send() on a stream: queues a relayed frame (0), or drops it
+ * (-1). */
+int net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
 /* The engine's answer to a request handed to it again (net_userkey.c). */
 void net_conn_reply(struct net_conn *c, const uint8_t *data, size_t len);
 

@@ -24,6 +24,8 @@ net_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 	struct net_env *env;
 	char err[256];
 
+	/* A complete load, changed or not (tern_snapshot_timestamp_seconds). */
+	n->rsnap_time = net_now_ms() / 1000;
 	if (old != NULL && auth_redis_snap_equal(old, snap)) {
 		auth_redis_snap_free(snap);
 		return;

@@ -46,6 +46,13 @@ net_relay_get(struct net_worker *w, uint64_t handle)
 	return r;
 }
 
+/* Slot idx (0-based) whatever its state, or NULL (net_count.c). */
+struct net_relay *
+net_relay_by_idx(struct net_worker *w, uint32_t idx)
+{
+	return idx < w->nrelays ? w->relays[idx] : NULL;
+}
+
 /* A free slot (control path: may allocate), or NULL. */
 static struct net_relay *
 net_relay_slot(struct net_worker *w)
@@ -101,6 +108,7 @@ net_relay_read_cb(evutil_socket_t fd, short what, void *arg)
 	const uint64_t handle = (uint64_t)gen << 32 | (r->idx + 1);
 	struct msghdr *h;
 	struct addr peer;
+	enum turn_drop d;
 	uint64_t now;
 	int round, n, i;
 
@@ -117,14 +125,21 @@ net_relay_read_cb(evutil_socket_t fd, short what, void *arg)
 			if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen == 0 ||
 			    h->msg_namelen > sizeof(peer.u.ss)) {
 				w->stats.relay_trunc++;
+				metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+				    METRICS_DROP_TOO_BIG, 1);
 				continue;
 			}
 			memset(&peer, 0, sizeof(peer));
 			memcpy(&peer.u.ss, h->msg_name, h->msg_namelen);
-			(void)turn_engine_peer_input(w->engine, handle, &peer,
+			/* client_send counts the payload if it goes out. */
+			w->peer_len = w->msgs[i].msg_len;
+			d = turn_engine_peer_input(w->engine, handle, &peer,
 			    h->msg_iov->iov_base, NET_UDP_HEADROOM,
 			    w->msgs[i].msg_len, NET_UDP_SLOT - NET_UDP_HEADROOM -
 			    w->msgs[i].msg_len, now);
+			if (d != TURN_DROP_NONE)
+				metrics_count(w->mw, METRICS_DROPPED_PACKETS, d,
+				    1);
 			/* The engine never closes a relay from here, but a
 			 * socket that went away must not be read again. */
 			if (r->fd != fd || r->gen != gen)
@@ -211,6 +226,7 @@ net_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
 	*relayed = *ip;
 	addr_set_port(relayed, port);
 	*handle = (uint64_t)r->gen << 32 | (r->idx + 1);
+	net_count_relay_open(w, r, family, net_now_ms());
 	return TURN_IO_OK;
 }
 
@@ -220,8 +236,10 @@ net_relay_close(void *ctx, uint64_t handle)
 	struct net_worker *w = ctx;
 	struct net_relay *r;
 
-	if ((r = net_relay_get(w, handle)) != NULL)
+	if ((r = net_relay_get(w, handle)) != NULL) {
+		net_count_relay_close(w, r, net_now_ms());
 		net_relay_slot_put(w, r);
+	}
 }
 
 static void
@@ -233,36 +251,61 @@ net_relay_send(void *ctx, uint64_t handle, const struct addr *peer,
 
 	if ((r = net_relay_get(w, handle)) == NULL ||
 	    sendto(r->fd, data, len, MSG_DONTWAIT, &peer->u.sa,
-	    addr_len(peer)) == -1)
+	    addr_len(peer)) == -1) {
 		w->stats.relay_tx_err++;
-	else
-		w->stats.relay_tx++;
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    METRICS_DROP_SEND_FAILED, 1);
+		return;
+	}
+	w->stats.relay_tx++;
+	metrics_count(w->mw, METRICS_RELAYED_PACKETS, METRICS_CLIENT_TO_PEER, 1);
+	metrics_count(w->mw, METRICS_RELAYED_BYTES, METRICS_CLIENT_TO_PEER, len);
 }
 
+/* The relayed frame onto the client's stream or UDP socket. 0 or -1. */
+static int
+net_client_out(struct net_worker *w, const struct turn_tuple *t,
+    const uint8_t *data, size_t len)
+{
+	struct net_listener *l;
+	struct net_conn *c;
+
+	if (t->transport != TURN_UDP) {
+		if ((c = net_conn_find(w, t->conn)) == NULL) {
+			w->stats.client_drop_gone++;
+			return -1;
+		}
+		return net_conn_send(c, data, len);
+	}
+	if ((l = net_udp_listener(w, &t->local)) == NULL) {
+		w->stats.client_drop_gone++;
+		return -1;
+	}
+	if (sendto(l->fd, data, len, MSG_DONTWAIT, &t->client.u.sa,
+	    addr_len(&t->client)) == -1) {
+		w->stats.client_tx_err++;
+		return -1;
+	}
+	w->stats.client_tx++;
+	return 0;
+}
+
+/* Only relayed peer data comes here (turn_io.client_send): its payload
+ * is the datagram the relay read (w->peer_len), not the framed length. */
 static void
 net_client_send(void *ctx, const struct turn_tuple *t, const uint8_t *data,
     size_t len)
 {
 	struct net_worker *w = ctx;
-	struct net_listener *l;
-	struct net_conn *c;
 
-	if (t->transport != TURN_UDP) {
-		if ((c = net_conn_find(w, t->conn)) == NULL)
-			w->stats.client_drop_gone++;
-		else
-			net_conn_send(c, data, len);
+	if (net_client_out(w, t, data, len) == -1) {
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    METRICS_DROP_SEND_FAILED, 1);
 		return;
 	}
-	if ((l = net_udp_listener(w, &t->local)) == NULL) {
-		w->stats.client_drop_gone++;
-		return;
-	}
-	if (sendto(l->fd, data, len, MSG_DONTWAIT, &t->client.u.sa,
-	    addr_len(&t->client)) == -1)
-		w->stats.client_tx_err++;
-	else
-		w->stats.client_tx++;
+	metrics_count(w->mw, METRICS_RELAYED_PACKETS, METRICS_PEER_TO_CLIENT, 1);
+	metrics_count(w->mw, METRICS_RELAYED_BYTES, METRICS_PEER_TO_CLIENT,
+	    w->peer_len);
 }
 
 void

@@ -3,8 +3,10 @@
  * The main thread's loop: it only waits for signals. SIGTERM and SIGINT end
  * it (the caller then stops the workers); SIGHUP runs the caller's reload
  * from the loop, never from a signal handler, so the reload may allocate,
- * log and take locks. SIGPIPE is ignored: a client that goes away must
- * never kill the daemon.
+ * log and take locks. SIGUSR1 starts the drain (net_drain.c), which ends
+ * the loop by itself. SIGPIPE is ignored: a client that goes away must
+ * never kill the daemon. The loop also runs Redis and, once a second,
+ * readiness and the main thread's metrics (net_metrics.c).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -14,7 +16,10 @@
 #include "net/net_int.h"
 #include "util/log.h"
 
+#define NET_NSIGS	4
+
 struct net_sig {
+	struct net *n;
 	struct event_base *base;
 	net_hup_fn on_hup;
 	void *arg;
@@ -31,6 +36,10 @@ net_sig_cb(evutil_socket_t sig, short what, void *arg)
 			s->on_hup(s->arg);
 		return;
 	}
+	if (sig == SIGUSR1) {
+		net_drain_begin(s->n);
+		return;
+	}
 	log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	event_base_loopbreak(s->base);
 }
@@ -38,9 +47,9 @@ net_sig_cb(evutil_socket_t sig, short what, void *arg)
 int
 net_run(struct net *n, net_hup_fn on_hup, void *arg)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
-	struct event *ev[3] = { NULL, NULL, NULL };
-	struct net_sig s = { NULL, on_hup, arg };
+	static const int sigs[NET_NSIGS] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	struct event *ev[NET_NSIGS] = { NULL, NULL, NULL, NULL };
+	struct net_sig s = { n, NULL, on_hup, arg };
 	sigset_t set;
 	int rv = -1;
 	size_t i;
@@ -49,9 +58,10 @@ net_run(struct net *n, net_hup_fn on_hup, void *arg)
 	if ((s.base = event_base_new()) == NULL)
 		goto out;
 	/* Redis lives on this loop, never on a worker's (net_redis.c). */
-	if (net_redis_start(n, s.base) == -1)
+	if (net_redis_start(n, s.base) == -1 ||
+	    net_metrics_main_start(n, s.base) == -1)
 		goto out;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < NET_NSIGS; i++) {
 		ev[i] = evsignal_new(s.base, sigs[i], net_sig_cb, &s);
 		if (ev[i] == NULL || event_add(ev[i], NULL) == -1)
 			goto out;
@@ -59,15 +69,17 @@ net_run(struct net *n, net_hup_fn on_hup, void *arg)
 	/* The caller blocks these until now, so that one sent during start-up
 	 * waits for its handler instead of killing the process. */
 	sigemptyset(&set);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NET_NSIGS; i++)
 		sigaddset(&set, sigs[i]);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (event_base_dispatch(s.base) == -1)
 		goto out;
 	rv = 0;
 out:
+	net_drain_clear(n);
+	net_metrics_main_stop(n);
 	net_redis_stop(n);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NET_NSIGS; i++)
 		if (ev[i] != NULL)
 			event_free(ev[i]);
 	if (s.base != NULL)

@@ -72,12 +72,18 @@ static void
 net_conn_close(struct net_conn *c)
 {
 	struct net_worker *w = c->w;
+	enum net_ctx saved = w->ctx;
 
 	/* §3.1: the allocation's 5-tuple includes the connection; it ends
 	 * with it. Called before anything is freed: the engine may close
-	 * relays but never sends on this connection from here. */
+	 * relays but never sends on this connection from here. At shutdown
+	 * the reason stays "shutdown" (net_worker_clear). */
+	if (saved != NET_CTX_FREE)
+		w->ctx = NET_CTX_CONN;
 	if (w->engine != NULL)
 		turn_engine_conn_closed(w->engine, &c->tuple);
+	w->ctx = saved;
+	metrics_gauge_add(w->mw, METRICS_CONNECTIONS, c->tuple.transport, -1);
 	net_conn_unhash(c);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	if (c->timer != NULL)
@@ -133,7 +139,7 @@ net_conn_idle(const struct net_conn *c)
  * connection from inside the engine: what does not fit in the output
  * limit, less room for one reply, is dropped as UDP would be.
  */
-void
+int
 net_conn_send(struct net_conn *c, const uint8_t *data, size_t len)
 {
 	struct net_worker *w = c->w;
@@ -141,18 +147,20 @@ net_conn_send(struct net_conn *c, const uint8_t *data, size_t len)
 
 	if (c->closing || c->handshaking || c->bev == NULL) {
 		w->stats.client_drop_gone++;
-		return;
+		return -1;
 	}
 	lim = lim > 2 * NET_OUT_CAP ? lim - NET_OUT_CAP : lim / 2;
 	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
 	if (queued + len > lim) {
 		w->stats.client_drop_full++;
-		return;
+		return -1;
 	}
-	if (bufferevent_write(c->bev, data, len) == -1)
+	if (bufferevent_write(c->bev, data, len) == -1) {
 		w->stats.client_tx_err++;
-	else
-		w->stats.client_tx++;
+		return -1;
+	}
+	w->stats.client_tx++;
+	return 0;
 }
 
 /* A late answer (the request waited for a user key): queued like any. */
@@ -184,7 +192,7 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
 	w->stats.stream_frames++;
-	turn_engine_input(w->engine, &c->tuple, p, len, net_now_ms(), &out);
+	net_engine_input(w, &c->tuple, p, len, net_now_ms(), &out);
 	if (out.len == 0 && out.drop == TURN_DROP_PENDING)
 		net_userkey_park(w, &c->tuple, p, len);
 	else if (out.len == 0 || out.len > out.cap) {
@@ -282,9 +290,15 @@ net_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		/* The TLS handshake is done; now the idle rule applies. */
 		c->handshaking = false;
+		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES, METRICS_TLS_OK, 1);
 		net_conn_arm(c, net_conn_idle(c));
 		return;
 	}
+	/* A handshake that ends in an error or a close is a failure. */
+	if (c->handshaking && c->tuple.transport == TURN_TLS &&
+	    (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)))
+		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES,
+		    METRICS_TLS_FAILED, 1);
 	if ((what & BEV_EVENT_ERROR) && c->tuple.transport == TURN_TLS) {
 		if (c->handshaking)
 			c->w->stats.tls_handshake_fail++;
@@ -310,9 +324,11 @@ net_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->handshaking)
+	if (c->handshaking) {
 		c->w->stats.tls_handshake_fail++;
-	else
+		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES,
+		    METRICS_TLS_TIMEOUT, 1);
+	} else
 		c->w->stats.stream_closed_idle++;
 	net_conn_close(c);
 }
@@ -325,6 +341,8 @@ net_stream_refuse(struct net_listener *l, evutil_socket_t fd,
 
 	close(fd);
 	l->w->stats.stream_refused++;
+	metrics_count(l->w->mw, METRICS_QUOTA_REFUSALS,
+	    METRICS_QUOTA_CONNECTIONS, 1);
 	log_rl(&net_refuse_rl, LOG_LVL_WARN, "conn_refused",
 	    "proto=%s client=%s reason=%s", net_proto_name(l->proto),
 	    addr_ip_str(a, as, sizeof(as)), why);
@@ -384,6 +402,7 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->hnext = *net_conn_bucket(w, c->tuple.conn);
 	*net_conn_bucket(w, c->tuple.conn) = c;
 	w->stats.stream_accepted++;
+	metrics_gauge_add(w->mw, METRICS_CONNECTIONS, c->tuple.transport, 1);
 	/* At most one largest frame is buffered per connection (C16). */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, STUN_MAX_FRAME);
 	bufferevent_setcb(c->bev, net_conn_read_cb, net_conn_write_cb,

@@ -50,6 +50,8 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 	if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen > sizeof(t.client.u.ss) ||
 	    h->msg_namelen == 0) {
 		w->stats.udp_trunc++;
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS, METRICS_DROP_TOO_BIG,
+		    1);
 		return;
 	}
 	memset(&t, 0, sizeof(t));
@@ -59,8 +61,7 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 	memset(&out, 0, sizeof(out));
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
-	turn_engine_input(w->engine, &t, h->msg_iov->iov_base, m->msg_len, now,
-	    &out);
+	net_engine_input(w, &t, h->msg_iov->iov_base, m->msg_len, now, &out);
 	if (out.len == 0 && out.drop == TURN_DROP_PENDING) {
 		net_userkey_park(w, &t, h->msg_iov->iov_base, m->msg_len);
 		return;
@@ -72,9 +73,11 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 	}
 	r = sendto(l->fd, out.buf, out.len, MSG_DONTWAIT, h->msg_name,
 	    h->msg_namelen);
-	if (r == -1)
+	if (r == -1) {
 		w->stats.udp_tx_err++;
-	else
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    METRICS_DROP_SEND_FAILED, 1);
+	} else
 		w->stats.udp_tx++;
 }
 

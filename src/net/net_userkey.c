@@ -410,7 +410,7 @@ net_uk_resubmit(struct net_worker *w, struct net_uk_parked *p, uint64_t now)
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
 	w->stats.uk_resubmits++;
-	turn_engine_input(w->engine, &p->t, p->pkt, p->len, now, &out);
+	net_engine_input(w, &p->t, p->pkt, p->len, now, &out);
 	if (out.len == 0 && out.drop == TURN_DROP_PENDING) {
 		net_userkey_park(w, &p->t, p->pkt, p->len);
 		return;

@@ -51,6 +51,8 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 
 	w->net = n;
 	w->id = id;
+	w->mw = net_metrics_worker(n, id);
+	atomic_init(&w->live_allocs, 0);
 	TAILQ_INIT(&w->conns);
 	net_relay_io_init(w);
 	/* Every worker's engine serves TURN with the shared pool, quotas
@@ -100,7 +102,9 @@ net_worker_clear(struct net_worker *w)
 
 	/* Connections first (each ends its allocation in the engine), then
 	 * the engine (it closes the remaining relays through the I/O table),
-	 * then the relay slots, all while the event base still exists. */
+	 * then the relay slots, all while the event base still exists.
+	 * Whatever ends now ends because the daemon stops. */
+	w->ctx = NET_CTX_FREE;
 	net_stream_close_all(w);
 	turn_engine_free(w->engine);
 	w->engine = NULL;
@@ -232,9 +236,17 @@ net_new(const struct config *c, char *err, size_t errcap)
 		goto fail;
 	event_base_free(n->workers[0].base);
 	n->workers[0].base = NULL;
-	if (net_env_init(n, c, err, errcap) == -1)
+	/* The metrics endpoint's address is a self entry of the policy
+	 * that net_env_init builds. */
+	if (net_metrics_conf(n, c, err, errcap) == -1 ||
+	    net_env_init(n, c, err, errcap) == -1)
 		goto fail;
 	if (net_redis_init(n, c, err, errcap) == -1)
+		goto fail;
+	/* The metrics endpoint binds here, before privileges drop, and
+	 * its registry exists before the workers take their blocks. */
+	if (net_drain_init(n, c, err, errcap) == -1 ||
+	    net_metrics_init(n, c, err, errcap) == -1)
 		goto fail;
 	for (i = 0; i < n->nworkers; i++)
 		if (net_worker_init(n, &n->workers[i], i, err, errcap) == -1)
@@ -276,7 +288,8 @@ net_start(struct net *n, char *err, size_t errcap)
 		n->workers[i].started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return i == n->nworkers ? 0 : -1;
+	n->started = i == n->nworkers;
+	return n->started ? 0 : -1;
 }
 
 void
@@ -306,6 +319,8 @@ net_free(struct net *n)
 	if (n == NULL)
 		return;
 	net_stop(n);
+	/* No scrape may read the port pool once the workers clear up. */
+	net_metrics_http_stop(n);
 	for (i = 0; n->workers != NULL && i < n->nworkers; i++)
 		net_worker_clear(&n->workers[i]);
 	net_redis_clear(n);
@@ -314,6 +329,7 @@ net_free(struct net *n)
 	free(n->specs);
 	net_tls_free(n->tls);
 	net_limits_free(n->limits);
+	net_metrics_clear(n);
 	free(n->software);
 	free(n);
 }

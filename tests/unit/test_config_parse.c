@@ -644,6 +644,46 @@ test_turn_options(void)
 	    "already listed\n");
 }
 
+/* Issue 5: the metrics endpoint and the drain. */
+static void
+test_metrics_options(void)
+{
+	static const char bad_alt[] = "not an IP address with an optional "
+	    "port (192.0.2.1:3478, [2001:db8::1]:3478)\n";
+	char want[256];
+	struct config *c;
+	int rv;
+
+	c = parse("", &rv);
+	ok(rv == 0 && !c->prometheus && c->prometheus_port == 9641 &&
+	    strcmp(c->prometheus_address, "127.0.0.1") == 0 &&
+	    c->prometheus_token_file == NULL && c->n_alternate_server == 0 &&
+	    c->drain_timeout == 3600, "metrics and drain defaults");
+	config_free(c);
+	c = parse("prometheus\nprometheus-address = ::1\nprometheus-port 9100\n"
+	    "prometheus-token-file /etc/tern/token\n"
+	    "alternate-server = 192.0.2.20\n"
+	    "alternate-server = 192.0.2.21:3479\n"
+	    "alternate-server = [2001:db8::20]:3478\n"
+	    "alternate-server = 2001:db8::21\ndrain-timeout = 2m\n", &rv);
+	ok(rv == 0 && c->prometheus && c->prometheus_port == 9100 &&
+	    strcmp(c->prometheus_address, "::1") == 0 &&
+	    c->n_alternate_server == 4 && c->drain_timeout == 120,
+	    "metrics and drain options parse");
+	if (rv == 0)
+		is_str(c->alternate_server[2], "[2001:db8::20]:3478",
+		    "alternate-server kept as written");
+	config_free(c);
+	parse_err("prometheus-address = localhost\n", "t.conf:1: "
+	    "prometheus-address: not an IP address\n");
+	snprintf(want, sizeof(want), "t.conf:1: alternate-server: %s", bad_alt);
+	parse_err("alternate-server = turn2.example.org\n", want);
+	parse_err("alternate-server = 192.0.2.1:70000\n", want);
+	parse_err("alternate-server = [2001:db8::1]:x\n", want);
+	parse_err("drain-timeout = 0\n", "t.conf:1: drain-timeout: 0 is out of "
+	    "range 1..604800 seconds\n");
+}
+
 static void
 test_peer_ranges(void)
 {
@@ -770,6 +810,7 @@ main(void)
 	test_secret();
 	test_auth_options();
 	test_turn_options();
+	test_metrics_options();
 	test_peer_ranges();
 	test_turn_check();
 	test_load_file();

@@ -91,7 +91,8 @@ option_sane(const struct config_option *o)
 	bad |= insane(list && o->count_offset == 0, o, "list without count");
 	bad |= insane(list && o->def != NULL, o, "list with a default");
 	bad |= insane(heap && o->max_items == 0, o, "heap list without a cap");
-	bad |= insane(o->check != NULL && o->type != CONFIG_STRING, o,
+	bad |= insane(o->check != NULL && o->type != CONFIG_STRING &&
+	    o->type != CONFIG_STRING_LIST, o,
 	    "check on a type that does not run it");
 	/* what can hold a password or key must be redacted */
 	bad |= insane(((strstr(o->name, "secret") != NULL &&

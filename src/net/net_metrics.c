@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The daemon's metrics (issue 5; DESIGN.md "Metrics are counted per
+ * worker"). With `prometheus`, net_new() builds the registry (one block
+ * per worker, one for the main thread, which runs Redis) and binds the
+ * endpoint (metrics/metrics_http.c) before privileges are dropped; without
+ * it every block is NULL and every counting call is a no-op.
+ *
+ * Where the counts come from:
+ *  - net_engine_input() wraps turn_engine_input() for UDP, streams and
+ *    requests re-submitted after a user-key lookup: requests by method
+ *    (the type of a STUN message the engine did not reject), responses by
+ *    method and code (our own reply: its type and ERROR-CODE), drops by
+ *    the engine's reason, peer refusals, quota refusals, allocations
+ *    created (an Allocate success that opened relays); it also answers
+ *    Allocate itself while draining (net_drain.c);
+ *  - the relay I/O table (net_relay.c): live allocations by client
+ *    transport and relay family (each relay socket of a dual allocation
+ *    counts in its own family), packets and payload bytes relayed both
+ *    ways, allocations ended by reason and their duration (when the last
+ *    relay of an allocation closes; the reason is what the engine was
+ *    doing then, w->ctx);
+ *  - the worker's tick copies the engine's struct turn_stats: live
+ *    permissions and channels, authentication failures by reason (by
+ *    difference), so that the HTTP thread never touches an engine;
+ *  - callbacks at scrape time: relay ports used and free (the shared
+ *    pool is thread-safe), process_* (/proc/self).
+ * No label comes from the wire: every label is an index into a fixed set.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "net/net_int.h"
+#include "util/crypto.h"
+#include "util/log.h"
+
+#define NET_TOKEN_FILE_MAX	(METRICS_HTTP_TOKEN_MAX + 2)
+
+static double
+net_metrics_ports(void *arg, unsigned l0, unsigned l1, bool used)
+{
+	const struct net *n = arg;
+	double free_ports = 0, range = (double)n->max_port - n->min_port + 1;
+	double total = 0;
+
+	(void)l0, (void)l1;
+	if (addr_family(&n->relay4) == AF_INET) {
+		free_ports += (double)turn_ports_available(n->ports, AF_INET);
+		total += range;
+	}
+	if (addr_family(&n->relay6) == AF_INET6) {
+		free_ports += (double)turn_ports_available(n->ports, AF_INET6);
+		total += range;
+	}
+	return used ? total - free_ports : free_ports;
+}
+
+static double
+net_metrics_ports_used(void *arg, unsigned l0, unsigned l1)
+{
+	return net_metrics_ports(arg, l0, l1, true);
+}
+
+static double
+net_metrics_ports_free(void *arg, unsigned l0, unsigned l1)
+{
+	return net_metrics_ports(arg, l0, l1, false);
+}
+
+/*
+ * The bearer token: the file's first line, without the line end, 1 to
+ * METRICS_HTTP_TOKEN_MAX bytes of printable ASCII. Read once at start-up,
+ * before privileges are dropped; the buffer is wiped.
+ */
+static int
+net_metrics_token(const char *path, uint8_t *tok, size_t *len, char *err,
+    size_t errcap)
+{
+	char buf[NET_TOKEN_FILE_MAX + 1];
+	struct stat st;
+	ssize_t r;
+	size_t i;
+	int fd;
+
+	/* Symbolic links are fine (Kubernetes mounts secrets that way);
+	 * O_NONBLOCK so that a FIFO cannot hold the start-up. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, errcap, "prometheus-token-file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errcap, "prometheus-token-file: not a regular "
+		    "file");
+		return -1;
+	}
+	if (st.st_mode & S_IROTH)
+		log_warn("metrics_token_readable", "reason=\"the token file "
+		    "is readable by every user\"");
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r < 0)
+		r = 0;
+	buf[r] = '\0';
+	i = strcspn(buf, "\r\n");
+	buf[i] = '\0';
+	*len = i;
+	for (i = 0; i < *len; i++)
+		if (buf[i] <= ' ' || buf[i] > '~')
+			*len = 0;
+	if (*len == 0 || *len > METRICS_HTTP_TOKEN_MAX) {
+		snprintf(err, errcap, "prometheus-token-file: the first line "
+		    "must be 1 to %d printable characters without spaces",
+		    METRICS_HTTP_TOKEN_MAX);
+		crypto_wipe(buf, sizeof(buf));
+		return -1;
+	}
+	memcpy(tok, buf, *len);
+	crypto_wipe(buf, sizeof(buf));
+	return 0;
+}
+
+/* net_new(), before net_env_init: the endpoint's address (a self entry
+ * of the peer policy). */
+int
+net_metrics_conf(struct net *n, const struct config *c, char *err,
+    size_t errcap)
+{
+	n->metrics_on = c->prometheus;
+	if (!n->metrics_on)
+		return 0;
+	if (addr_parse_ip(&n->metrics_addr, c->prometheus_address,
+	    c->prometheus_port) == -1) {
+		snprintf(err, errcap, "prometheus-address: not an IP address");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+net_metrics_http(struct net *n, const struct config *c, char *err,
+    size_t errcap)
+{
+	struct metrics_http_opts o;
+	uint8_t tok[METRICS_HTTP_TOKEN_MAX];
+	char as[ADDR_STRLEN];
+	size_t toklen = 0;
+
+	metrics_http_opts_init(&o);
+	o.bind = n->metrics_addr;
+	if (c->prometheus_token_file != NULL && net_metrics_token(
+	    c->prometheus_token_file, tok, &toklen, err, errcap) == -1)
+		return -1;
+	o.token = tok;
+	o.toklen = toklen;
+	n->http = metrics_http_start(n->metrics, &o);
+	crypto_wipe(tok, sizeof(tok));
+	if (n->http == NULL) {
+		snprintf(err, errcap, "prometheus: cannot listen on %s: %s",
+		    addr_str(&o.bind, as, sizeof(as)), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* net_new(), after net_env_init (the port pool) and before the workers. */
+int
+net_metrics_init(struct net *n, const struct config *c, char *err,
+    size_t errcap)
+{
+	const char *why = "out of memory";
+
+	if (!n->metrics_on)
+		return 0;
+	/* The main thread (Redis) writes the last block. */
+	if ((n->metrics = metrics_tern_new(n->nworkers + 1, &why)) == NULL) {
+		snprintf(err, errcap, "metrics: %s", why);
+		return -1;
+	}
+	n->mw_main = metrics_worker(n->metrics, n->nworkers);
+	if (metrics_process_register(n->metrics) == -1 ||
+	    metrics_gauge_fn_set(n->metrics, METRICS_RELAY_PORTS_USED,
+	    net_metrics_ports_used, n) == -1 ||
+	    metrics_gauge_fn_set(n->metrics, METRICS_RELAY_PORTS_FREE,
+	    net_metrics_ports_free, n) == -1) {
+		snprintf(err, errcap, "metrics: callbacks refused");
+		return -1;
+	}
+	return net_metrics_http(n, c, err, errcap);
+}
+
+/* The endpoint first (no scrape reads the port pool or the blocks any
+ * more), then the registry, once every worker has stopped counting. */
+void
+net_metrics_http_stop(struct net *n)
+{
+	metrics_http_stop(n->http);
+	n->http = NULL;
+}
+
+void
+net_metrics_clear(struct net *n)
+{
+	net_metrics_http_stop(n);
+	metrics_free(n->metrics);
+	n->metrics = NULL;
+	n->mw_main = NULL;
+}
+
+struct metrics_worker *
+net_metrics_worker(struct net *n, unsigned id)
+{
+	return n->metrics != NULL ? metrics_worker(n->metrics, id) : NULL;
+}
+
+/* Worker tick: the engine's live counts and its counters' growth. */
+void
+net_metrics_tick(struct net_worker *w)
+{
+	struct turn_stats st;
+	unsigned i;
+
+	turn_engine_stats(w->engine, &st);
+	atomic_store_explicit(&w->live_allocs, (int64_t)st.allocations,
+	    memory_order_relaxed);
+	if (w->mw == NULL)
+		return;
+	metrics_gauge_set(w->mw, METRICS_PERMISSIONS, 0,
+	    (int64_t)st.permissions);
+	metrics_gauge_set(w->mw, METRICS_CHANNELS, 0, (int64_t)st.channels);
+	/* enum turn_auth_fail follows the label order (turn.h). */
+	for (i = 0; i < TURN_AUTH_FAIL_COUNT; i++)
+		if (st.auth_failures[i] > w->seen.auth_failures[i])
+			metrics_count(w->mw, METRICS_AUTH_FAILURES, i,
+			    st.auth_failures[i] - w->seen.auth_failures[i]);
+	w->seen = st;
+}
+
+/*
+ * Main thread, once a second and at every drain change: readiness
+ * (listeners up, Redis connected when configured, not draining) and the
+ * Redis gauges. Runs on net_run()'s loop, where Redis lives.
+ */
+void
+net_metrics_main_tick(struct net *n)
+{
+	struct auth_redis_stats rs;
+	uint64_t errs;
+	bool ready, draining;
+
+	draining = atomic_load(&n->draining);
+	ready = n->started && !draining;
+	memset(&rs, 0, sizeof(rs));
+	if (n->redis_on) {
+		if (n->redis != NULL)
+			auth_redis_stats(n->redis, &rs);
+		ready = ready && rs.up;
+	}
+	if (n->http != NULL)
+		metrics_http_set_ready(n->http, ready);
+	if (n->mw_main == NULL)
+		return;
+	metrics_gauge_set(n->mw_main, METRICS_DRAINING, 0, draining);
+	if (n->env != NULL)
+		metrics_gauge_set(n->mw_main, METRICS_SECRETS_LOADED, 0,
+		    (int64_t)auth_creds_nsecrets(n->env->creds));
+	if (!n->redis_on)
+		return;
+	metrics_gauge_set(n->mw_main, METRICS_REDIS_UP, 0, rs.up);
+	errs = rs.load_failures + rs.lookup_failures + rs.bad_replies +
+	    rs.disconnects;
+	if (errs > n->redis_errs_seen)
+		metrics_count(n->mw_main, METRICS_REDIS_ERRORS, 0,
+		    errs - n->redis_errs_seen);
+	n->redis_errs_seen = errs;
+	if (n->rsnap_time != 0)
+		metrics_gauge_set(n->mw_main, METRICS_SNAPSHOT_TIMESTAMP, 0,
+		    (int64_t)n->rsnap_time);
+}
+
+static void
+net_metrics_main_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	net_metrics_main_tick(arg);
+}
+
+/* net_run(): readiness and the Redis gauges, once a second. */
+int
+net_metrics_main_start(struct net *n, struct event_base *base)
+{
+	const struct timeval sec = { 1, 0 };
+
+	n->tick_ev = event_new(base, -1, EV_PERSIST, net_metrics_main_cb, n);
+	if (n->tick_ev == NULL || event_add(n->tick_ev, &sec) == -1)
+		return -1;
+	net_metrics_main_tick(n);
+	return 0;
+}
+
+void
+net_metrics_main_stop(struct net *n)
+{
+	if (n->tick_ev != NULL)
+		event_free(n->tick_ev);
+	n->tick_ev = NULL;
+	/* Not ready any more: the loop that serves Redis has ended. */
+	if (n->http != NULL)
+		metrics_http_set_ready(n->http, false);
+}
