@@ -643,7 +643,8 @@ auth_redis_key_get(struct auth_redis *r, const uint8_t *user, size_t len,
 	if (kl < 0 || (size_t)kl + len + 4 >= sizeof(key) || r->closing)
 		goto fail;
 	memcpy(key + kl, user, len);
-	memcpy(key + kl + len, "/key", 4);
+	/* argv with explicit lengths: the key needs no terminating NUL */
+	memcpy(key + kl + len, "/key", 4); // NOLINT(bugprone-not-null-terminated-result)
 	lens[1] = (size_t)kl + len + 4;
 	if ((q = malloc(sizeof(*q))) == NULL)
 		goto fail;

@@ -144,6 +144,8 @@ net_env_creds(const struct config *c, const struct auth_redis_snap *rs,
 	size_t i;
 
 	*why = "realm or rest-api-separator refused";
+	if (c->realm == NULL)	/* the table gives it a default */
+		return NULL;
 	cr = auth_creds_new(c->realm, strlen(c->realm), c->rest_api_separator,
 	    c->max_credential_ttl, NET_REST_SKEW);
 	if (cr == NULL)

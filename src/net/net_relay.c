@@ -69,7 +69,8 @@ net_relay_slot(struct net_worker *w)
 		if (w->caprelays >= UINT32_MAX / 4)
 			return NULL;
 		cap = w->caprelays == 0 ? NET_RELAY_CAP0 : w->caprelays * 2;
-		if ((nt = reallocarray(w->relays, cap, sizeof(*nt))) == NULL)
+		/* an array of pointers to relay slots */
+		if ((nt = reallocarray(w->relays, cap, sizeof(*nt))) == NULL) // NOLINT(bugprone-sizeof-expression)
 			return NULL;
 		w->relays = nt;
 		w->caprelays = cap;

@@ -81,7 +81,8 @@ net_userkey_new(unsigned ttl_s, unsigned neg_ttl_s, unsigned timeout_s)
 
 	if ((uk = calloc(1, sizeof(*uk))) == NULL)
 		return NULL;
-	uk->buckets = calloc(NET_UK_BUCKETS, sizeof(*uk->buckets));
+	/* an array of bucket head pointers */
+	uk->buckets = calloc(NET_UK_BUCKETS, sizeof(*uk->buckets)); // NOLINT(bugprone-sizeof-expression)
 	if (uk->buckets == NULL || pthread_mutex_init(&uk->mu, NULL) != 0) {
 		free(uk->buckets);
 		free(uk);

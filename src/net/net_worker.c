@@ -71,7 +71,8 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	opts.rfc5766_channels = n->chan_max != STUN_CHANNEL_MAX;
 	w->base = event_base_new();
 	w->engine = turn_engine_new(&opts);
-	w->conn_hash = calloc(NET_CONN_BUCKETS, sizeof(*w->conn_hash));
+	/* an array of bucket head pointers */
+	w->conn_hash = calloc(NET_CONN_BUCKETS, sizeof(*w->conn_hash)); // NOLINT(bugprone-sizeof-expression)
 	w->rxbuf = malloc((size_t)NET_UDP_BATCH * NET_UDP_SLOT);
 	w->txbuf = calloc(1, NET_OUT_CAP);
 	w->listeners = calloc(n->nspecs, sizeof(*w->listeners));
