@@ -13,7 +13,10 @@
  * with a NULL reply: a load then fails (the last snapshot stays) and a
  * lookup answers UNAVAILABLE. Each connection reconnects on its own with
  * exponential backoff, 100 ms doubling to 5 s, reset by an answer (a hung
- * server still completes TCP handshakes).
+ * server still completes TCP handshakes). Every command but SUBSCRIBE
+ * goes through a small wrapper (struct ar_cmd) that remembers when it was
+ * sent, so that its round trip can be reported (on_latency, which ternd
+ * turns into tern_redis_command_seconds).
  *
  * A load: SMEMBERS of the secrets and the two rule sets, HGETALL
  * secret-expires, GET of the two quotas, SCAN MATCH tern/revoked/<realm>/ *
@@ -50,6 +53,7 @@ struct ar_conn {
 	const char *name;	/* "cmd" or "sub", for the log */
 	bool is_sub;
 	bool connected;
+	bool timed_out;		/* aborting for a command timeout */
 	uint64_t since_ms;	/* connect start, or the last reply */
 	unsigned outstanding;	/* replies owed (cmd only) */
 	unsigned backoff_ms;
@@ -97,6 +101,14 @@ struct ar_lookup {
 	void *cookie;
 };
 
+/* One command in flight: its own callback and when it was sent. */
+struct ar_cmd {
+	struct ar_conn *c;
+	redisCallbackFn *fn;
+	void *priv;
+	uint64_t sent_ns;
+};
+
 static struct log_ratelimit ar_rl = LOG_RATELIMIT_INIT(5, 60);
 
 static uint64_t
@@ -106,6 +118,16 @@ ar_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Nanoseconds: the histogram's first bucket is 100 us. */
+static uint64_t
+ar_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 static struct timeval
@@ -126,9 +148,9 @@ ar_key(const struct auth_redis *r, char *out, size_t cap, const char *prefix,
 	    mid, midlen, suffix);
 }
 
-/* One command on conn; the callback gets priv. 0 or -1 (not sent). */
+/* One command on conn, unwrapped (SUBSCRIBE). 0 or -1 (not sent). */
 static int
-ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
+ar_send_raw(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
     const char **argv, const size_t *lens)
 {
 	if (c->ac == NULL || !c->connected)
@@ -138,6 +160,51 @@ ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
 		return -1;
 	if (c->outstanding++ == 0)
 		c->since_ms = ar_now_ms();
+	return 0;
+}
+
+/*
+ * Every wrapped reply, a NULL one included (an abort), comes here first.
+ * hiredis runs each command's callback exactly once, so the wrapper is
+ * freed here.
+ */
+static void
+ar_cmd_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct ar_cmd *k = priv;
+	struct ar_conn *c = k->c;
+	struct auth_redis *r = c->r;
+	redisCallbackFn *fn = k->fn;
+	void *fpriv = k->priv;
+	uint64_t ns = ar_now_ns() - k->sent_ns;
+
+	free(k);
+	/* A lost connection answers at once and says nothing of Redis's
+	 * speed; a command timeout does (the slow end of the histogram). */
+	if (r->o.on_latency != NULL && !r->closing &&
+	    (reply != NULL || c->timed_out))
+		r->o.on_latency(r->o.arg, (double)ns / 1e9);
+	fn(ac, reply, fpriv);
+}
+
+/* One command on conn; the callback gets priv. 0 or -1 (not sent). */
+static int
+ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
+    const char **argv, const size_t *lens)
+{
+	struct ar_cmd *k;
+
+	if (c->ac == NULL || !c->connected ||
+	    (k = malloc(sizeof(*k))) == NULL)
+		return -1;
+	k->c = c;
+	k->fn = fn;
+	k->priv = priv;
+	k->sent_ns = ar_now_ns();
+	if (ar_send_raw(c, ar_cmd_cb, k, argc, argv, lens) == -1) {
+		free(k);	/* hiredis never calls back a refused command */
+		return -1;
+	}
 	return 0;
 }
 
@@ -801,7 +868,8 @@ ar_connect_cb(const redisAsyncContext *ac, int status)
 	log_info("redis_connected", "conn=%s", c->name);
 	ar_conn_hello(c);
 	if (c->is_sub) {
-		(void)ar_send(c, ar_sub_cb, NULL, 2, argv, lens);
+		/* Raw: hiredis calls it for every message, never once. */
+		(void)ar_send_raw(c, ar_sub_cb, NULL, 2, argv, lens);
 		c->outstanding = 0;	/* a subscription owes nothing */
 		auth_redis_reload(c->r);	/* missed events while down */
 		return;
@@ -875,8 +943,12 @@ ar_watch_conn(struct ar_conn *c, uint64_t now)
 	    now - c->since_ms > (uint64_t)r->conf.connect_timeout * 1000)
 		ar_conn_abort(c, "connect timeout");
 	else if (c->connected && c->outstanding > 0 &&
-	    now - c->since_ms > r->o.command_timeout_ms)
+	    now - c->since_ms > r->o.command_timeout_ms) {
+		/* The aborted commands' waits are their latencies. */
+		c->timed_out = true;
 		ar_conn_abort(c, "command timeout");
+		c->timed_out = false;
+	}
 }
 
 static void

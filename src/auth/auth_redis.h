@@ -169,6 +169,11 @@ struct auth_redis_opts {
 	/* A lookup's answer; key is set when FOUND. */
 	void (*on_key)(void *arg, void *cookie, enum auth_redis_key_result res,
 	    const uint8_t key[16]);
+	/* Optional (NULL: not measured). Each command's round trip in
+	 * seconds, from the send to its reply, or to the command timeout
+	 * that aborted it; not called for a connection lost otherwise, nor
+	 * while closing, nor for SUBSCRIBE (whose answers never end). */
+	void (*on_latency)(void *arg, double seconds);
 	void *arg;
 };
 

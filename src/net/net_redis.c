@@ -50,6 +50,16 @@ net_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 	    snap->nrevoked);
 }
 
+/* Main thread, like every auth_redis callback: its metrics block is the
+ * main thread's (NULL without `prometheus`: a no-op). */
+static void
+net_redis_latency_cb(void *arg, double seconds)
+{
+	struct net *n = arg;
+
+	metrics_observe(n->mw_main, METRICS_REDIS_COMMAND_SECONDS, 0, seconds);
+}
+
 static void
 net_redis_user_event_cb(void *arg)
 {
@@ -108,6 +118,7 @@ net_redis_open(struct net *n, struct event_base *base, const struct config *c)
 	o.on_snapshot = net_redis_snapshot_cb;
 	o.on_user_event = net_redis_user_event_cb;
 	o.on_key = net_userkey_answer;
+	o.on_latency = net_redis_latency_cb;
 	o.arg = n;
 	r = auth_redis_new(base, &o);
 	auth_redis_conf_clear(&rc);

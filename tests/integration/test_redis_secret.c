@@ -3,7 +3,9 @@
  * REST secrets held only in Redis (issue 4) against a real ternd and a
  * real redis-server. One case per run, named by argv[2]:
  *  rest     a secret in turn/realm/<realm>/secret (none in the config)
- *           signs a credential that allocates and relays;
+ *           signs a credential that allocates and relays; /metrics
+ *           (prometheus on) shows the load's commands in
+ *           tern_redis_command_seconds;
  *  rotate   SADD a new secret + PUBLISH "secret <realm>": a credential
  *           signed with it allocates within 1 s; SREM the old + PUBLISH:
  *           the old one's credentials get 401 within 1 s;
@@ -25,6 +27,7 @@
 #include <time.h>
 
 #include "auth/auth_redis.h"
+#include "metrics_common.h"
 #include "redis_common.h"
 #include "tap.h"
 
@@ -42,8 +45,34 @@ cli(struct rt *t, const char *a, const char *b, const char *c,
 	return harness_redis_cmd(&t->r, out, sizeof(out), a, b, c, d, NULL);
 }
 
+#define RC_H	"tern_redis_command_seconds"
+
+/* The snapshot that allocated was loaded with 7 commands, each timed. */
 static void
-case_rest(struct rt *t, struct harness_peer *p)
+check_latency(uint16_t mport)
+{
+	struct mc_resp r;
+	double count = -1, inf = -1, sum = -1;
+	int vc, vi, vs;
+
+	if (!ok(mc_http(mport, "GET", "/metrics", NULL, &r, 2000) == 0 &&
+	    r.status == 200, "GET /metrics"))
+		return;
+	/* Read first: ok()'s arguments have no order of evaluation. */
+	vc = mc_value(r.body, RC_H "_count", &count);
+	vi = mc_value(r.body, RC_H "_bucket{le=\"+Inf\"}", &inf);
+	vs = mc_value(r.body, RC_H "_sum", &sum);
+	mc_resp_free(&r);
+	ok(vc == 0 && count >= 7, RC_H "_count counts the load's commands "
+	    "(%g)", count);
+	ok(vi == 0 && inf == count, "its +Inf bucket equals its count (%g)",
+	    inf);
+	ok(vs == 0 && sum > 0 && sum < count, "its sum is positive and under "
+	    "a second a command (%g)", sum);
+}
+
+static void
+case_rest(struct rt *t, struct harness_peer *p, uint16_t mport)
 {
 	struct client_turn turn;
 	struct client *c = NULL;
@@ -60,6 +89,7 @@ case_rest(struct rt *t, struct harness_peer *p)
 	is_int(rt_rest_until(&t->h, "a-secret-nobody-has", "eve", 401, 100) >=
 	    0, 1, "a credential signed with another secret gets 401");
 	harness_turn_close(&c, &turn);
+	check_latency(mport);
 }
 
 static void
@@ -253,8 +283,9 @@ main(int argc, char *argv[])
 {
 	struct rt t;
 	struct harness_peer p = { 0 };
-	char fp[17];
+	char fp[17], extra[256];
 	const char *mode;
+	uint16_t mport = 0;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: test_redis_secret TERND rest|rotate|"
@@ -284,13 +315,21 @@ main(int argc, char *argv[])
 		is_int(harness_stop(&t.h), 0, "SIGTERM: ternd exits 0");
 		goto out;
 	}
-	if (!ok(rt_start_ternd(&t, &t.h, "log-level = debug\n") == 0,
-	    "ternd started"))
+	snprintf(extra, sizeof(extra), "log-level = debug\n");
+	if (strcmp(mode, "rest") == 0) {
+		if (!ok((mport = harness_free_port("127.0.0.1")) != 0,
+		    "a free metrics port"))
+			goto out;
+		snprintf(extra, sizeof(extra), "log-level = debug\n"
+		    "prometheus\nprometheus-address = 127.0.0.1\n"
+		    "prometheus-port = %u\n", mport);
+	}
+	if (!ok(rt_start_ternd(&t, &t.h, extra) == 0, "ternd started"))
 		goto out;
 	if (!ok(harness_peer_start(&p, "127.0.0.1", true) == 0, "echo peer"))
 		goto out;
 	if (strcmp(mode, "rest") == 0)
-		case_rest(&t, &p);
+		case_rest(&t, &p, mport);
 	else if (strcmp(mode, "rotate") == 0)
 		case_rotate(&t);
 	else if (strcmp(mode, "expires") == 0)
