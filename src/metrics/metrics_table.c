@@ -52,6 +52,12 @@ static const char *const code_v[] = { "200", "300", "400", "401", "403",
 	"420", "437", "438", "440", "441", "442", "443", "446", "447", "486",
 	"500", "508" };
 _Static_assert(NITEMS(end_v) == METRICS_END_COUNT, "end reasons");
+_Static_assert(NITEMS(quota_v) == METRICS_QUOTA_COUNT, "quota kinds");
+/* net_count.c copies turn_stats.quota_refusals[kind] to label `kind`. */
+_Static_assert((int)METRICS_QUOTA_USER == (int)TURN_QUOTA_USER &&
+    (int)METRICS_QUOTA_IP == (int)TURN_QUOTA_IP &&
+    (int)METRICS_QUOTA_TOTAL == (int)TURN_QUOTA_TOTAL,
+    "quota kinds follow enum turn_quota_kind");
 _Static_assert(NITEMS(stun_methods) == NITEMS(method_v), "method names");
 _Static_assert(NITEMS(stun_codes) == NITEMS(code_v), "code names");
 

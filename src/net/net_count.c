@@ -90,6 +90,29 @@ net_count_refusal(struct net_worker *w, const uint8_t *pkt, size_t len)
 	metrics_count(w->mw, METRICS_PEER_REFUSALS, v, 1);
 }
 
+/*
+ * Allocate refused by a quota (486): counted by the limit the engine
+ * names, from the growth of its counters since w->seen, which is then
+ * brought up to date so that the tick's copy of the stats into w->seen
+ * finds nothing new to count. Read after every Allocate rather than on
+ * the 486 alone, so that a refusal whose answer was not sent counts too.
+ */
+static void
+net_count_quota(struct net_worker *w)
+{
+	struct turn_stats st;
+	unsigned i;
+
+	turn_engine_stats(w->engine, &st);
+	/* enum turn_quota_kind follows the label order (metrics_table.c) */
+	for (i = 0; i < TURN_QUOTA_KIND_COUNT; i++) {
+		if (st.quota_refusals[i] > w->seen.quota_refusals[i])
+			metrics_count(w->mw, METRICS_QUOTA_REFUSALS, i,
+			    st.quota_refusals[i] - w->seen.quota_refusals[i]);
+		w->seen.quota_refusals[i] = st.quota_refusals[i];
+	}
+}
+
 /* What the answer says: responses, refusals, quotas, new allocations. */
 static void
 net_count_reply(struct net_worker *w, const struct turn_out *out,
@@ -105,10 +128,6 @@ net_count_reply(struct net_worker *w, const struct turn_out *out,
 	if (code == STUN_ERR_FORBIDDEN && (method == STUN_CREATE_PERMISSION ||
 	    method == STUN_CHANNEL_BIND))
 		net_count_refusal(w, pkt, len);
-	else if (code == STUN_ERR_ALLOCATION_QUOTA)
-		/* The engine does not say which quota (user, IP, total). */
-		metrics_count(w->mw, METRICS_QUOTA_REFUSALS,
-		    METRICS_QUOTA_COUNT, 1);
 	else if (code == STUN_ERR_INSUFFICIENT_CAPACITY &&
 	    method == STUN_CREATE_PERMISSION)
 		metrics_count(w->mw, METRICS_QUOTA_REFUSALS,
@@ -181,8 +200,11 @@ net_engine_input(struct net_worker *w, const struct turn_tuple *t,
 	    stun_type_method((uint16_t)(pkt[0] << 8 | pkt[1])) : 0;
 	w->ctx_transport = t->transport;
 	w->nopened = 0;
-	if (!net_drain_answer(w, t, pkt, len, now, out))
+	if (!net_drain_answer(w, t, pkt, len, now, out)) {
 		turn_engine_input(w->engine, t, pkt, len, now, out);
+		if (w->ctx_method == STUN_ALLOCATE)
+			net_count_quota(w);
+	}
 	w->ctx = NET_CTX_NONE;
 	if (out->len > out->cap)
 		out->len = 0;

@@ -235,6 +235,16 @@ enum turn_auth_fail {
 	TURN_AUTH_FAIL_COUNT
 };
 
+/* Which allocation quota refused an Allocate (486, §7.2 step 10), in the
+ * order of the first tern_quota_refusals_total{kind} label values
+ * (metrics_table.c checks it). */
+enum turn_quota_kind {
+	TURN_QUOTA_USER = 0,	/* per user-id (C9) */
+	TURN_QUOTA_IP,		/* per client IP, /32 or /64 */
+	TURN_QUOTA_TOTAL,	/* all allocations of the server */
+	TURN_QUOTA_KIND_COUNT
+};
+
 /* Counters an engine keeps (for metrics; read on the worker's thread). */
 struct turn_stats {
 	uint64_t allocations;	/* live */
@@ -250,6 +260,7 @@ struct turn_stats {
 					 * credential within the session */
 	uint64_t user_key_pending;	/* TURN_DROP_PENDING answers */
 	uint64_t user_key_unavailable;	/* 500s: the store could not answer */
+	uint64_t quota_refusals[TURN_QUOTA_KIND_COUNT];	/* 486s, by limit */
 };
 
 struct turn_engine;

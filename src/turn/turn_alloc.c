@@ -14,7 +14,7 @@
  *   step 9: ADDITIONAL-ADDRESS-FAMILY IPv4 400; IPv6 asks for a dual
  *     allocation; if only the IPv6 half fails the success carries
  *     ADDRESS-ERROR-CODE (§18.12);
- *   step 10: quotas 486; then an invalid/expired token, no port or no
+ *   step 10: quotas 486 (counted by the limit hit); then an invalid/expired token, no port or no
  *     socket 508, no relay of the family 440.
  * The lifetime is the default (600 s) unless the client asks for more,
  * capped by max-allocate-lifetime (§7.2, T17).
@@ -25,6 +25,12 @@
 #include "policy/policy.h"
 #include "turn/turn.h"
 #include "turn/turn_int.h"
+
+/* turn_quota_take() names the limit in enum turn_quota_kind's order. */
+_Static_assert((int)TURN_QUOTA_OVER_IP - (int)TURN_QUOTA_OVER_USER ==
+    (int)TURN_QUOTA_IP && (int)TURN_QUOTA_OVER_TOTAL -
+    (int)TURN_QUOTA_OVER_USER == (int)TURN_QUOTA_TOTAL &&
+    (int)TURN_QUOTA_USER == 0, "quota answers follow the kinds");
 
 #define TURN_OPEN_TRIES	16	/* ports tried when the I/O layer finds one taken */
 #define TURN_PROTO_UDP	17	/* §18.8 */
@@ -303,6 +309,7 @@ turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 {
 	struct turn_plan p;
 	struct turn_alloc *a = NULL;
+	enum turn_quota_take qt;
 	int code;
 
 	if (turn_alloc_existing(e, r))
@@ -314,9 +321,16 @@ turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 	    turn_alloc_names(a, r->auth) != 0)
 		goto fail;
 	memcpy(a->tid, r->m->tid, STUN_TID_LEN);
-	/* step 10, T14, C9: per user-id, per client IP and in total */
-	if (turn_quota_take(e->opts.quota, a->quser, a->quser_len,
-	    &r->t->client) != 0) {
+	/* step 10, T14, C9: per user-id, per client IP and in total; which
+	 * limit refused is counted for tern_quota_refusals_total{kind} */
+	qt = turn_quota_take(e->opts.quota, a->quser, a->quser_len,
+	    &r->t->client);
+	if (qt == TURN_QUOTA_NO_MEMORY) {
+		code = STUN_ERR_INSUFFICIENT_CAPACITY;	/* as a full table */
+		goto fail;
+	}
+	if (qt != TURN_QUOTA_TAKEN) {
+		e->stats.quota_refusals[qt - TURN_QUOTA_OVER_USER]++;
 		code = STUN_ERR_ALLOCATION_QUOTA;
 		goto fail;
 	}

@@ -175,8 +175,21 @@ int turn_ports_redeem(struct turn_ports *p,
 void turn_ports_sweep(struct turn_ports *p, uint64_t now_ms);
 
 /* ---- turn_quota.c ---- */
-/* 0, or -1 when a limit would be exceeded (nothing taken). */
-int turn_quota_take(struct turn_quota *q, const uint8_t *user, size_t ulen,
+/*
+ * What turn_quota_take() says. Every answer but TURN_QUOTA_TAKEN took
+ * nothing; OVER_* name the limit that would be exceeded, the first one
+ * checked when several would (total, then user-id, then client IP), and
+ * are in the order of enum turn_quota_kind (TURN_QUOTA_OVER_USER + kind).
+ * TAKEN is 0, so that a test against 0 still means "taken".
+ */
+enum turn_quota_take {
+	TURN_QUOTA_TAKEN = 0,
+	TURN_QUOTA_OVER_USER,
+	TURN_QUOTA_OVER_IP,
+	TURN_QUOTA_OVER_TOTAL,
+	TURN_QUOTA_NO_MEMORY	/* no room to count it: not a quota (508) */
+};
+enum turn_quota_take turn_quota_take(struct turn_quota *q, const uint8_t *user, size_t ulen,
     const struct addr *client);
 void turn_quota_release(struct turn_quota *q, const uint8_t *user,
     size_t ulen, const struct addr *client);

@@ -173,26 +173,30 @@ quota_add(struct turn_quota *q, const uint8_t *k, size_t n, int delta)
 	return 0;
 }
 
-int
+enum turn_quota_take
 turn_quota_take(struct turn_quota *q, const uint8_t *user, size_t ulen,
     const struct addr *client)
 {
 	uint8_t ku[QUOTA_KEY_MAX], ki[9];
 	size_t nu, ni;
-	int rc = -1;
+	enum turn_quota_take rc;
 
 	if (q == NULL)
-		return 0;
+		return TURN_QUOTA_TAKEN;
 	nu = quota_key_user(user, ulen, ku);
 	ni = quota_key_ip(client, ki);
 	pthread_mutex_lock(&q->mu);
+	rc = TURN_QUOTA_OVER_TOTAL;
 	if (q->total != 0 && q->used >= q->total)
 		goto out;
+	rc = TURN_QUOTA_OVER_USER;
 	if (nu != 0 && q->per_user != 0 &&
 	    quota_count(q, ku, nu) >= q->per_user)
 		goto out;
+	rc = TURN_QUOTA_OVER_IP;
 	if (ni != 0 && q->per_ip != 0 && quota_count(q, ki, ni) >= q->per_ip)
 		goto out;
+	rc = TURN_QUOTA_NO_MEMORY;
 	if (nu != 0 && quota_add(q, ku, nu, 1) != 0)
 		goto out;
 	if (ni != 0 && quota_add(q, ki, ni, 1) != 0) {
@@ -201,7 +205,7 @@ turn_quota_take(struct turn_quota *q, const uint8_t *user, size_t ulen,
 		goto out;
 	}
 	q->used++;
-	rc = 0;
+	rc = TURN_QUOTA_TAKEN;
 out:
 	pthread_mutex_unlock(&q->mu);
 	return rc;

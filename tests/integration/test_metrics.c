@@ -3,9 +3,10 @@
  * The metrics endpoint of a real ternd (issue 5; reference E.11):
  *     test_metrics TERND counts|tls|http|token
  *  counts: after a scripted flow (N UDP allocations, M Send indications
- *          each echoed back as Data indications, two wrong passwords, then
- *          every allocation deleted) the counters and gauges show exactly
- *          those numbers, and `promtool check metrics` accepts the page;
+ *          each echoed back as Data indications, two wrong passwords, one
+ *          more allocation refused by user-quota = N (486), then every
+ *          allocation deleted) the counters and gauges show exactly those
+ *          numbers, and `promtool check metrics` accepts the page;
  *  tls:    one allocation over TLS: one successful handshake (the
  *          harness's plain TCP probe of the TLS port is a failure), one
  *          TLS connection and allocation while it lasts, packets both
@@ -61,6 +62,21 @@ wrong_password(struct mc *m)
 	harness_turn_close(&c, &t);
 }
 
+/* One allocation too many for user-quota = N_ALLOC: 486, kind "user". */
+static void
+over_quota(struct mc *m)
+{
+	struct client_turn t = { 0 };
+	struct client *c = NULL;
+
+	if (harness_turn_open(&m->h, CLIENT_UDP, MC_USER, MC_PASS, &c, &t)
+	    != 0)
+		return;
+	is_int(client_turn_allocate(&t, NULL, 3000), 486,
+	    "allocation %d of %s: 486 (user-quota)", N_ALLOC + 1, MC_USER);
+	harness_turn_close(&c, &t);
+}
+
 static void
 counts_after(struct mc *m)
 {
@@ -77,9 +93,10 @@ counts_after(struct mc *m)
 	    false, (double)(N_ALLOC * M_PACKETS * len));
 	expect(m, "tern_relayed_bytes_total{direction=\"peer_to_client\"}",
 	    false, (double)(N_ALLOC * M_PACKETS * len));
-	/* Each client's first Allocate is the 401 challenge (§9.2.4). */
+	/* Each client's first Allocate is the 401 challenge (§9.2.4); the
+	 * one over the quota is a client too. */
 	expect(m, "tern_stun_requests_total{method=\"allocate\"}", false,
-	    2 * N_ALLOC + 2 * N_WRONG);
+	    2 * (N_ALLOC + 1) + 2 * N_WRONG);
 	expect(m, "tern_stun_requests_total{method=\"send\"}", false,
 	    N_ALLOC * M_PACKETS);
 	snprintf(b, sizeof(b), "tern_stun_responses_total{method=\"allocate\","
@@ -87,7 +104,13 @@ counts_after(struct mc *m)
 	expect(m, b, false, N_ALLOC);
 	snprintf(b, sizeof(b), "tern_stun_responses_total{method=\"allocate\","
 	    "code=\"401\"}");
-	expect(m, b, false, N_ALLOC + 2 * N_WRONG);
+	expect(m, b, false, N_ALLOC + 1 + 2 * N_WRONG);
+	snprintf(b, sizeof(b), "tern_stun_responses_total{method=\"allocate\","
+	    "code=\"486\"}");
+	expect(m, b, false, 1);
+	/* The engine names the limit: counted as "user", nothing else. */
+	expect(m, "tern_quota_refusals_total{kind=\"user\"}", false, 1);
+	expect(m, "tern_quota_refusals_total", true, 1);
 	expect(m, "tern_stun_responses_total{method=\"create_permission\","
 	    "code=\"200\"}", false, N_ALLOC);
 	/* The challenge is not a failure; the second 401 is. */
@@ -161,6 +184,7 @@ counts(struct mc *m)
 	is_int(echoed, N_ALLOC * M_PACKETS, "every packet came back");
 	for (i = 0; i < N_WRONG; i++)
 		wrong_password(m);
+	over_quota(m);
 	counts_after(m);
 	promtool(m);
 	for (i = 0; i < N_ALLOC; i++)
@@ -322,6 +346,10 @@ main(int argc, char *argv[])
 			goto out;
 		snprintf(extra, sizeof(extra), "prometheus-token-file = %s",
 		    tokpath);
+		more = extra;
+	}
+	if (strcmp(argv[2], "counts") == 0) {
+		snprintf(extra, sizeof(extra), "user-quota = %d", N_ALLOC);
 		more = extra;
 	}
 	m.tls = strcmp(argv[2], "tls") == 0;

@@ -211,11 +211,26 @@ test_nonce_and_rest(void)
 	scn_free(&s);
 }
 
+/* turn_stats.quota_refusals: which limit refused, for the metric. */
+static void
+is_quota(const struct turn_stats *st, uint64_t user, uint64_t ip,
+    uint64_t total, const char *what)
+{
+	ok(st->quota_refusals[TURN_QUOTA_USER] == user &&
+	    st->quota_refusals[TURN_QUOTA_IP] == ip &&
+	    st->quota_refusals[TURN_QUOTA_TOTAL] == total,
+	    "%s (user %llu ip %llu total %llu)", what,
+	    (unsigned long long)st->quota_refusals[TURN_QUOTA_USER],
+	    (unsigned long long)st->quota_refusals[TURN_QUOTA_IP],
+	    (unsigned long long)st->quota_refusals[TURN_QUOTA_TOTAL]);
+}
+
 static void
 test_quota(void)
 {
 	struct scn s;
 	struct scn_client c;
+	struct turn_stats st;
 	char where[32];
 	int i;
 
@@ -232,6 +247,8 @@ test_quota(void)
 	is_int(s.nopens, 2, "486 opened no relay");
 	scn_client_rest(&s, &c, "erin", "8.8.9.9:9000");
 	is_int(scn_allocate(&s, &c, NULL), 0, "another user-id is not limited");
+	turn_engine_stats(s.e, &st);
+	is_quota(&st, 1, 0, 0, "user quota: counted as user");
 	scn_free(&s);
 
 	/* per client IP: 2, across users and ports; /64 for IPv6 */
@@ -248,6 +265,8 @@ test_quota(void)
 	is_int(scn_allocate(&s, &c, NULL), 0, "IPv6 /64: 2");
 	scn_client_static(&c, "bob", "hunter2", "[2001:4860::3]:1");
 	is_int(scn_allocate(&s, &c, NULL), 486, "same /64: 486");
+	turn_engine_stats(s.e, &st);
+	is_quota(&st, 0, 2, 0, "IP quota: both counted as ip");
 	/* the quota is released with the allocation */
 	scn_client_static(&c, "alice", "secret", "9.9.9.9:1");
 	is_int(scn_request(&s, &c, STUN_REFRESH, (const struct scn_attr[]){
@@ -263,6 +282,8 @@ test_quota(void)
 	is_int(scn_allocate(&s, &c, NULL), 0, "total quota: 1");
 	scn_client_static(&c, "bob", "hunter2", "1.1.1.1:1");
 	is_int(scn_allocate(&s, &c, NULL), 486, "total quota: 486");
+	turn_engine_stats(s.e, &st);
+	is_quota(&st, 0, 0, 1, "total quota: counted as total");
 	scn_free(&s);
 }
 
