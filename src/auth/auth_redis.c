@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The Redis client: hiredis (0.14 asynchronous API) on the main thread's
- * libevent base. The only file that includes hiredis (DESIGN.md).
+ * libevent base. With auth_redis_load.c (the snapshot load), the only
+ * code that includes hiredis (DESIGN.md); auth_redis_int.h is theirs.
  *
  * Two connections: `cmd` carries AUTH, SELECT, the snapshot loads and the
  * user-key lookups; `sub` carries AUTH, SELECT and SUBSCRIBE tern/events.
@@ -18,9 +19,10 @@
  * sent, so that its round trip can be reported (on_latency, which ternd
  * turns into tern_redis_command_seconds).
  *
- * A load: SMEMBERS of the secrets and the two rule sets, HGETALL
- * secret-expires, GET of the two quotas, SCAN MATCH tern/revoked/<realm>/ *
- * and TTL of each key found, all pipelined; it completes when every reply
+ * A load (auth_redis_load.c): SMEMBERS of the secrets and the two rule
+ * sets, HGETALL secret-expires, GET of the two quotas, SCAN MATCH
+ * tern/revoked/<realm>/ * and TTL of each key found, all pipelined; it
+ * completes when every reply
  * has arrived and is delivered only if every reply had the expected type
  * (a value that is merely malformed, such as a quota that is not a
  * number, is skipped and logged instead). The pure helpers (expiry
@@ -40,78 +42,11 @@
 #include "util/crypto.h"
 #include "util/log.h"
 
-#define AR_KEY_MAX	1200	/* prefix + realm + user (763) + suffix */
-#define AR_WATCH_MS	100
-#define AR_SCAN_COUNT	"1000"
-#define AR_EVENTS	"tern/events"
-
-struct auth_redis;
-
-struct ar_conn {
-	struct auth_redis *r;
-	redisAsyncContext *ac;
-	const char *name;	/* "cmd" or "sub", for the log */
-	bool is_sub;
-	bool connected;
-	bool timed_out;		/* aborting for a command timeout */
-	uint64_t since_ms;	/* connect start, or the last reply */
-	unsigned outstanding;	/* replies owed (cmd only) */
-	unsigned backoff_ms;
-	struct event *retry;
-};
-
-struct ar_load;
-
-struct auth_redis {
-	struct event_base *base;
-	struct auth_redis_conf conf;
-	char realm[128];
-	size_t realm_len;
-	struct auth_redis_opts o;
-	struct ar_conn cmd, sub;
-	struct event *watch;
-	struct event *next_load;
-	struct ar_load *load;		/* running, or NULL */
-	bool load_again;
-	bool closing;
-	struct auth_redis_stats st;
-};
-
-struct ar_load {
-	struct auth_redis *r;
-	unsigned pending;
-	bool failed;
-	uint64_t now;			/* Unix seconds at the start */
-	struct auth_redis_snap *snap;
-	struct auth_redis_str *raw;	/* secrets before the expiry filter */
-	size_t nraw;
-	char (*fp)[17];			/* secret-expires fingerprints */
-	uint64_t *fp_until;
-	size_t nfp;
-	char pattern[AR_KEY_MAX];	/* SCAN MATCH */
-};
-
-struct ar_ttl {
-	struct ar_load *l;
-	struct auth_redis_str user;
-};
-
-struct ar_lookup {
-	struct auth_redis *r;
-	void *cookie;
-};
-
-/* One command in flight: its own callback and when it was sent. */
-struct ar_cmd {
-	struct ar_conn *c;
-	redisCallbackFn *fn;
-	void *priv;
-	uint64_t sent_ns;
-};
+#include "auth/auth_redis_int.h"
 
 static struct log_ratelimit ar_rl = LOG_RATELIMIT_INIT(5, 60);
 
-static uint64_t
+uint64_t
 ar_now_ms(void)
 {
 	struct timespec ts;
@@ -130,7 +65,7 @@ ar_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
-static struct timeval
+struct timeval
 ar_tv(uint64_t ms)
 {
 	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
@@ -140,7 +75,7 @@ ar_tv(uint64_t ms)
 }
 
 /* prefix + realm + mid + suffix into out; length or -1. */
-static long
+long
 ar_key(const struct auth_redis *r, char *out, size_t cap, const char *prefix,
     const void *mid, size_t midlen, const char *suffix)
 {
@@ -188,7 +123,7 @@ ar_cmd_cb(redisAsyncContext *ac, void *reply, void *priv)
 }
 
 /* One command on conn; the callback gets priv. 0 or -1 (not sent). */
-static int
+int
 ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
     const char **argv, const size_t *lens)
 {
@@ -208,9 +143,10 @@ ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
 	return 0;
 }
 
-/* Every reply callback on cmd starts here. */
-static void
-ar_progress(redisAsyncContext *ac)
+/* Every reply callback on cmd starts here. reply is NULL when hiredis
+ * flushes the callbacks of a connection it is tearing down. */
+void
+ar_progress(redisAsyncContext *ac, const void *reply)
 {
 	struct ar_conn *c = ac->data;
 
@@ -220,453 +156,12 @@ ar_progress(redisAsyncContext *ac)
 		c->outstanding--;
 	c->since_ms = ar_now_ms();
 	/* A server that answers, not one that merely accepts, ends the
-	 * backoff (a hung Redis still completes TCP handshakes). */
-	c->backoff_ms = AUTH_REDIS_BACKOFF_MIN_MS;
+	 * backoff (a hung Redis still completes TCP handshakes); the
+	 * flushed callbacks of an aborted connection are no answer, so a
+	 * server that keeps timing out is retried ever more slowly. */
+	if (reply != NULL)
+		c->backoff_ms = AUTH_REDIS_BACKOFF_MIN_MS;
 }
-
-static bool
-ar_is_str(const redisReply *rep)
-{
-	return rep != NULL && rep->type == REDIS_REPLY_STRING &&
-	    rep->str != NULL;
-}
-
-static int
-ar_str_dup(struct auth_redis_str *s, const char *p, size_t len)
-{
-	if ((s->p = malloc(len + 1)) == NULL)
-		return -1;
-	memcpy(s->p, p, len);
-	s->p[len] = '\0';
-	s->len = len;
-	return 0;
-}
-
-/* ---- loads ---- */
-
-static void ar_load_done(struct ar_load *l);
-static void ar_load_schedule(struct auth_redis *r, uint64_t ms);
-
-static void
-ar_load_unref(struct ar_load *l)
-{
-	if (--l->pending == 0)
-		ar_load_done(l);
-}
-
-/* A SET's members (at most max) as owned strings. 0 or -1. */
-static int
-ar_members(const redisReply *rep, size_t max, struct auth_redis_str **out,
-    size_t *n)
-{
-	size_t i;
-
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY)
-		return -1;
-	if (rep->elements == 0)
-		return 0;
-	if ((*out = calloc(rep->elements, sizeof(**out))) == NULL)
-		return -1;
-	for (i = 0; i < rep->elements && *n < max; i++) {
-		if (!ar_is_str(rep->element[i]))
-			return -1;
-		if (ar_str_dup(&(*out)[*n], rep->element[i]->str,
-		    (size_t)rep->element[i]->len) == -1)
-			return -1;
-		(*n)++;
-	}
-	return 0;
-}
-
-static void
-ar_load_set_cb(redisAsyncContext *ac, void *reply, void *priv,
-    struct auth_redis_str **out, size_t *n, size_t max)
-{
-	struct ar_load *l = priv;
-
-	ar_progress(ac);
-	if (ar_members(reply, max, out, n) == -1)
-		l->failed = true;
-	ar_load_unref(l);
-}
-
-static void
-ar_secrets_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-
-	/* Read them all: the expiry filter may leave fewer than 16. */
-	ar_load_set_cb(ac, reply, priv, &l->raw, &l->nraw, 4 * AUTH_REDIS_MAX_SECRETS);
-}
-
-static void
-ar_allow_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-
-	ar_load_set_cb(ac, reply, priv, &l->snap->allow, &l->snap->nallow,
-	    AUTH_REDIS_MAX_RULES);
-}
-
-static void
-ar_deny_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-
-	ar_load_set_cb(ac, reply, priv, &l->snap->deny, &l->snap->ndeny,
-	    AUTH_REDIS_MAX_RULES);
-}
-
-static void
-ar_expires_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-	const redisReply *rep = reply;
-	size_t i, n;
-
-	ar_progress(ac);
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->elements % 2 != 0) {
-		l->failed = true;
-		goto out;
-	}
-	n = rep->elements / 2;
-	if (n == 0)
-		goto out;
-	l->fp = calloc(n, sizeof(*l->fp));
-	l->fp_until = calloc(n, sizeof(*l->fp_until));
-	if (l->fp == NULL || l->fp_until == NULL) {
-		l->failed = true;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const redisReply *k = rep->element[2 * i];
-		const redisReply *v = rep->element[2 * i + 1];
-
-		if (!ar_is_str(k) || !ar_is_str(v)) {
-			l->failed = true;
-			goto out;
-		}
-		/* A malformed entry is not a fingerprint of any secret. */
-		if (k->len != 16 || auth_redis_u64_parse(v->str, (size_t)v->len,
-		    &l->fp_until[l->nfp]) == -1)
-			continue;
-		memcpy(l->fp[l->nfp], k->str, 16);
-		l->fp[l->nfp++][16] = '\0';
-	}
-out:
-	ar_load_unref(l);
-}
-
-static void
-ar_quota_cb(redisAsyncContext *ac, const redisReply *rep, struct ar_load *l,
-    bool *has, uint32_t *val)
-{
-	uint64_t v;
-
-	ar_progress(ac);
-	if (rep == NULL || (rep->type != REDIS_REPLY_NIL && !ar_is_str(rep)))
-		l->failed = true;
-	else if (rep->type == REDIS_REPLY_STRING) {
-		if (auth_redis_u64_parse(rep->str, (size_t)rep->len, &v) == 0 &&
-		    v <= UINT32_MAX) {
-			*has = true;
-			*val = (uint32_t)v;
-		} else
-			log_rl(&ar_rl, LOG_LVL_WARN, "redis_bad_value",
-			    "what=quota reason=\"not an integer\"");
-	}
-	ar_load_unref(l);
-}
-
-static void
-ar_user_quota_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-
-	ar_quota_cb(ac, reply, l, &l->snap->has_user_quota,
-	    &l->snap->user_quota);
-}
-
-static void
-ar_total_quota_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-
-	ar_quota_cb(ac, reply, l, &l->snap->has_total_quota,
-	    &l->snap->total_quota);
-}
-
-static void
-ar_ttl_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_ttl *t = priv;
-	struct ar_load *l = t->l;
-	struct auth_redis_snap *s = l->snap;
-	const redisReply *rep = reply;
-
-	ar_progress(ac);
-	if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
-		l->failed = true;
-		goto out;
-	}
-	if (rep->integer == -2 || s->nrevoked >= AUTH_REDIS_MAX_REVOKED)
-		goto out;	/* expired meanwhile */
-	s->revoked[s->nrevoked].user = t->user;
-	/* No TTL: revoked until someone deletes the key. */
-	s->revoked[s->nrevoked].until = rep->integer < 0 ? UINT64_MAX / 2 :
-	    l->now + (uint64_t)rep->integer;
-	s->nrevoked++;
-	t->user.p = NULL;
-out:
-	free(t->user.p);
-	free(t);
-	ar_load_unref(l);
-}
-
-static int ar_scan_send(struct ar_load *l, const char *cursor, size_t clen);
-
-/* TTL of each key found, so its `until` is known. */
-static void
-ar_scan_keys(struct ar_load *l, const redisReply *keys, size_t plen)
-{
-	struct auth_redis *r = l->r;
-	struct auth_redis_snap *s = l->snap;
-	const char *argv[2] = { "TTL", NULL };
-	size_t lens[2] = { 3, 0 }, i;
-	struct ar_ttl *t;
-	void *p;
-
-	if (keys->elements == 0)
-		return;
-	p = realloc(s->revoked, (s->nrevoked + l->pending + keys->elements) *
-	    sizeof(*s->revoked));
-	if (p == NULL) {
-		l->failed = true;
-		return;
-	}
-	s->revoked = p;
-	for (i = 0; i < keys->elements; i++) {
-		const redisReply *k = keys->element[i];
-
-		if (ar_is_str(k) && (size_t)k->len <= plen)
-			continue;	/* "tern/revoked/<realm>/": no user */
-		if (!ar_is_str(k) || (t = calloc(1, sizeof(*t))) == NULL) {
-			l->failed = true;
-			return;
-		}
-		t->l = l;
-		if (ar_str_dup(&t->user, k->str + plen,
-		    (size_t)k->len - plen) == -1) {
-			free(t);
-			l->failed = true;
-			return;
-		}
-		argv[1] = k->str;
-		lens[1] = (size_t)k->len;
-		if (ar_send(&r->cmd, ar_ttl_cb, t, 2, argv, lens) == -1) {
-			free(t->user.p);
-			free(t);
-			l->failed = true;
-			return;
-		}
-		l->pending++;
-	}
-}
-
-static void
-ar_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct ar_load *l = priv;
-	const redisReply *rep = reply, *cur, *keys;
-	char prefix[AR_KEY_MAX];
-	long plen;
-
-	ar_progress(ac);
-	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
-	    rep->elements != 2 || !ar_is_str(rep->element[0]) ||
-	    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-		l->failed = true;
-		goto out;
-	}
-	cur = rep->element[0];
-	keys = rep->element[1];
-	plen = ar_key(l->r, prefix, sizeof(prefix), "tern/revoked/", "/", 1, "");
-	if (plen < 0 || l->snap->nrevoked + l->pending + keys->elements >
-	    AUTH_REDIS_MAX_REVOKED) {
-		l->failed = true;
-		goto out;
-	}
-	ar_scan_keys(l, keys, (size_t)plen);
-	if (!l->failed && !(cur->len == 1 && cur->str[0] == '0') &&
-	    ar_scan_send(l, cur->str, (size_t)cur->len) == -1)
-		l->failed = true;
-out:
-	ar_load_unref(l);
-}
-
-static int
-ar_scan_send(struct ar_load *l, const char *cursor, size_t clen)
-{
-	const char *argv[6] = { "SCAN", cursor, "MATCH", l->pattern, "COUNT",
-	    AR_SCAN_COUNT };
-	size_t lens[6] = { 4, clen, 5, strlen(l->pattern), 5,
-	    sizeof(AR_SCAN_COUNT) - 1 };
-
-	if (ar_send(&l->r->cmd, ar_scan_cb, l, 6, argv, lens) == -1)
-		return -1;
-	l->pending++;
-	return 0;
-}
-
-/* Sends one key command of the load. 0 or -1. */
-static int
-ar_load_cmd(struct ar_load *l, const char *cmd, const char *prefix,
-    const char *suffix, redisCallbackFn *fn)
-{
-	char key[AR_KEY_MAX];
-	const char *argv[2] = { cmd, key };
-	size_t lens[2] = { strlen(cmd), 0 };
-	long kl;
-
-	if ((kl = ar_key(l->r, key, sizeof(key), prefix, NULL, 0, suffix)) < 0)
-		return -1;
-	lens[1] = (size_t)kl;
-	if (ar_send(&l->r->cmd, fn, l, 2, argv, lens) == -1)
-		return -1;
-	l->pending++;
-	return 0;
-}
-
-static int
-ar_load_send(struct ar_load *l)
-{
-	char esc[300];
-	long el;
-
-	el = auth_redis_glob_escape(l->r->realm, l->r->realm_len, esc,
-	    sizeof(esc));
-	if (el < 0 || snprintf(l->pattern, sizeof(l->pattern),
-	    "tern/revoked/%s/*", esc) >= (int)sizeof(l->pattern))
-		return -1;
-	if (ar_load_cmd(l, "SMEMBERS", "turn/realm/", "/secret",
-	    ar_secrets_cb) == -1 ||
-	    ar_load_cmd(l, "HGETALL", "tern/realm/", "/secret-expires",
-	    ar_expires_cb) == -1 ||
-	    ar_load_cmd(l, "SMEMBERS", "turn/realm/", "/allowed-peer-ip",
-	    ar_allow_cb) == -1 ||
-	    ar_load_cmd(l, "SMEMBERS", "turn/realm/", "/denied-peer-ip",
-	    ar_deny_cb) == -1 ||
-	    ar_load_cmd(l, "GET", "turn/realm/", "/user-quota",
-	    ar_user_quota_cb) == -1 ||
-	    ar_load_cmd(l, "GET", "turn/realm/", "/total-quota",
-	    ar_total_quota_cb) == -1 ||
-	    ar_scan_send(l, "0", 1) == -1)
-		return -1;
-	return 0;
-}
-
-void
-auth_redis_reload(struct auth_redis *r)
-{
-	struct ar_load *l;
-
-	if (r == NULL || r->closing)
-		return;
-	if (r->load != NULL) {
-		r->load_again = true;
-		return;
-	}
-	if (r->cmd.ac == NULL || !r->cmd.connected)
-		return;		/* the connect starts one */
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    (l->snap = calloc(1, sizeof(*l->snap))) == NULL) {
-		free(l);
-		ar_load_schedule(r, r->o.interval_ms);
-		return;
-	}
-	l->r = r;
-	l->now = (uint64_t)time(NULL);
-	l->pending = 1;		/* held until every command is sent */
-	r->load = l;
-	r->load_again = false;
-	if (ar_load_send(l) == -1)
-		l->failed = true;
-	ar_load_unref(l);
-}
-
-/* ---- finishing a load ---- */
-
-static void
-ar_load_free(struct ar_load *l)
-{
-	size_t i;
-
-	for (i = 0; l->raw != NULL && i < l->nraw; i++)
-		if (l->raw[i].p != NULL) {
-			crypto_wipe(l->raw[i].p, l->raw[i].len);
-			free(l->raw[i].p);
-		}
-	free(l->raw);
-	free(l->fp);
-	free(l->fp_until);
-	auth_redis_snap_free(l->snap);
-	free(l);
-}
-
-static void
-ar_load_done(struct ar_load *l)
-{
-	struct auth_redis *r = l->r;
-	struct auth_redis_snap *s = l->snap;
-	uint64_t next = r->o.interval_ms, now;
-
-	r->load = NULL;
-	if (r->closing) {
-		ar_load_free(l);
-		return;
-	}
-	if (l->failed || auth_redis_secrets_filter(l->raw, l->nraw,
-	    (const char (*)[17])l->fp, l->fp_until, l->nfp, l->now, s) == -1) {
-		r->st.load_failures++;
-		log_rl(&ar_rl, LOG_LVL_WARN, "redis_load_failed",
-		    "failures=%llu reason=\"keeping the last snapshot\"",
-		    (unsigned long long)r->st.load_failures);
-		ar_load_free(l);
-		ar_load_schedule(r, r->load_again ? 0 : next);
-		return;
-	}
-	auth_redis_revoked_sort(s);
-	r->st.loads++;
-	/* Re-read just after the next secret expires (no cron needed). */
-	now = (uint64_t)time(NULL);
-	if (s->next_expiry != 0 && s->next_expiry >= now &&
-	    (s->next_expiry - now + 1) * 1000 < next)
-		next = (s->next_expiry - now + 1) * 1000;
-	l->snap = NULL;
-	ar_load_free(l);
-	r->o.on_snapshot(r->o.arg, s);
-	ar_load_schedule(r, r->load_again ? 0 : next);
-}
-
-static void
-ar_next_load_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	auth_redis_reload(arg);
-}
-
-static void
-ar_load_schedule(struct auth_redis *r, uint64_t ms)
-{
-	struct timeval tv = ar_tv(ms);
-
-	if (!r->closing)
-		event_add(r->next_load, &tv);
-}
-
-/* ---- user keys ---- */
 
 static void
 ar_key_cb(redisAsyncContext *ac, void *reply, void *priv)
@@ -677,7 +172,7 @@ ar_key_cb(redisAsyncContext *ac, void *reply, void *priv)
 	enum auth_redis_key_result res = AUTH_REDIS_KEY_UNAVAILABLE;
 	uint8_t key[16];
 
-	ar_progress(ac);
+	ar_progress(ac, reply);
 	memset(key, 0, sizeof(key));
 	if (rep != NULL && rep->type == REDIS_REPLY_NIL)
 		res = AUTH_REDIS_KEY_UNKNOWN;
@@ -773,7 +268,7 @@ ar_reply_ignore_cb(redisAsyncContext *ac, void *reply, void *priv)
 
 	(void)priv;
 	if (c != NULL && !c->is_sub)
-		ar_progress(ac);
+		ar_progress(ac, rep);
 	if (rep != NULL && rep->type == REDIS_REPLY_ERROR)
 		log_rl(&ar_rl, LOG_LVL_WARN, "redis_refused",
 		    "conn=%s reason=\"AUTH or SELECT refused\"",
