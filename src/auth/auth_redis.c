@@ -176,7 +176,7 @@ ar_key_cb(redisAsyncContext *ac, void *reply, void *priv)
 	memset(key, 0, sizeof(key));
 	if (rep != NULL && rep->type == REDIS_REPLY_NIL)
 		res = AUTH_REDIS_KEY_UNKNOWN;
-	else if (ar_is_str(rep)) {
+	else if (rep != NULL && ar_is_str(rep)) {
 		res = AUTH_REDIS_KEY_UNKNOWN;
 		if (auth_redis_key_decode(rep->str, (size_t)rep->len, key) == 0)
 			res = AUTH_REDIS_KEY_FOUND;
