@@ -75,7 +75,7 @@ test_new(void)
 	    AUTH_SKEW_DEFAULT, "defaults for max_ttl and skew");
 	auth_creds_free(c);
 	auth_creds_free(NULL);
-	ok(1, "auth_creds_free(NULL) is a no-op");
+	/* returning from free(NULL) (ASan in build-asan) is the check */
 }
 
 static void

@@ -185,7 +185,7 @@ test_zero(void)
 	is_int(net_limits_acquire(l, &a), NET_LIMIT_TOTAL, "zero: max-connections 0 refuses");
 	net_limits_free(l);
 	net_limits_free(NULL);
-	ok(1, "free(NULL) is a no-op");
+	/* returning from free(NULL) (ASan in build-asan) is the check */
 }
 
 int

@@ -521,7 +521,7 @@ test_api(void)
 	    "AF_UNIX peer refused");
 	policy_peer_free(p);
 	policy_peer_free(NULL);
-	ok(1, "policy_peer_free(NULL) is a no-op");
+	/* returning from free(NULL) (ASan in build-asan) is the check */
 }
 
 int
