@@ -4,7 +4,8 @@
 
 # Debian bookworm packages tern builds, tests and runs with.
 TERN_BUILD_PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build libevent-dev libssl-dev openssl libhiredis-dev libmicrohttpd-dev"
-TERN_TEST_PKGS="redis-server redis-tools coturn procps iproute2 chromium nodejs prometheus python3-yaml"
+# golang-go: the README's Go credential snippet (tests/integration/test_backend_snippet.c).
+TERN_TEST_PKGS="redis-server redis-tools coturn procps iproute2 chromium nodejs prometheus python3-yaml golang-go"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
