@@ -3,37 +3,49 @@
  * policy: the peer address policy (which peers a relay may talk to).
  *
  * What it does: parses operator address ranges (CIDR and coturn's a-b
- * form), canonicalises a peer address (reference D.1) and judges it in the
- * order of reference D.6:
+ * form), canonicalises a peer address and judges it in this order (the
+ * reasons for each row: docs/security.md, Peer deny list):
  *   1. canonicalise: IPv4-mapped ::ffff:a.b.c.d becomes the IPv4 address
  *      (it *is* that host on a dual-stack socket, RFC 4291 §2.5.5.2);
  *      IPv4-compatible ::a.b.c.d, IPv4-translated ::ffff:0:a.b.c.d, NAT64
  *      (RFC 6052, RFC 8215), 6to4 (RFC 3056) and Teredo (RFC 4380) give a
  *      second, embedded IPv4 form; every form is judged and any denial wins;
- *   2. hard deny (no rule or flag reopens it): the "never" rows of D.2/D.3,
- *      the D.4 cloud endpoints, the server's own endpoints (D.5, C6) and the
- *      allocation's own relayed address (C7);
- *   3. implicit relay-to-relay allow (D.5);
- *   4. loopback, multicast and NAT64 prefixes: open only through their named
- *      flag, never through a range (D.6);
- *   5. operator rules: the smallest matching range wins, deny wins a tie;
- *   6. the built-in default deny set (D.2, D.3, IPv6 outside 2000::/3);
- *   7. everything else is allowed.
- * Ports matter only for the self entries and the relay-to-relay rule (D.1.4).
+ *   2. hard deny (no rule or flag reopens it): addresses that are never a
+ *      peer (RFC 6890 "this network", reserved, broadcast; IPv4-in-IPv6
+ *      wrappers, RFC 8656 §21.4), all of link-local 169.254.0.0/16
+ *      (RFC 3927, where every cloud metadata service lives) and the cloud
+ *      metadata endpoints elsewhere, the server's own endpoints and the
+ *      allocation's own relayed transport address;
+ *   3. this machine's own addresses ("host addresses"): refused on every
+ *      port outside the relay port range, whatever the rules say; inside
+ *      it they go on to the next steps (relay to relay);
+ *   4. implicit relay-to-relay allow: a relay IP on a relay port;
+ *   5. loopback, multicast and NAT64 prefixes: open only through their named
+ *      flag, never through a range;
+ *   6. operator rules: the smallest matching range wins, deny wins a tie;
+ *   7. the built-in default deny set (private, shared, documentation and
+ *      benchmarking space, RFC 6890; IPv6 outside 2000::/3);
+ *   8. everything else is allowed.
+ * Ports matter for the self entries, the host addresses and the
+ * relay-to-relay rule only. A permission is per IP (RFC 8656 §9), so
+ * CreatePermission is judged with policy_perm_check(), which ignores the
+ * port; every check where the port is known (Send, ChannelBind, data
+ * towards a peer) uses policy_peer_check().
  *
  * What it must not do: I/O, logging, locking, or allocating per check.
  * A struct policy_peer is immutable once built: the net layer swaps it whole
  * on reload behind an atomic pointer and any number of threads may call
- * policy_peer_check() on it at once.
+ * the checks on it at once.
  *
- * Caller duty ("check and use must agree", D.1.5): send to the address that
- * policy_addr_canonical() returns, so that ::ffff:a.b.c.d goes out as IPv4
- * (family 0x01), never through an IPv6 socket.
+ * Caller duty (the address judged must be the address used): send to the
+ * address that policy_addr_canonical() returns, so that ::ffff:a.b.c.d goes
+ * out as IPv4 (family 0x01), never through an IPv6 socket.
  *
  * Cost of a check: a fixed scan of ~40 built-in ranges, plus the self
  * entries, relay IPs and operator rules (each a linear scan; operator rules
  * are kept sorted most specific first, so the scan stops at the first
- * match), for each of the (at most two) forms of the peer.
+ * match) and a binary search of the host addresses, for each of the (at
+ * most two) forms of the peer.
  */
 #ifndef TERN_POLICY_H
 #define TERN_POLICY_H
@@ -69,24 +81,26 @@ int policy_range_parse(const char *s, struct policy_range *out,
 /* CIDR form when the range is one, else "lo-hi", into out. Returns out. */
 char *policy_range_str(const struct policy_range *r, char *out, size_t cap);
 /* Wider than /8 (IPv4) or /16 (IPv6): the config layer warns about such
- * allow rules at start-up (reference D.6). */
+ * allow rules at start-up (an allow rule that wide is more often a slip
+ * than a wish to open that much of the internal network). */
 bool policy_range_is_wide(const struct policy_range *r);
 /* Whether the IP of a (port ignored, no canonicalisation) is in r. */
 bool policy_range_has_addr(const struct policy_range *r,
     const struct addr *a);
 
 enum policy_verdict {
-	POLICY_ALLOW = 0,	/* nothing denies it (D.6 step 7) */
-	POLICY_ALLOW_RULE,	/* an operator allow rule (step 5) */
-	POLICY_ALLOW_RELAY,	/* another relayed address here (D.5) */
-	POLICY_DENY_HARD,	/* D.2/D.3 "never" rows and D.4 endpoints */
+	POLICY_ALLOW = 0,	/* nothing denies it (step 8) */
+	POLICY_ALLOW_RULE,	/* an operator allow rule (step 6) */
+	POLICY_ALLOW_RELAY,	/* another relayed address here (step 4) */
+	POLICY_DENY_HARD,	/* never a peer, metadata endpoints (step 2) */
 	POLICY_DENY_SELF,	/* own endpoint or own relayed address */
 	POLICY_DENY_LOOPBACK,	/* 127/8, ::1 without allow_loopback */
 	POLICY_DENY_MULTICAST,	/* 224/4, ff00::/8 without allow_multicast */
 	POLICY_DENY_NAT64,	/* 64:ff9b::/96, 64:ff9b:1::/48 without flag */
-	POLICY_DENY_RULE,	/* an operator deny rule (step 5) */
-	POLICY_DENY_DEFAULT,	/* built-in default deny set (step 6) */
+	POLICY_DENY_RULE,	/* an operator deny rule (step 6) */
+	POLICY_DENY_DEFAULT,	/* built-in default deny set (step 7) */
 	POLICY_DENY_FAMILY,	/* neither IPv4 nor IPv6 */
+	POLICY_DENY_HOST,	/* a host address off the relay ports (step 3) */
 	POLICY_VERDICT_COUNT
 };
 
@@ -107,12 +121,26 @@ struct policy_peer_opts {
 	const struct addr *self;
 	size_t nself;
 	/* The relay IPs (interfaces and external IPs; ports ignored) and the
-	 * relay port range, for relay-to-relay pairs (D.5). min = max = 0
-	 * disables the implicit allow. */
+	 * relay port range, for relay-to-relay pairs (step 4). min = max = 0
+	 * disables the implicit allow, and makes every host address refused
+	 * on every port. */
 	const struct addr *relay;
 	size_t nrelay;
 	uint16_t relay_port_min;
 	uint16_t relay_port_max;
+	/* Every address of this machine (step 3; ports ignored): all the
+	 * interface addresses, listening-ip, relay-ip and both sides of every
+	 * external-ip. The relay IPs above are NOT added implicitly: list them
+	 * here too. A packet relayed to one of these leaves with the host
+	 * itself as its source and reaches whatever listens there (DNS, SNMP,
+	 * memcached, anything bound to the wildcard address); the only peers
+	 * a client may have there are other relayed transport addresses, all
+	 * in the relay port range. Duplicates are fine; the IPv4-mapped form
+	 * is stored as IPv4; a wildcard (0.0.0.0, ::) is skipped (the net
+	 * layer lists the interface addresses instead, and the wildcard
+	 * itself is hard-denied). nhost = 0 turns step 3 off. */
+	const struct addr *host;
+	size_t nhost;
 };
 
 struct policy_peer;
@@ -125,12 +153,36 @@ struct policy_peer *policy_peer_new(const struct policy_peer_opts *o,
 void policy_peer_free(struct policy_peer *p);	/* NULL is a no-op */
 
 /*
- * Judges peer (IP and port). own_relay is the allocation's own relayed
- * address (may be NULL), always refused (C7). Does not allocate, lock or
- * log; safe from any thread.
+ * Judges peer (IP and port): for every check where the port is known (a
+ * Send indication, ChannelBind, data towards a peer). own_relay is the
+ * allocation's own relayed transport address (may be NULL), always
+ * refused: relaying to itself would loop (RFC 8656 §21). Does not
+ * allocate, lock or log; safe from any thread.
  */
 enum policy_verdict policy_peer_check(const struct policy_peer *p,
     const struct addr *peer, const struct addr *own_relay);
+/*
+ * Judges the IP of peer for a permission (CreatePermission, and the
+ * re-check of permissions on reload): RFC 8656 §9, a permission is per IP
+ * and the port is ignored. Same steps as policy_peer_check(), except that
+ * a self entry refuses only when it stands for every port (port 0), a host
+ * address passes step 3 when a relay port range exists (relay to relay
+ * must stay possible; its other ports are refused where the port is known),
+ * a relay IP is allowed by step 4, and there is no own_relay (other
+ * allocations share its IP). Same cost and thread safety.
+ */
+enum policy_verdict policy_perm_check(const struct policy_peer *p,
+    const struct addr *peer);
+/*
+ * Step 3 alone, for a per-packet guard on the data path: POLICY_DENY_HOST
+ * when a form of peer is a host address and its port lies outside the
+ * relay port range, POLICY_DENY_FAMILY for no policy, no peer or a family
+ * other than IPv4/IPv6, POLICY_ALLOW otherwise. A range test and a binary
+ * search of the host addresses (no scan of the other tables); does not
+ * allocate, lock or log.
+ */
+enum policy_verdict policy_host_check(const struct policy_peer *p,
+    const struct addr *peer);
 bool policy_verdict_is_allowed(enum policy_verdict v);
 /* A short lowercase label ("allow", "deny_hard", ...) for metrics. */
 const char *policy_verdict_name(enum policy_verdict v);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * policy_canon: canonical forms of a peer address (reference D.1, C3).
+ * policy_canon: canonical forms of a peer address (docs/security.md, Peer
+ * deny list: a peer is judged in every form that reaches a host).
  *
  * An IPv4-mapped address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is replaced by
  * the IPv4 address: a dual-stack socket delivers it to that IPv4 host, so it
@@ -16,7 +17,8 @@
  *                     is bits 48-63 and 72-87; otherwise the last 32 bits
  *                     (a /96 prefix inside the /48). Other lengths (/56,
  *                     /64) are not decoded: keep allow_nat64 off with them
- *                     and rely on the D.7 egress firewall
+ *                     and rely on an egress firewall (docs/security.md,
+ *                     Hardening)
  *   2002::/16         6to4, RFC 3056 §2 (bits 16-47)
  *   2001::/32         Teredo, RFC 4380 §4 (client IPv4: last 32 bits,
  *                     inverted)

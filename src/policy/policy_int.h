@@ -37,6 +37,8 @@ struct policy_peer {
 	size_t nself;
 	struct policy_ip *relay;
 	size_t nrelay;
+	struct policy_ip *host;	/* sorted, unique, ports zero */
+	size_t nhost;
 	uint16_t relay_min, relay_max;
 	bool allow_loopback, allow_multicast, allow_nat64;
 };
@@ -55,6 +57,12 @@ int policy_ip_from_addr(const struct addr *a, struct policy_ip *out);
 size_t policy_ip_forms(const struct addr *a,
     struct policy_ip forms[POLICY_FORMS_MAX]);
 bool policy_ip_equal(const struct policy_ip *a, const struct policy_ip *b);
+
+/* policy_host.c */
+int policy_host_load(struct policy_peer *p, const struct addr *a, size_t n);
+/* Step 3 for the n forms of one peer; port_known false: a permission. */
+enum policy_verdict policy_host_judge(const struct policy_peer *p,
+    const struct policy_ip *f, size_t n, bool port_known);
 
 /* policy_table.c: the built-in ranges, as text (parsed by policy_peer_new). */
 extern const char *const policy_table_hard[];

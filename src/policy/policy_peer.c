@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * policy_peer: building a peer policy and judging a peer against it, in
- * the order of reference D.6 (see policy.h for the steps).
+ * the order of the steps listed in policy.h.
  *
  * All the memory is taken in policy_peer_new(); policy_peer_check() reads
  * the object only, so many workers may share one without a lock.
@@ -23,6 +23,7 @@ static const char *const policy_verdict_names[POLICY_VERDICT_COUNT] = {
 	[POLICY_DENY_RULE] = "deny_rule",
 	[POLICY_DENY_DEFAULT] = "deny_default",
 	[POLICY_DENY_FAMILY] = "deny_family",
+	[POLICY_DENY_HOST] = "deny_host",
 };
 
 const char *
@@ -68,7 +69,8 @@ policy_range_valid(const struct policy_range *r)
 	return len != 0 && memcmp(r->lo, r->hi, len) <= 0;
 }
 
-/* Most specific (smallest span) first; on a tie deny first (D.6). */
+/* Most specific (smallest span) first; on a tie deny first, so that an
+ * operator who both allows and denies the same range gets the denial. */
 static int
 policy_rule_cmp(const void *va, const void *vb)
 {
@@ -170,6 +172,11 @@ policy_peer_new(const struct policy_peer_opts *o, const char **why)
 		reason = "relay address not IPv4/IPv6";
 		goto fail;
 	}
+	if (policy_host_load(p, o->host, o->nhost) == -1) {
+		if (p->host != NULL)
+			reason = "host address not IPv4/IPv6";
+		goto fail;
+	}
 	if (o->relay_port_min > o->relay_port_max) {
 		reason = "relay port range ends before it starts";
 		goto fail;
@@ -200,32 +207,37 @@ policy_peer_free(struct policy_peer *p)
 	free(p->rules);
 	free(p->self);
 	free(p->relay);
+	free(p->host);
 	free(p);
 }
 
-/* Step 2 for one form: hard rows and the server's own endpoints. */
+/* Step 2 for one form: hard rows and the server's own endpoints (for a
+ * permission, !port_known, only those that stand for every port). */
 static enum policy_verdict
-policy_peer_hard(const struct policy_peer *p, const struct policy_ip *f)
+policy_peer_hard(const struct policy_peer *p, const struct policy_ip *f,
+    bool port_known)
 {
 	size_t i;
 
 	if (policy_ranges_have(p->hard, p->nhard, f))
 		return POLICY_DENY_HARD;
 	for (i = 0; i < p->nself; i++)
-		if (policy_ip_equal(&p->self[i], f) &&
-		    (p->self[i].port == 0 || p->self[i].port == f->port))
+		if (policy_ip_equal(&p->self[i], f) && (p->self[i].port == 0 ||
+		    (port_known && p->self[i].port == f->port)))
 			return POLICY_DENY_SELF;
 	return POLICY_ALLOW;
 }
 
-/* Step 3 (D.5): another allocation's relayed address on this server. */
+/* Step 4: another allocation's relayed address on this server (for a
+ * permission, any relay IP while a relay port range exists). */
 static bool
-policy_peer_is_relay(const struct policy_peer *p, const struct policy_ip *f)
+policy_peer_is_relay(const struct policy_peer *p, const struct policy_ip *f,
+    bool port_known)
 {
 	size_t i;
 
-	if (p->relay_max == 0 || f->port < p->relay_min ||
-	    f->port > p->relay_max)
+	if (p->relay_max == 0 || (port_known && (f->port < p->relay_min ||
+	    f->port > p->relay_max)))
 		return false;
 	for (i = 0; i < p->nrelay; i++)
 		if (policy_ip_equal(&p->relay[i], f))
@@ -234,7 +246,7 @@ policy_peer_is_relay(const struct policy_peer *p, const struct policy_ip *f)
 }
 
 /*
- * Step 4: the flag-only categories. Returns a denial, or POLICY_ALLOW with
+ * Step 5: the flag-only categories. Returns a denial, or POLICY_ALLOW with
  * *opened set when a flag let the form in (it then skips the default set,
  * which also holds it: ::1 and ff00::/8 lie outside 2000::/3).
  */
@@ -259,7 +271,7 @@ policy_peer_gate(const struct policy_peer *p, const struct policy_ip *f,
 	return POLICY_ALLOW;
 }
 
-/* Step 5: the first (most specific) matching operator rule. -1 none,
+/* Step 6: the first (most specific) matching operator rule. -1 none,
  * 0 allow, 1 deny. */
 static int
 policy_peer_rule(const struct policy_peer *p, const struct policy_ip *f)
@@ -272,7 +284,7 @@ policy_peer_rule(const struct policy_peer *p, const struct policy_ip *f)
 	return -1;
 }
 
-/* Steps 4-6 for one form; *by_rule when an allow rule let it in. */
+/* Steps 5-7 for one form; *by_rule when an allow rule let it in. */
 static enum policy_verdict
 policy_peer_soft(const struct policy_peer *p, const struct policy_ip *f,
     bool *by_rule)
@@ -295,32 +307,22 @@ policy_peer_soft(const struct policy_peer *p, const struct policy_ip *f,
 	return POLICY_ALLOW;
 }
 
-enum policy_verdict
-policy_peer_check(const struct policy_peer *p, const struct addr *peer,
-    const struct addr *own_relay)
+/* Steps 2-8 for the n forms of one peer. */
+static enum policy_verdict
+policy_peer_judge(const struct policy_peer *p, const struct policy_ip *f,
+    size_t n, bool port_known)
 {
-	struct policy_ip f[POLICY_FORMS_MAX], own;
-	struct addr c;
 	enum policy_verdict v;
 	bool by_rule, any_rule = false;
-	size_t i, n;
+	size_t i;
 
-	if (p == NULL || peer == NULL || (n = policy_ip_forms(peer, f)) == 0)
-		return POLICY_DENY_FAMILY;
-	if (own_relay != NULL) {
-		/* C7: the allocation's own relayed transport address. */
-		policy_addr_canonical(own_relay, &c);
-		if (policy_ip_from_addr(&c, &own) == 0)
-			for (i = 0; i < n; i++)
-				if (policy_ip_equal(&own, &f[i]) &&
-				    own.port == f[i].port)
-					return POLICY_DENY_SELF;
-	}
 	for (i = 0; i < n; i++)
-		if ((v = policy_peer_hard(p, &f[i])) != POLICY_ALLOW)
+		if ((v = policy_peer_hard(p, &f[i], port_known)) != POLICY_ALLOW)
 			return v;
-	/* D.5: only a plain address can be a relayed address here. */
-	if (n == 1 && policy_peer_is_relay(p, &f[0]))
+	if ((v = policy_host_judge(p, f, n, port_known)) != POLICY_ALLOW)
+		return v;
+	/* only a plain address can be a relayed address here */
+	if (n == 1 && policy_peer_is_relay(p, &f[0], port_known))
 		return POLICY_ALLOW_RELAY;
 	for (i = 0; i < n; i++) {
 		if ((v = policy_peer_soft(p, &f[i], &by_rule)) != POLICY_ALLOW)
@@ -328,4 +330,37 @@ policy_peer_check(const struct policy_peer *p, const struct addr *peer,
 		any_rule |= by_rule;
 	}
 	return any_rule ? POLICY_ALLOW_RULE : POLICY_ALLOW;
+}
+
+enum policy_verdict
+policy_peer_check(const struct policy_peer *p, const struct addr *peer,
+    const struct addr *own_relay)
+{
+	struct policy_ip f[POLICY_FORMS_MAX], own;
+	struct addr c;
+	size_t i, n;
+
+	if (p == NULL || peer == NULL || (n = policy_ip_forms(peer, f)) == 0)
+		return POLICY_DENY_FAMILY;
+	if (own_relay != NULL) {
+		/* the allocation's own relayed transport address: a loop */
+		policy_addr_canonical(own_relay, &c);
+		if (policy_ip_from_addr(&c, &own) == 0)
+			for (i = 0; i < n; i++)
+				if (policy_ip_equal(&own, &f[i]) &&
+				    own.port == f[i].port)
+					return POLICY_DENY_SELF;
+	}
+	return policy_peer_judge(p, f, n, true);
+}
+
+enum policy_verdict
+policy_perm_check(const struct policy_peer *p, const struct addr *peer)
+{
+	struct policy_ip f[POLICY_FORMS_MAX];
+	size_t n;
+
+	if (p == NULL || peer == NULL || (n = policy_ip_forms(peer, f)) == 0)
+		return POLICY_DENY_FAMILY;
+	return policy_peer_judge(p, f, n, false);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * policy_range: operator address ranges (DESIGN.md: "CIDR and coturn's a-b
- * ranges are both accepted") and the range arithmetic the checks use.
+ * policy_range: operator address ranges (CIDR, and coturn's a-b ranges so
+ * that a coturn configuration carries over) and the range arithmetic the
+ * checks use.
  *
- * Parsing is strict because a malformed rule is fatal at start-up
- * (reference D.6, coturn #1872): a typo must be refused, not guessed at.
+ * Parsing is strict because a malformed rule is fatal at start-up: a typo
+ * in a security rule must be refused, not guessed at.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -95,7 +96,7 @@ policy_range_cidr(struct policy_range *r, const uint8_t b[16], unsigned plen)
 }
 
 /* A range wholly inside ::ffff:0:0/96 becomes IPv4 (peers are judged as
- * IPv4 there, reference D.1), so such a rule still means what it says. */
+ * IPv4 there, RFC 4291 §2.5.5.2), so such a rule still means what it says. */
 static void
 policy_range_unmap(struct policy_range *r)
 {

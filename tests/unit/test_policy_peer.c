@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* policy/policy_peer: reference part D, every row, in the D.6 order. */
+/* policy/policy_peer: every row of the built-in tables (docs/security.md,
+ * Peer deny list), in the order of the steps listed in src/policy/policy.h. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define DN	POLICY_DENY_NAT64
 #define DR	POLICY_DENY_RULE
 #define DD	POLICY_DENY_DEFAULT
+#define DHO	POLICY_DENY_HOST
 
 struct row {
 	const char *ip;
@@ -96,7 +98,8 @@ mk(const char *const *allow, const char *const *deny, bool lo, bool mc,
 	return p;
 }
 
-/* D.2, D.4 and B.6 (IPv4): inside and just outside every row. */
+/* IPv4: inside and just outside every row, and the peers every TURN
+ * server must refuse by default. */
 static const struct row v4_rows[] = {
 	{ "0.0.0.0", DH }, { "0.255.255.255", DH }, { "1.0.0.0", A },
 	{ "10.0.0.1", DD }, { "10.255.255.255", DD }, { "9.255.255.255", A },
@@ -106,8 +109,9 @@ static const struct row v4_rows[] = {
 	{ "100.100.100.200", DH }, { "100.100.100.201", DD },
 	{ "127.0.0.1", DL }, { "127.255.255.254", DL },
 	{ "126.255.255.255", A }, { "128.0.0.0", A },
-	{ "169.254.0.1", DD }, { "169.254.255.255", DD },
-	{ "169.254.168.255", DD }, { "169.254.171.0", DD },
+	{ "169.254.0.0", DH }, { "169.254.0.1", DH },
+	{ "169.254.255.255", DH }, { "169.254.1.1", DH },
+	{ "169.254.168.255", DH }, { "169.254.171.0", DH },
 	{ "169.254.169.254", DH }, { "169.254.169.253", DH },
 	{ "169.254.169.123", DH }, { "169.254.170.2", DH },
 	{ "169.254.170.23", DH },
@@ -135,7 +139,7 @@ static const struct row v4_rows[] = {
 	{ "1.1.1.1", A }, { "8.8.4.4", A },
 };
 
-/* D.1, D.3, D.4 and B.6 (IPv6). */
+/* IPv6, and every IPv4-in-IPv6 wrapper. */
 static const struct row v6_rows[] = {
 	{ "::", DH }, { "::1", DL }, { "::2", DH },
 	{ "::ffff:127.0.0.1", DL }, { "::ffff:10.0.0.1", DD },
@@ -160,6 +164,10 @@ static const struct row v6_rows[] = {
 	{ "fc00::1", DD }, { "fdff::1", DD }, { "fd00:ec2::254", DH },
 	{ "fd00:ec2::253", DH }, { "fd00:ec2::123", DH },
 	{ "fd00:ec2::23", DH }, { "fd00:ec3::254", DD },
+	{ "fd20:ce::254", DH }, { "fd20:ce::1", DH },
+	{ "fd20:ce:ffff:ffff:ffff:ffff:ffff:ffff", DH },
+	{ "fd20:cd:ffff:ffff:ffff:ffff:ffff:ffff", DD }, { "fd20:cf::", DD },
+	{ "64:ff9b::a9fe:101", DH },
 	{ "fe80::1", DH }, { "febf:ffff::1", DH }, { "fe7f::1", DD },
 	{ "fec0::1", DD }, { "ff02::1", DM }, { "ff00::", DM },
 	{ "1fff:ffff::1", DD }, { "4000::1", DD }, { "8000::1", DD },
@@ -169,7 +177,7 @@ static const struct row v6_rows[] = {
 static void
 test_defaults(void)
 {
-	static const char *const b6[] = {
+	static const char *const refused[] = {
 		"127.0.0.1", "0.0.0.0", "10.0.0.1", "100.64.0.1",
 		"169.254.169.254", "192.168.1.1", "224.0.0.1",
 		"255.255.255.255", "100.100.100.200", "168.63.129.16", "::1",
@@ -183,9 +191,9 @@ test_defaults(void)
 
 	rows(p, "default", v4_rows, sizeof(v4_rows) / sizeof(v4_rows[0]));
 	rows(p, "default", v6_rows, sizeof(v6_rows) / sizeof(v6_rows[0]));
-	for (i = 0; i < sizeof(b6) / sizeof(b6[0]); i++)
-		ok(!policy_verdict_is_allowed(judge(p, b6[i], 80, NULL)),
-		    "B.6 peer %s denied by default", b6[i]);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		ok(!policy_verdict_is_allowed(judge(p, refused[i], 80, NULL)),
+		    "peer %s denied by default", refused[i]);
 	expect(p, "port-blind", "10.0.0.1", 0, NULL, DD);
 	expect(p, "port-blind", "1.1.1.1", 65535, NULL, A);
 	policy_peer_free(p);
@@ -202,7 +210,9 @@ test_allow_rules(void)
 	};
 	static const struct row r[] = {
 		{ "10.0.0.1", AR }, { "::ffff:10.0.0.1", AR },
-		{ "169.254.1.1", AR }, { "169.254.169.254", DH },
+		{ "169.254.1.1", DH }, { "169.254.169.254", DH },
+		{ "::ffff:169.254.1.1", DH }, { "fd20:ce::1", DH },
+		{ "fd20:ce::254", DH }, { "fd20:cf::1", AR },
 		{ "169.254.170.2", DH }, { "::ffff:169.254.169.254", DH },
 		{ "fd12::1", AR }, { "fd00:ec2::254", DH }, { "fec0::1", DD },
 		{ "127.0.0.1", DL }, { "::ffff:127.0.0.1", DL },
@@ -227,6 +237,7 @@ test_everything_allowed(void)
 		{ "127.0.0.1", DL }, { "::1", DL }, { "ff02::1", DM },
 		{ "0.0.0.0", DH }, { "::", DH }, { "2001::1", DH },
 		{ "169.254.169.254", DH }, { "255.255.255.255", DH },
+		{ "169.254.1.1", DH }, { "fd20:ce::1", DH },
 		{ "fe80::1", DH }, { "::127.0.0.1", DH },
 		{ "64:ff9b::a00:1", DN },
 	};
@@ -445,6 +456,211 @@ test_relay(void)
 	    why != NULL, "relay range min > max refused (%s)", why ? why : "");
 }
 
+/* What a host-address policy is built from (NULL-terminated lists). */
+struct host_spec {
+	const char *const *allow, *const *self, *const *relay, *const *host;
+	uint16_t lo, hi;
+	bool n64;
+};
+
+static size_t
+addrs(const char *const *s, struct addr *out, bool with_port)
+{
+	size_t n;
+
+	for (n = 0; s != NULL && s[n] != NULL; n++)
+		if (n == 16 || (with_port ? addr_parse(&out[n], s[n], 0) :
+		    addr_parse_ip(&out[n], s[n], 0)) == -1)
+			abort();
+	return n;
+}
+
+static struct policy_peer *
+mk_host(const struct host_spec *h, const char **why)
+{
+	struct addr sa[16], ra[16], ha[16];
+	struct policy_range ar[16];
+	struct policy_peer_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.allow = ar;
+	o.nallow = ranges(h->allow, ar);
+	o.self = sa;
+	o.nself = addrs(h->self, sa, true);
+	o.relay = ra;
+	o.nrelay = addrs(h->relay, ra, false);
+	o.host = ha;
+	o.nhost = addrs(h->host, ha, false);
+	o.relay_port_min = h->lo;
+	o.relay_port_max = h->hi;
+	o.allow_nat64 = h->n64;
+	return policy_peer_new(&o, why);
+}
+
+/* Judges ip:port with policy_perm_check() (the port must not matter). */
+static void
+expect_perm(const struct policy_peer *p, const char *what, const char *ip,
+    uint16_t port, enum policy_verdict want)
+{
+	enum policy_verdict got;
+	struct addr a;
+
+	if (addr_parse_ip(&a, ip, port) == -1)
+		abort();
+	got = policy_perm_check(p, &a);
+	if (!ok(got == want, "permission %s: %s port %u -> %s", what, ip, port,
+	    policy_verdict_name(want)))
+		diag("got %s", policy_verdict_name(got));
+}
+
+static void
+expect_host(const struct policy_peer *p, const char *ip, uint16_t port,
+    enum policy_verdict want)
+{
+	enum policy_verdict got;
+	struct addr a;
+
+	if (addr_parse_ip(&a, ip, port) == -1)
+		abort();
+	got = policy_host_check(p, &a);
+	if (!ok(got == want, "host check: %s port %u -> %s", ip, port,
+	    policy_verdict_name(want)))
+		diag("got %s", policy_verdict_name(got));
+}
+
+/* The host's own addresses: the relay ports only, whatever the rules. */
+static const char *const h_allow[] = {
+	"1.2.3.0/24", "2606:4700::/32", "10.0.0.0/8", "5.6.7.0/24", NULL
+};
+static const char *const h_relay[] = { "1.2.3.4", "2606:4700::10", NULL };
+static const char *const h_host[] = {
+	"2606:4700::10", "1.2.3.4", "10.0.0.5", "::ffff:5.6.7.8", "0.0.0.0",
+	"::", "1.2.3.4", "127.0.0.1", "9.9.9.9", NULL
+};
+
+static void
+test_host_ports(const struct policy_peer *p)
+{
+	static const uint16_t bad[] = { 53, 161, 11211, 3478, 1, 49151, 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		expect(p, "host, allowed by rule", "1.2.3.4", bad[i], NULL,
+		    DHO);
+		expect(p, "host, mapped", "::ffff:1.2.3.4", bad[i], NULL, DHO);
+		expect(p, "host, NAT64", "64:ff9b::102:304", bad[i], NULL,
+		    DHO);
+		expect(p, "host v6", "2606:4700::10", bad[i], NULL, DHO);
+		expect(p, "host, private", "10.0.0.5", bad[i], NULL, DHO);
+		expect(p, "host given mapped", "5.6.7.8", bad[i], NULL, DHO);
+		expect(p, "host, no rule needed", "9.9.9.9", bad[i], NULL, DHO);
+		expect(p, "neighbour of a host", "1.2.3.5", bad[i], NULL, AR);
+		expect(p, "neighbour of a v6 host", "2606:4700::11", bad[i],
+		    NULL, AR);
+		expect_host(p, "1.2.3.4", bad[i], DHO);
+		expect_host(p, "::ffff:1.2.3.4", bad[i], DHO);
+		expect_host(p, "64:ff9b::102:304", bad[i], DHO);
+		expect_host(p, "2606:4700::10", bad[i], DHO);
+		expect_host(p, "1.2.3.5", bad[i], A);
+	}
+	expect(p, "relay to relay", "1.2.3.4", 49152, NULL, AY);
+	expect(p, "relay to relay", "1.2.3.4", 50000, NULL, AY);
+	expect(p, "relay to relay", "1.2.3.4", 65535, NULL, AY);
+	expect(p, "relay to relay, mapped", "::ffff:1.2.3.4", 50000, NULL, AY);
+	expect(p, "relay to relay v6", "2606:4700::10", 60000, NULL, AY);
+	expect(p, "own relayed address", "1.2.3.4", 50000, "1.2.3.4:50000",
+	    DS);
+	expect(p, "host, not a relay IP, relay port", "10.0.0.5", 50000, NULL,
+	    AR);
+	expect(p, "host, not a relay IP, relay port", "9.9.9.9", 50000, NULL,
+	    A);
+	expect(p, "host via NAT64, relay port", "64:ff9b::102:304", 50000,
+	    NULL, AR);
+	expect(p, "listener beats host", "1.2.3.4", 3479, NULL, DS);
+	expect(p, "loopback host", "127.0.0.1", 53, NULL, DHO);
+	expect(p, "loopback host, relay port", "127.0.0.1", 50000, NULL, DL);
+	expect(p, "wildcard is not a host entry", "0.0.0.1", 53, NULL, DH);
+	expect(p, "hard beats host", "0.0.0.0", 53, NULL, DH);
+	expect_host(p, "1.2.3.4", 50000, A);
+	expect_host(p, "2606:4700::10", 49152, A);
+}
+
+static void
+test_host_perm(const struct policy_peer *p)
+{
+	expect_perm(p, "relay IP", "1.2.3.4", 0, AY);
+	expect_perm(p, "relay IP", "1.2.3.4", 53, AY);
+	expect_perm(p, "relay IP, listener port", "1.2.3.4", 3479, AY);
+	expect_perm(p, "relay IP mapped", "::ffff:1.2.3.4", 11211, AY);
+	expect_perm(p, "relay IP v6", "2606:4700::10", 161, AY);
+	expect_perm(p, "host", "10.0.0.5", 53, AR);
+	expect_perm(p, "host", "9.9.9.9", 0, A);
+	expect_perm(p, "host via NAT64", "64:ff9b::102:304", 53, AR);
+	expect_perm(p, "every-port self entry", "1.2.3.255", 9, DS);
+	expect_perm(p, "link-local", "169.254.1.1", 50000, DH);
+	expect_perm(p, "GCP metadata", "fd20:ce::254", 80, DH);
+	expect_perm(p, "private", "172.16.0.1", 50000, DD);
+	expect_perm(p, "loopback host", "127.0.0.1", 50000, DL);
+}
+
+static void
+test_host(void)
+{
+	static const char *const self[] = {
+		"1.2.3.4:3479", "1.2.3.255:0", NULL
+	};
+	static const char *const bad[] = { "1.2.3.4", NULL };
+	struct host_spec h = { h_allow, self, h_relay, h_host, 49152, 65535,
+	    true };
+	struct policy_peer *p;
+	struct policy_peer_opts o;
+	struct addr unix_host;
+	const char *why = NULL;
+
+	if (!ok((p = mk_host(&h, &why)) != NULL, "policy with host addresses"))
+		return;
+	test_host_ports(p);
+	test_host_perm(p);
+	policy_peer_free(p);
+
+	/* Without a relay port range no port of a host address is open. */
+	h.lo = h.hi = 0;
+	if (ok((p = mk_host(&h, &why)) != NULL, "host, no relay range")) {
+		expect(p, "no relay range", "1.2.3.4", 50000, NULL, DHO);
+		expect_perm(p, "no relay range", "1.2.3.4", 0, DHO);
+		expect_perm(p, "no relay range, v6", "2606:4700::10", 0, DHO);
+		expect_perm(p, "no relay range, not a host", "1.2.3.5", 0, AR);
+		expect_host(p, "1.2.3.4", 50000, DHO);
+		policy_peer_free(p);
+	}
+	/* The same host, NAT64 closed: the host rule still names it. */
+	h.lo = 49152;
+	h.hi = 65535;
+	h.n64 = false;
+	h.allow = NULL;
+	h.self = NULL;
+	h.host = bad;
+	if (ok((p = mk_host(&h, &why)) != NULL, "host, no rules")) {
+		expect(p, "no rules", "1.2.3.4", 53, NULL, DHO);
+		expect(p, "no rules", "1.2.3.4", 50000, NULL, AY);
+		expect(p, "no rules, NAT64", "64:ff9b::102:304", 53, NULL, DHO);
+		expect(p, "no rules, NAT64", "64:ff9b::102:304", 50000, NULL,
+		    DN);
+		expect(p, "no rules, not a host", "1.2.3.5", 53, NULL, A);
+		policy_peer_free(p);
+	}
+	memset(&o, 0, sizeof(o));
+	memset(&unix_host, 0, sizeof(unix_host));
+	unix_host.u.sa.sa_family = AF_UNIX;
+	o.host = &unix_host;
+	o.nhost = 1;
+	why = NULL;
+	ok(policy_peer_new(&o, &why) == NULL && why != NULL &&
+	    strcmp(why, "out of memory") != 0,
+	    "AF_UNIX host address refused (%s)", why ? why : "");
+	expect_host(NULL, "1.2.3.4", 53, POLICY_DENY_FAMILY);
+}
+
 static void
 test_canonical(void)
 {
@@ -491,6 +707,7 @@ test_api(void)
 		nallowed += policy_verdict_is_allowed(i);
 	}
 	is_int(nallowed, 3, "three allowing verdicts");
+	is_str(policy_verdict_name(POLICY_DENY_HOST), "deny_host", "label");
 	is_str(policy_verdict_name(POLICY_VERDICT_COUNT), "unknown",
 	    "out of range name");
 	is_str(policy_verdict_name(POLICY_DENY_HARD), "deny_hard", "label");
@@ -519,6 +736,14 @@ test_api(void)
 	a.u.sa.sa_family = AF_UNIX;
 	is_int(policy_peer_check(p, &a, NULL), POLICY_DENY_FAMILY,
 	    "AF_UNIX peer refused");
+	is_int(policy_perm_check(p, &a), POLICY_DENY_FAMILY,
+	    "AF_UNIX permission refused");
+	is_int(policy_host_check(p, &a), POLICY_DENY_FAMILY,
+	    "AF_UNIX host check refused");
+	is_int(policy_perm_check(p, NULL), POLICY_DENY_FAMILY,
+	    "no permission peer fails closed");
+	is_int(policy_host_check(p, NULL), POLICY_DENY_FAMILY,
+	    "no host peer fails closed");
 	policy_peer_free(p);
 	policy_peer_free(NULL);
 	/* returning from free(NULL) (ASan in build-asan) is the check */
@@ -534,6 +759,7 @@ main(void)
 	test_specificity();
 	test_self();
 	test_relay();
+	test_host();
 	test_canonical();
 	test_api();
 	return tap_done();
