@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * metrics_table: tern's metric set, the one place where metric names, help
- * texts and label value sets are declared (DESIGN.md "Names that are
- * fixed"). Every label value is a constant from this file or a name
- * function of the policy or the engine; nothing from the wire.
+ * texts and label value sets are declared (Prometheus conventions: the
+ * tern_ prefix, _total counters, base units). Every label value is a
+ * constant from this file or a name function of the policy or the engine;
+ * nothing from the wire.
  */
 #include <stddef.h>
 
@@ -45,7 +46,7 @@ static const uint16_t stun_methods[] = { STUN_BINDING, STUN_ALLOCATE,
 static const char *const method_v[] = { "binding", "allocate", "refresh",
 	"send", "data", "create_permission", "channel_bind", "connect",
 	"connection_bind", "connection_attempt" };
-/* Success, then the RFC error codes tern sends (DESIGN.md). */
+/* Success, then the RFC error codes tern sends. */
 static const unsigned stun_codes[] = { 0, 300, 400, 401, 403, 420, 437, 438,
 	440, 441, 442, 443, 446, 447, 486, 500, 508 };
 static const char *const code_v[] = { "200", "300", "400", "401", "403",
@@ -53,11 +54,20 @@ static const char *const code_v[] = { "200", "300", "400", "401", "403",
 	"500", "508" };
 _Static_assert(NITEMS(end_v) == METRICS_END_COUNT, "end reasons");
 _Static_assert(NITEMS(quota_v) == METRICS_QUOTA_COUNT, "quota kinds");
-/* net_count.c copies turn_stats.quota_refusals[kind] to label `kind`. */
+/* The engine's outcome names the label index directly. */
 _Static_assert((int)METRICS_QUOTA_USER == (int)TURN_QUOTA_USER &&
     (int)METRICS_QUOTA_IP == (int)TURN_QUOTA_IP &&
-    (int)METRICS_QUOTA_TOTAL == (int)TURN_QUOTA_TOTAL,
+    (int)METRICS_QUOTA_TOTAL == (int)TURN_QUOTA_TOTAL &&
+    (int)METRICS_QUOTA_PERMISSIONS == (int)TURN_QUOTA_PERMISSIONS &&
+    (int)METRICS_QUOTA_CHANNELS == (int)TURN_QUOTA_CHANNELS,
     "quota kinds follow enum turn_quota_kind");
+_Static_assert((int)METRICS_END_EXPIRED == (int)TURN_END_EXPIRED &&
+    (int)METRICS_END_DELETED == (int)TURN_END_DELETED &&
+    (int)METRICS_END_CONN_CLOSED == (int)TURN_END_CONN_CLOSED &&
+    (int)METRICS_END_SHUTDOWN == (int)TURN_END_SHUTDOWN &&
+    (int)METRICS_END_REVOKED == (int)TURN_END_REVOKED &&
+    (int)METRICS_END_COUNT == (int)TURN_END_COUNT,
+    "end reasons follow enum turn_end");
 _Static_assert(NITEMS(stun_methods) == NITEMS(method_v), "method names");
 _Static_assert(NITEMS(stun_codes) == NITEMS(code_v), "code names");
 

@@ -453,6 +453,9 @@ net_env_install(struct net_worker *w)
 	struct net *n = w->net;
 	struct net_env *cur, *old;
 
+	/* drain is engine state, set on the worker's own thread */
+	turn_engine_drain(w->engine, atomic_load_explicit(&n->draining,
+	    memory_order_relaxed));
 	pthread_mutex_lock(&n->env_mu);
 	cur = n->env;
 	if (cur == w->env) {
@@ -463,9 +466,7 @@ net_env_install(struct net_worker *w)
 	pthread_mutex_unlock(&n->env_mu);
 	old = w->env;
 	w->env = cur;
-	w->ctx = NET_CTX_ENV;	/* allocations of revoked users end here */
 	turn_engine_set_env(w->engine, cur->creds, cur->policy);
-	w->ctx = NET_CTX_NONE;
 	net_env_unref(n, old);
 }
 
@@ -486,9 +487,7 @@ net_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	w->ctx = NET_CTX_TICK;
 	turn_engine_tick(w->engine, now);
-	w->ctx = NET_CTX_NONE;
 	net_metrics_tick(w);
 	net_userkey_tick(w, now);
 }
@@ -570,13 +569,22 @@ void
 net_env_publish(struct net *n, struct net_env *env)
 {
 	struct net_env *old;
-	unsigned i;
 
 	pthread_mutex_lock(&n->env_mu);
 	old = n->env;
 	n->env = env;
 	pthread_mutex_unlock(&n->env_mu);
 	net_env_unref(n, old);
+	net_env_wake(n);
+}
+
+/* Main thread: every worker installs the current snapshot and drain
+ * state on its own thread (net_env_install). */
+void
+net_env_wake(struct net *n)
+{
+	unsigned i;
+
 	for (i = 0; i < n->nworkers; i++)
 		if (n->workers[i].env_ev != NULL)
 			event_active(n->workers[i].env_ev, EV_READ, 0);

@@ -56,19 +56,6 @@ enum net_proto {
 	NET_TLS,
 };
 
-/* Per-worker counters; plain stores from the owning thread only. Exported
- * by the metrics module in a later stage. */
-struct net_stats {
-	uint64_t udp_rx, udp_tx, udp_tx_err, udp_trunc;
-	uint64_t drops[TURN_DROP_COUNT];
-	uint64_t stream_accepted, stream_refused, stream_closed_idle;
-	uint64_t stream_closed_overflow, stream_closed_proto, stream_frames;
-	uint64_t tls_handshake_fail;
-	uint64_t relay_rx, relay_tx, relay_tx_err, relay_trunc;
-	uint64_t client_tx, client_tx_err, client_drop_full, client_drop_gone;
-	uint64_t uk_parked, uk_park_drops, uk_resubmits;	/* user keys */
-};
-
 /* What net copied out of the config it was started with. */
 struct net_settings {
 	unsigned idle_timeout_s;
@@ -119,24 +106,6 @@ struct net_relay {
 	uint32_t idx;
 	uint32_t gen;
 	uint32_t next_free;		/* index + 1 of the next free slot */
-	/* metrics and drain (net_count.c) */
-	uint64_t opened_ms;		/* when relay_open bound it */
-	uint8_t transport;		/* the client's (metrics label) */
-	uint8_t family;			/* enum metrics_family */
-	bool committed;			/* part of a granted allocation */
-	uint32_t partner;		/* index + 1 of the other half of a
-					 * dual allocation, or 0 */
-};
-
-/* What the engine is doing when it closes a relay: why an allocation
- * ends (tern_allocations_ended_total{reason}). */
-enum net_ctx {
-	NET_CTX_NONE = 0,
-	NET_CTX_REQUEST,	/* a client message (net_engine_input) */
-	NET_CTX_TICK,		/* expiry sweep */
-	NET_CTX_CONN,		/* its stream connection closed */
-	NET_CTX_ENV,		/* a new snapshot revoked its user */
-	NET_CTX_FREE,		/* the daemon stops */
 };
 
 /*
@@ -160,11 +129,11 @@ struct net_worker {
 	struct net_listener *listeners;
 	size_t nlisteners;
 	struct net_conn_list conns;
-	struct net_stats stats;
 	struct net_conn **conn_hash;	/* NET_CONN_BUCKETS chains */
 	uint64_t conn_seq;		/* conn ids: seq << 8 | worker id */
 	/* TURN: relay sockets, the engine's I/O table, the tick, the env */
 	struct turn_io io;
+	struct turn_hooks hooks;	/* user keys, allocation events */
 	struct net_relay **relays;
 	uint32_t nrelays, caprelays;
 	uint32_t relay_free;		/* index + 1 of the first free slot */
@@ -175,15 +144,8 @@ struct net_worker {
 	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
 	uint8_t *txbuf;			/* NET_OUT_CAP */
 	/* metrics (net_count.c, net_metrics.c): this worker's own block
-	 * (NULL without prometheus), the engine counters already counted,
-	 * and what the engine is doing now */
+	 * (NULL without prometheus) */
 	struct metrics_worker *mw;
-	struct turn_stats seen;
-	enum net_ctx ctx;
-	uint16_t ctx_method;		/* STUN method of the request */
-	enum turn_transport ctx_transport;
-	uint32_t opened[2];		/* relays the request opened */
-	unsigned nopened;
 	size_t peer_len;		/* payload of the datagram relayed */
 	_Atomic int64_t live_allocs;	/* read by the drain (main thread) */
 	/* requests waiting for a user key (net_userkey.c) */
@@ -297,6 +259,7 @@ struct net_env *net_env_prepare(struct net *n, const struct config *c,
     char *err, size_t errcap);
 void net_env_discard(struct net *n, struct net_env *env);
 void net_env_publish(struct net *n, struct net_env *env);
+void net_env_wake(struct net *n);
 int net_env_worker_init(struct net_worker *w, char *err, size_t errcap);
 void net_env_worker_clear(struct net_worker *w);
 
@@ -359,16 +322,12 @@ void net_metrics_main_stop(struct net *n);
 /* net_count.c (worker) */
 void net_engine_input(struct net_worker *w, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
-void net_count_relay_open(struct net_worker *w, struct net_relay *r,
-    int family, uint64_t now_ms);
-void net_count_relay_close(struct net_worker *w, struct net_relay *r,
-    uint64_t now_ms);
+/* turn_hooks.alloc_event (ctx: the worker). */
+void net_count_alloc_event(void *ctx, const struct turn_alloc_event *ev);
 
 /* net_drain.c */
 int net_drain_init(struct net *n, const struct config *c, char *err,
     size_t errcap);
-bool net_drain_answer(struct net_worker *w, const struct turn_tuple *t,
-    const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
 void net_drain_begin(struct net *n);
 void net_drain_clear(struct net *n);
 
@@ -384,7 +343,7 @@ struct net_conn *net_conn_find(struct net_worker *w, uint64_t id);
  * (-1). */
 int net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
 /* The engine's answer to a request handed to it again (net_userkey.c). */
-void net_conn_reply(struct net_conn *c, const uint8_t *data, size_t len);
+void net_conn_reply(struct net_conn *c, const struct turn_out *out);
 
 /* net_tls.c */
 struct net_tls *net_tls_new(const char *cert, const char *pkey,

@@ -1,28 +1,23 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The daemon's metrics (issue 5; DESIGN.md "Metrics are counted per
- * worker"). With `prometheus`, net_new() builds the registry (one block
+ * The daemon's metrics, counted per worker (ARCHITECTURE.md). With `prometheus`, net_new() builds the registry (one block
  * per worker, one for the main thread, which runs Redis) and binds the
  * endpoint (metrics/metrics_http.c) before privileges are dropped; without
  * it every block is NULL and every counting call is a no-op.
  *
  * Where the counts come from:
- *  - net_engine_input() wraps turn_engine_input() for UDP, streams and
- *    requests re-submitted after a user-key lookup: requests by method
- *    (the type of a STUN message the engine did not reject), responses by
- *    method and code (our own reply: its type and ERROR-CODE), drops by
- *    the engine's reason, peer refusals, quota refusals, allocations
- *    created (an Allocate success that opened relays); it also answers
- *    Allocate itself while draining (net_drain.c);
- *  - the relay I/O table (net_relay.c): live allocations by client
- *    transport and relay family (each relay socket of a dual allocation
- *    counts in its own family), packets and payload bytes relayed both
- *    ways, allocations ended by reason and their duration (when the last
- *    relay of an allocation closes; the reason is what the engine was
- *    doing then, w->ctx);
- *  - the worker's tick copies the engine's struct turn_stats: live
- *    permissions and channels, authentication failures by reason (by
- *    difference), so that the HTTP thread never touches an engine;
+ *  - the engine's outcome of every client message (net_count.c): requests
+ *    and indications by method, responses by method and code, drops by
+ *    reason, peer refusals by verdict, quota refusals by kind,
+ *    authentication failures by reason;
+ *  - the engine's allocation events (net_count.c): live allocations by
+ *    client transport and relay family (each family of a dual allocation
+ *    counts in its own family), allocations created, ended by reason, and
+ *    their duration;
+ *  - the relay I/O table (net_relay.c): packets and payload bytes relayed
+ *    both ways, send failures;
+ *  - the worker's tick copies the engine's live permissions and channels,
+ *    so that the HTTP thread never touches an engine;
  *  - callbacks at scrape time: relay ports used and free (the shared
  *    pool is thread-safe), process_* (/proc/self).
  * No label comes from the wire: every label is an index into a fixed set.
@@ -227,22 +222,13 @@ void
 net_metrics_tick(struct net_worker *w)
 {
 	struct turn_stats st;
-	unsigned i;
 
-	turn_engine_stats(w->engine, &st);
-	atomic_store_explicit(&w->live_allocs, (int64_t)st.allocations,
-	    memory_order_relaxed);
 	if (w->mw == NULL)
 		return;
+	turn_engine_stats(w->engine, &st);
 	metrics_gauge_set(w->mw, METRICS_PERMISSIONS, 0,
 	    (int64_t)st.permissions);
 	metrics_gauge_set(w->mw, METRICS_CHANNELS, 0, (int64_t)st.channels);
-	/* enum turn_auth_fail follows the label order (turn.h). */
-	for (i = 0; i < TURN_AUTH_FAIL_COUNT; i++)
-		if (st.auth_failures[i] > w->seen.auth_failures[i])
-			metrics_count(w->mw, METRICS_AUTH_FAILURES, i,
-			    st.auth_failures[i] - w->seen.auth_failures[i]);
-	w->seen = st;
 }
 
 /*

@@ -122,10 +122,8 @@ net_relay_read_cb(evutil_socket_t fd, short what, void *arg)
 		now = net_now_ms();
 		for (i = 0; i < n; i++) {
 			h = &w->msgs[i].msg_hdr;
-			w->stats.relay_rx++;
 			if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen == 0 ||
 			    h->msg_namelen > sizeof(peer.u.ss)) {
-				w->stats.relay_trunc++;
 				metrics_count(w->mw, METRICS_DROPPED_PACKETS,
 				    METRICS_DROP_TOO_BIG, 1);
 				continue;
@@ -227,7 +225,6 @@ net_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
 	*relayed = *ip;
 	addr_set_port(relayed, port);
 	*handle = (uint64_t)r->gen << 32 | (r->idx + 1);
-	net_count_relay_open(w, r, family, net_now_ms());
 	return TURN_IO_OK;
 }
 
@@ -237,10 +234,8 @@ net_relay_close(void *ctx, uint64_t handle)
 	struct net_worker *w = ctx;
 	struct net_relay *r;
 
-	if ((r = net_relay_get(w, handle)) != NULL) {
-		net_count_relay_close(w, r, net_now_ms());
+	if ((r = net_relay_get(w, handle)) != NULL)
 		net_relay_slot_put(w, r);
-	}
 }
 
 static void
@@ -253,12 +248,10 @@ net_relay_send(void *ctx, uint64_t handle, const struct addr *peer,
 	if ((r = net_relay_get(w, handle)) == NULL ||
 	    sendto(r->fd, data, len, MSG_DONTWAIT, &peer->u.sa,
 	    addr_len(peer)) == -1) {
-		w->stats.relay_tx_err++;
 		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
 		    METRICS_DROP_SEND_FAILED, 1);
 		return;
 	}
-	w->stats.relay_tx++;
 	metrics_count(w->mw, METRICS_RELAYED_PACKETS, METRICS_CLIENT_TO_PEER, 1);
 	metrics_count(w->mw, METRICS_RELAYED_BYTES, METRICS_CLIENT_TO_PEER, len);
 }
@@ -272,22 +265,15 @@ net_client_out(struct net_worker *w, const struct turn_tuple *t,
 	struct net_conn *c;
 
 	if (t->transport != TURN_UDP) {
-		if ((c = net_conn_find(w, t->conn)) == NULL) {
-			w->stats.client_drop_gone++;
+		if ((c = net_conn_find(w, t->conn)) == NULL)
 			return -1;
-		}
 		return net_conn_send(c, data, len);
 	}
-	if ((l = net_udp_listener(w, &t->local)) == NULL) {
-		w->stats.client_drop_gone++;
+	if ((l = net_udp_listener(w, &t->local)) == NULL)
 		return -1;
-	}
 	if (sendto(l->fd, data, len, MSG_DONTWAIT, &t->client.u.sa,
-	    addr_len(&t->client)) == -1) {
-		w->stats.client_tx_err++;
+	    addr_len(&t->client)) == -1)
 		return -1;
-	}
-	w->stats.client_tx++;
 	return 0;
 }
 

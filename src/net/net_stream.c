@@ -72,17 +72,13 @@ static void
 net_conn_close(struct net_conn *c)
 {
 	struct net_worker *w = c->w;
-	enum net_ctx saved = w->ctx;
 
 	/* §3.1: the allocation's 5-tuple includes the connection; it ends
 	 * with it. Called before anything is freed: the engine may close
 	 * relays but never sends on this connection from here. At shutdown
-	 * the reason stays "shutdown" (net_worker_clear). */
-	if (saved != NET_CTX_FREE)
-		w->ctx = NET_CTX_CONN;
+	 * the engine is gone already (net_worker_clear). */
 	if (w->engine != NULL)
 		turn_engine_conn_closed(w->engine, &c->tuple);
-	w->ctx = saved;
 	metrics_gauge_add(w->mw, METRICS_CONNECTIONS, c->tuple.transport, -1);
 	net_conn_unhash(c);
 	TAILQ_REMOVE(&w->conns, c, entry);
@@ -100,24 +96,6 @@ net_conn_arm(struct net_conn *c, unsigned seconds)
 	struct timeval tv = { .tv_sec = (time_t)seconds, .tv_usec = 0 };
 
 	evtimer_add(c->timer, &tv);
-}
-
-/*
- * Whether reply is a success response to an Allocate. From then on the
- * allocation's lifetime, which the client must refresh (§8), is what keeps
- * the connection: a client that only receives relayed data sends nothing
- * for long stretches. The reply is our own engine's, not remote input.
- */
-static bool
-net_conn_is_alloc_ok(const uint8_t *reply, size_t len)
-{
-	uint16_t type;
-
-	if (len < STUN_HEADER_LEN)
-		return false;
-	type = (uint16_t)(reply[0] << 8 | reply[1]);
-	return stun_type_method(type) == STUN_ALLOCATE &&
-	    stun_type_class(type) == STUN_SUCCESS;
 }
 
 /* Seconds without a valid message before the connection is closed. */
@@ -145,35 +123,25 @@ net_conn_send(struct net_conn *c, const uint8_t *data, size_t len)
 	struct net_worker *w = c->w;
 	size_t lim = w->net->set.buffer_limit, queued;
 
-	if (c->closing || c->handshaking || c->bev == NULL) {
-		w->stats.client_drop_gone++;
+	if (c->closing || c->handshaking || c->bev == NULL)
 		return -1;
-	}
 	lim = lim > 2 * NET_OUT_CAP ? lim - NET_OUT_CAP : lim / 2;
 	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
-	if (queued + len > lim) {
-		w->stats.client_drop_full++;
+	if (queued + len > lim)
 		return -1;
-	}
-	if (bufferevent_write(c->bev, data, len) == -1) {
-		w->stats.client_tx_err++;
+	if (bufferevent_write(c->bev, data, len) == -1)
 		return -1;
-	}
-	w->stats.client_tx++;
 	return 0;
 }
 
 /* A late answer (the request waited for a user key): queued like any. */
 void
-net_conn_reply(struct net_conn *c, const uint8_t *data, size_t len)
+net_conn_reply(struct net_conn *c, const struct turn_out *out)
 {
-	if (c->closing || c->handshaking || c->bev == NULL) {
-		c->w->stats.client_drop_gone++;
+	if (c->closing || c->handshaking || c->bev == NULL)
 		return;
-	}
-	if (bufferevent_write(c->bev, data, len) == -1)
-		c->w->stats.client_tx_err++;
-	else if (net_conn_is_alloc_ok(data, len))
+	if (bufferevent_write(c->bev, out->buf, out->len) == 0 &&
+	    out->oc.alloc_created)
 		c->allocated = true;
 }
 
@@ -191,24 +159,22 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
 	memset(&out, 0, sizeof(out));
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
-	w->stats.stream_frames++;
 	net_engine_input(w, &c->tuple, p, len, net_now_ms(), &out);
 	if (out.len == 0 && out.drop == TURN_DROP_PENDING)
 		net_userkey_park(w, &c->tuple, p, len);
-	else if (out.len == 0 || out.len > out.cap) {
-		if ((unsigned)out.drop < TURN_DROP_COUNT)
-			w->stats.drops[out.drop]++;
-	} else if (bufferevent_write(c->bev, out.buf, out.len) == -1)
+	else if (out.len > 0 && bufferevent_write(c->bev, out.buf,
+	    out.len) == -1)
 		return -1;
-	else if (net_conn_is_alloc_ok(out.buf, out.len))
+	/* From an Allocate on, the allocation's lifetime, which the client
+	 * must refresh (§8), keeps the connection: a client that only
+	 * receives relayed data sends nothing for long stretches. */
+	if (out.oc.alloc_created)
 		c->allocated = true;
 	/* Only a valid STUN message or frame keeps the connection alive. */
 	if (out.drop != TURN_DROP_MALFORMED && out.drop != TURN_DROP_NOT_STUN)
 		net_conn_arm(c, net_conn_idle(c));
-	if (evbuffer_get_length(outb) > w->net->set.buffer_limit) {
-		w->stats.stream_closed_overflow++;
+	if (evbuffer_get_length(outb) > w->net->set.buffer_limit)
 		return -1;
-	}
 	return 0;
 }
 
@@ -266,7 +232,6 @@ net_conn_read_cb(struct bufferevent *bev, void *arg)
 	}
 	if (flen == 0)
 		return;
-	c->w->stats.stream_closed_proto++;
 close:
 	net_conn_close(c);
 }
@@ -300,8 +265,6 @@ net_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES,
 		    METRICS_TLS_FAILED, 1);
 	if ((what & BEV_EVENT_ERROR) && c->tuple.transport == TURN_TLS) {
-		if (c->handshaking)
-			c->w->stats.tls_handshake_fail++;
 		if (log_get_level() >= LOG_LVL_DEBUG) {
 			net_tls_bev_error(bev, e, sizeof(e));
 			log_debug("tls_error", "handshake=%d error=\"%s\"",
@@ -324,12 +287,9 @@ net_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (c->handshaking) {
-		c->w->stats.tls_handshake_fail++;
+	if (c->handshaking)
 		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES,
 		    METRICS_TLS_TIMEOUT, 1);
-	} else
-		c->w->stats.stream_closed_idle++;
 	net_conn_close(c);
 }
 
@@ -340,7 +300,6 @@ net_stream_refuse(struct net_listener *l, evutil_socket_t fd,
 	char as[ADDR_STRLEN];
 
 	close(fd);
-	l->w->stats.stream_refused++;
 	metrics_count(l->w->mw, METRICS_QUOTA_REFUSALS,
 	    METRICS_QUOTA_CONNECTIONS, 1);
 	log_rl(&net_refuse_rl, LOG_LVL_WARN, "conn_refused",
@@ -401,7 +360,6 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	TAILQ_INSERT_TAIL(&w->conns, c, entry);
 	c->hnext = *net_conn_bucket(w, c->tuple.conn);
 	*net_conn_bucket(w, c->tuple.conn) = c;
-	w->stats.stream_accepted++;
 	metrics_gauge_add(w->mw, METRICS_CONNECTIONS, c->tuple.transport, 1);
 	/* At most one largest frame is buffered per connection (C16). */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, STUN_MAX_FRAME);

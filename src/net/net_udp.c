@@ -45,11 +45,9 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 	const struct msghdr *h = &m->msg_hdr;
 	ssize_t r;
 
-	w->stats.udp_rx++;
 	/* A datagram cut by the buffer is not the message that was sent. */
 	if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen > sizeof(t.client.u.ss) ||
 	    h->msg_namelen == 0) {
-		w->stats.udp_trunc++;
 		metrics_count(w->mw, METRICS_DROPPED_PACKETS, METRICS_DROP_TOO_BIG,
 		    1);
 		return;
@@ -66,19 +64,13 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 		net_userkey_park(w, &t, h->msg_iov->iov_base, m->msg_len);
 		return;
 	}
-	if (out.len == 0 || out.len > out.cap) {
-		if ((unsigned)out.drop < TURN_DROP_COUNT)
-			w->stats.drops[out.drop]++;
+	if (out.len == 0 || out.len > out.cap)
 		return;
-	}
 	r = sendto(l->fd, out.buf, out.len, MSG_DONTWAIT, h->msg_name,
 	    h->msg_namelen);
-	if (r == -1) {
-		w->stats.udp_tx_err++;
+	if (r == -1)
 		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
 		    METRICS_DROP_SEND_FAILED, 1);
-	} else
-		w->stats.udp_tx++;
 }
 
 /*

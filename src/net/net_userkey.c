@@ -375,7 +375,9 @@ net_userkey_park(struct net_worker *w, const struct turn_tuple *t,
 
 	if (w->uk_nparked >= NET_UK_PARK ||
 	    (p = malloc(sizeof(*p) + len)) == NULL) {
-		w->stats.uk_park_drops++;
+		/* dropped while waiting for its key: the client retransmits */
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    TURN_DROP_PENDING, 1);
 		return;
 	}
 	p->next = NULL;
@@ -389,7 +391,6 @@ net_userkey_park(struct net_worker *w, const struct turn_tuple *t,
 		w->uk_head = p;
 	w->uk_tail = p;
 	w->uk_nparked++;
-	w->stats.uk_parked++;
 }
 
 /* Hands one parked request to the engine again and sends its answer. */
@@ -403,34 +404,27 @@ net_uk_resubmit(struct net_worker *w, struct net_uk_parked *p, uint64_t now)
 	/* A stream that closed meanwhile: the engine has ended its
 	 * allocation already, and must not get a request on it again. */
 	if (p->t.transport != TURN_UDP &&
-	    ((c = net_conn_find(w, p->t.conn)) == NULL || c->closing)) {
-		w->stats.client_drop_gone++;
+	    ((c = net_conn_find(w, p->t.conn)) == NULL || c->closing))
 		return;
-	}
 	memset(&out, 0, sizeof(out));
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
-	w->stats.uk_resubmits++;
 	net_engine_input(w, &p->t, p->pkt, p->len, now, &out);
 	if (out.len == 0 && out.drop == TURN_DROP_PENDING) {
 		net_userkey_park(w, &p->t, p->pkt, p->len);
 		return;
 	}
-	if (out.len == 0 || out.len > out.cap) {
-		if ((unsigned)out.drop < TURN_DROP_COUNT)
-			w->stats.drops[out.drop]++;
+	if (out.len == 0 || out.len > out.cap)
 		return;
-	}
 	if (c != NULL) {
-		net_conn_reply(c, out.buf, out.len);
+		net_conn_reply(c, &out);
 		return;
 	}
 	if ((l = net_udp_listener(w, &p->t.local)) == NULL ||
 	    sendto(l->fd, out.buf, out.len, MSG_DONTWAIT, &p->t.client.u.sa,
 	    addr_len(&p->t.client)) == -1)
-		w->stats.udp_tx_err++;
-	else
-		w->stats.udp_tx++;
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    METRICS_DROP_SEND_FAILED, 1);
 }
 
 /* Re-submits parked requests: all, or those parked before `before`. */
@@ -488,7 +482,7 @@ net_userkey_worker_init(struct net_worker *w)
 {
 	if (w->net->uk == NULL)
 		return 0;
-	w->io.user_key = net_userkey_get;
+	w->hooks.user_key = net_userkey_get;
 	w->uk_ev = event_new(w->base, -1, 0, net_uk_worker_cb, w);
 	return w->uk_ev == NULL ? -1 : 0;
 }

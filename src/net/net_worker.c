@@ -58,6 +58,9 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	/* Every worker's engine serves TURN with the shared pool, quotas
 	 * and nonce key, and its own relay sockets (net_relay.c). */
 	opts.io = &w->io;
+	w->hooks.ctx = w;
+	w->hooks.alloc_event = net_count_alloc_event;
+	opts.hooks = &w->hooks;
 	opts.auth = &n->auth;
 	opts.ports = n->ports;
 	opts.quota = n->quota;
@@ -69,6 +72,8 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	opts.max_session_duration = n->max_session;
 	opts.strict_credential_expiry = n->strict_expiry;
 	opts.rfc5766_channels = n->chan_max != STUN_CHANNEL_MAX;
+	opts.alternates = n->alt;
+	opts.nalternates = n->nalt;
 	w->base = event_base_new();
 	w->engine = turn_engine_new(&opts);
 	/* an array of bucket head pointers */
@@ -104,11 +109,11 @@ net_worker_clear(struct net_worker *w)
 	/* Connections first (each ends its allocation in the engine), then
 	 * the engine (it closes the remaining relays through the I/O table),
 	 * then the relay slots, all while the event base still exists.
-	 * Whatever ends now ends because the daemon stops. */
-	w->ctx = NET_CTX_FREE;
-	net_stream_close_all(w);
+	 * Whatever ends now ends because the daemon stops: the engine goes
+	 * first, so that its allocations end as a shutdown. */
 	turn_engine_free(w->engine);
 	w->engine = NULL;
+	net_stream_close_all(w);
 	net_relay_clear(w);
 	net_userkey_worker_clear(w);
 	net_env_worker_clear(w);

@@ -50,6 +50,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/policy.h"
 #include "util/addr.h"
 
 enum turn_transport {
@@ -105,9 +106,9 @@ enum turn_key {
 #define TURN_RELAY_DONT_FRAGMENT 0x1	/* set DF on this relay (§7.2 step 4) */
 
 /*
- * What the engine asks of the I/O layer. All four are called from the
- * worker's thread, from inside a turn_engine_* call. relay_open and
- * relay_close are called only while handling a request
+ * What the engine asks of the I/O layer (net/: it moves bytes). All four
+ * are called from the worker's thread, from inside a turn_engine_* call.
+ * relay_open and relay_close are called only while handling a request
  * (turn_engine_input on a STUN request), from turn_engine_tick,
  * turn_engine_conn_closed, turn_engine_set_env (relay_close, for the
  * allocations of revoked users) and turn_engine_free; never from
@@ -132,17 +133,62 @@ struct turn_io {
 	    const uint8_t *data, size_t len);
 	void (*client_send)(void *ctx, const struct turn_tuple *t,
 	    const uint8_t *data, size_t len);
-	/*
-	 * Optional (NULL: no outside user store). The MD5 long-term key of a
-	 * USERNAME that is neither a static user nor a REST credential, from
-	 * an outside store (Redis, issue 4), answered from the I/O layer's
-	 * cache without blocking: FOUND (key filled), UNKNOWN (401),
-	 * UNAVAILABLE (the store cannot answer: 500, fail fast) or PENDING
-	 * (a lookup has started: the engine sets TURN_DROP_PENDING and the
-	 * I/O layer submits the same packet again when it completes).
-	 */
+};
+
+/* Why an allocation ended, in the order of the
+ * tern_allocations_ended_total{reason} label values (metrics_table.c
+ * checks it). */
+enum turn_end {
+	TURN_END_EXPIRED = 0,	/* its lifetime ran out (RFC 8656 §7) */
+	TURN_END_DELETED,	/* Refresh with LIFETIME 0 (§8.2) */
+	TURN_END_CONN_CLOSED,	/* its TCP/TLS connection ended (§3.1) */
+	TURN_END_SHUTDOWN,	/* turn_engine_free() */
+	TURN_END_REVOKED,	/* its user was revoked (turn_engine_set_env) */
+	TURN_END_COUNT
+};
+
+/* Relay families, as bits of turn_alloc_event.families. */
+#define TURN_FAMILY_V4		0x1
+#define TURN_FAMILY_V6		0x2
+
+enum turn_alloc_event_kind {
+	TURN_EV_CREATED = 0,	/* an Allocate succeeded (§7.2) */
+	TURN_EV_RELAY_CLOSED,	/* one family of a dual allocation ended */
+	TURN_EV_ENDED,		/* the allocation is gone */
+};
+
+/*
+ * An allocation's life, as it happens, whatever the engine was doing
+ * (a request, the sweep, a closed connection, a revocation, the end):
+ * the one source for counting allocations and for session records.
+ */
+struct turn_alloc_event {
+	enum turn_alloc_event_kind kind;
+	enum turn_end end;		/* TURN_EV_ENDED */
+	const struct turn_tuple *tuple;	/* the client's 5-tuple */
+	unsigned families;		/* CREATED: the relays opened;
+					 * RELAY_CLOSED: the one closed;
+					 * ENDED: the ones still open */
+	uint64_t created_ms;		/* when the Allocate succeeded */
+	uint64_t now_ms;		/* the engine's clock */
+};
+
+/*
+ * What the daemon gives the engine and learns from it, beside the bytes.
+ * Both optional; called on the worker's thread.
+ *  user_key: the MD5 long-term key of a USERNAME that is neither a static
+ *    user nor a REST credential, from an outside store (Redis), answered
+ *    from the daemon's cache without blocking: FOUND (key filled),
+ *    UNKNOWN (401), UNAVAILABLE (the store cannot answer: 500, fail fast)
+ *    or PENDING (a lookup has started: the engine sets TURN_DROP_PENDING
+ *    and the caller submits the same packet again when it completes).
+ *  alloc_event: an allocation was created, lost a family, or ended.
+ */
+struct turn_hooks {
+	void *ctx;
 	enum turn_key (*user_key)(void *ctx, const uint8_t *user, size_t len,
 	    uint8_t key[16]);
+	void (*alloc_event)(void *ctx, const struct turn_alloc_event *ev);
 };
 
 struct auth_ctx;
@@ -168,6 +214,7 @@ struct turn_opts {
 	/* TURN, all borrowed for the engine's life; io == NULL serves
 	 * Binding only. With io, auth and ports are required. */
 	const struct turn_io *io;
+	const struct turn_hooks *hooks;	/* optional */
 	const struct auth_ctx *auth;	/* nonce key, shared, read-only */
 	struct turn_ports *ports;	/* shared relay port pool */
 	struct turn_quota *quota;	/* shared quotas; NULL = none */
@@ -194,6 +241,16 @@ struct turn_opts {
 	 */
 	uint32_t max_session_duration;
 	bool strict_credential_expiry;
+	/*
+	 * alternate-server: while draining (turn_engine_drain), a new
+	 * Allocate that authenticates gets 300 Try Alternate with an
+	 * ALTERNATE-SERVER of the client's family first and one of the other
+	 * family after it (RFC 8489 §10), or 508 when none is of the
+	 * client's family. An alternate without a port means the port the
+	 * request arrived on. Borrowed.
+	 */
+	const struct addr *alternates;
+	size_t nalternates;
 };
 
 /* Where a packet came from. */
@@ -202,14 +259,6 @@ struct turn_tuple {
 	struct addr local;	/* the server address it arrived on */
 	enum turn_transport transport;
 	uint64_t conn;		/* stream connection id (0 for UDP) */
-};
-
-/* What the engine wants done. */
-struct turn_out {
-	uint8_t *buf;		/* caller's buffer for the reply */
-	size_t cap;
-	size_t len;		/* reply length; 0 = send nothing */
-	enum turn_drop drop;	/* reason when len == 0 */
 };
 
 /*
@@ -242,7 +291,49 @@ enum turn_quota_kind {
 	TURN_QUOTA_USER = 0,	/* per user-id (C9) */
 	TURN_QUOTA_IP,		/* per client IP, /32 or /64 */
 	TURN_QUOTA_TOTAL,	/* all allocations of the server */
+	TURN_QUOTA_PERMISSIONS,	/* permissions of one allocation (508) */
+	TURN_QUOTA_CHANNELS,	/* channels of one allocation (508) */
 	TURN_QUOTA_KIND_COUNT
+};
+
+/* What kind of client message the engine was given. */
+enum turn_msg {
+	TURN_MSG_OTHER = 0,	/* not STUN, malformed, RFC 3489, a response */
+	TURN_MSG_REQUEST,
+	TURN_MSG_INDICATION,
+	TURN_MSG_CHANNEL_DATA,
+};
+
+/*
+ * What the engine decided about one client message, beside the reply:
+ * the one account counting and logging read (nobody decodes the request
+ * or the reply again, nor re-judges a peer).
+ */
+struct turn_outcome {
+	enum turn_msg msg;
+	uint16_t method;	/* of a STUN request or indication */
+	uint16_t code;		/* of the answer sent: 0 success, else its
+				 * ERROR-CODE (RFC 8489 §14.8) */
+	bool auth_failed;	/* auth_fail says why */
+	enum turn_auth_fail auth_fail;
+	bool peer_refused;	/* the peer policy refused a peer: a 403 or
+				 * a dropped Send (RFC 8656 §10.2, §11.2) */
+	enum policy_verdict verdict;	/* the first refused peer's */
+	bool quota_refused;	/* 486, or 508 for a per-allocation cap */
+	enum turn_quota_kind quota;
+	bool alloc_created;	/* an Allocate succeeded */
+	bool alloc_ended;	/* this message ended an allocation */
+	enum turn_end end;
+	bool drained;		/* 300 or 508 because the server drains */
+};
+
+/* What the engine wants done. */
+struct turn_out {
+	uint8_t *buf;		/* caller's buffer for the reply */
+	size_t cap;
+	size_t len;		/* reply length; 0 = send nothing */
+	enum turn_drop drop;	/* reason when len == 0 */
+	struct turn_outcome oc;	/* set by every turn_engine_input() */
 };
 
 /* Counters an engine keeps (for metrics; read on the worker's thread). */
@@ -251,11 +342,9 @@ struct turn_stats {
 	uint64_t permissions;	/* live (including not yet swept) */
 	uint64_t channels;
 	uint64_t allocs_created;
-	uint64_t allocs_expired;
+	uint64_t allocs_ended[TURN_END_COUNT];	/* by reason */
 	uint64_t peer_drops[TURN_DROP_COUNT];	/* turn_engine_peer_input */
-	/* issue 4 */
 	uint64_t auth_failures[TURN_AUTH_FAIL_COUNT];
-	uint64_t allocs_revoked;	/* closed by turn_engine_set_env */
 	uint64_t session_grace;		/* requests let through on an expired
 					 * credential within the session */
 	uint64_t user_key_pending;	/* TURN_DROP_PENDING answers */
@@ -279,14 +368,15 @@ void turn_engine_free(struct turn_engine *e);
  * refuses are removed at once, so that the data path need not re-judge.
  * Allocations whose user (REST user-id or long-term username) is revoked
  * in the new credentials are closed at once (relay_close, quota and ports
- * released; counted in allocs_revoked), judged at the latest time the
+ * released; TURN_END_REVOKED), judged at the latest time the
  * engine has been given (input, peer input or tick).
  */
 void turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
     const struct policy_peer *policy);
 
 /* One STUN message or ChannelData frame from a client. now_ms is Unix
- * time in milliseconds (the nonce is checked against it). */
+ * time in milliseconds (the nonce is checked against it). out->oc tells
+ * what the engine did. */
 void turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out);
 
@@ -311,6 +401,13 @@ void turn_engine_tick(struct turn_engine *e, uint64_t now_ms);
 void turn_engine_conn_closed(struct turn_engine *e, const struct turn_tuple *t);
 
 void turn_engine_stats(const struct turn_engine *e, struct turn_stats *st);
+
+/*
+ * Drain: from now on a new Allocate that authenticates is answered 300
+ * Try Alternate or 508 (turn_opts.alternates); everything else, existing
+ * allocations included, is served as before. off undoes it.
+ */
+void turn_engine_drain(struct turn_engine *e, bool on);
 
 const char *turn_drop_name(enum turn_drop d);
 

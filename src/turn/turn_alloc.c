@@ -289,8 +289,9 @@ turn_alloc_existing(struct turn_engine *e, struct turn_req *r)
 	if (a == NULL)
 		return 0;
 	if (!turn_now_before(a->expires, r->now)) {
-		e->stats.allocs_expired++;
-		turn_table_remove(e, a);
+		turn_table_remove(e, a, TURN_END_EXPIRED);
+		r->out->oc.alloc_ended = true;
+		r->out->oc.end = TURN_END_EXPIRED;
 		return 0;
 	}
 	if (memcmp(a->tid, r->m->tid, STUN_TID_LEN) == 0 && a->resp != NULL &&
@@ -304,6 +305,62 @@ turn_alloc_existing(struct turn_engine *e, struct turn_req *r)
 	return 1;
 }
 
+/* The first alternate-server of a family, or NULL. */
+static const struct addr *
+turn_alloc_alternate(const struct turn_engine *e, int family)
+{
+	size_t i;
+
+	for (i = 0; i < e->opts.nalternates; i++)
+		if (addr_family(&e->opts.alternates[i]) == family)
+			return &e->opts.alternates[i];
+	return NULL;
+}
+
+/* An alternate without a port means the port the request arrived on. */
+static void
+turn_alloc_add_alternate(struct stun_builder *b, const struct addr *alt,
+    const struct turn_tuple *t)
+{
+	struct addr a = *alt;
+
+	if (addr_port(&a) == 0)
+		addr_set_port(&a, addr_port(&t->local));
+	stun_add_addr(b, STUN_ATTR_ALTERNATE_SERVER, &a);
+}
+
+/*
+ * Draining: an authenticated new Allocate is sent elsewhere, signed like
+ * every answer to an authenticated request. 300 Try Alternate with an
+ * ALTERNATE-SERVER of the client's family ("MUST contain an IP address of
+ * the same address family as the source IP address of the request") and
+ * one of the other family when configured ("SHOULD include an additional
+ * ALTERNATE-SERVER attribute for each other address family"), RFC 8489
+ * §10; 508 when there is none of the client's family. The answer creates
+ * nothing and is smaller than the request.
+ */
+static void
+turn_alloc_drained(struct turn_engine *e, struct turn_req *r)
+{
+	const int fam = addr_family(&r->t->client);
+	const struct addr *same = turn_alloc_alternate(e, fam), *other;
+	struct stun_builder b;
+
+	r->out->oc.drained = true;
+	if (same == NULL) {
+		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
+		return;
+	}
+	other = turn_alloc_alternate(e, fam == AF_INET ? AF_INET6 : AF_INET);
+	stun_builder_reply(&b, r->out->buf, r->out->cap, r->m, STUN_ERROR);
+	r->out->oc.code = STUN_ERR_TRY_ALTERNATE;
+	stun_add_error(&b, STUN_ERR_TRY_ALTERNATE);
+	turn_alloc_add_alternate(&b, same, r->t);
+	if (other != NULL)
+		turn_alloc_add_alternate(&b, other, r->t);
+	turn_req_finish(r, &b);
+}
+
 void
 turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 {
@@ -314,6 +371,10 @@ turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 
 	if (turn_alloc_existing(e, r))
 		return;
+	if (e->draining) {
+		turn_alloc_drained(e, r);
+		return;
+	}
 	if ((code = turn_alloc_parse(e, r->m, &p)) != 0)
 		goto fail;
 	code = STUN_ERR_INSUFFICIENT_CAPACITY;
@@ -331,6 +392,8 @@ turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 	}
 	if (qt != TURN_QUOTA_TAKEN) {
 		e->stats.quota_refusals[qt - TURN_QUOTA_OVER_USER]++;
+		turn_outcome_quota(r->out,
+		    (enum turn_quota_kind)(qt - TURN_QUOTA_OVER_USER));
 		code = STUN_ERR_ALLOCATION_QUOTA;
 		goto fail;
 	}
@@ -343,14 +406,16 @@ turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 	a->expires = r->now + (uint64_t)p.lifetime * 1000;
 	turn_alloc_reply(e, r, a, &p);
 	if (r->out->len == 0) {
-		turn_table_remove(e, a);	/* nobody would know of it */
+		/* nobody would know of it */
+		turn_table_remove(e, a, TURN_END_DELETED);
 		return;
 	}
-	e->stats.allocs_created++;
+	turn_table_commit(e, a, r->now);
+	r->out->oc.alloc_created = true;
 	return;
 fail:
-	if (a != NULL)
-		turn_table_remove(e, a);
+	if (a != NULL)	/* never live: no event */
+		turn_table_remove(e, a, TURN_END_DELETED);
 	turn_req_error(e, r, code);
 }
 
@@ -397,13 +462,15 @@ turn_refresh_request(struct turn_engine *e, struct turn_req *r)
 		return;
 	}
 	if (life == 0 && fi >= 0 && a->relay[!fi].handle != 0) {
-		turn_table_close_relay(e, &a->relay[fi]);
+		turn_table_close_family(e, a, fi);
 		/* its permissions and channels go with it: the policy check
 		 * fails closed for a family without a relay */
 		turn_perm_prune(e, a, r->now, true);
-	} else if (life == 0)
-		turn_table_remove(e, a);
-	else
+	} else if (life == 0) {
+		turn_table_remove(e, a, TURN_END_DELETED);
+		r->out->oc.alloc_ended = true;
+		r->out->oc.end = TURN_END_DELETED;
+	} else
 		a->expires = r->now + (uint64_t)life * 1000;
 	turn_refresh_reply(e, r, life);
 }

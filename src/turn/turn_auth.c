@@ -5,7 +5,7 @@
  *
  *  - every TURN request goes through auth_check(), or auth_check_key()
  *    when its USERNAME is neither a static user nor a REST credential
- *    and turn_io.user_key has the key of an outside store (Redis). The
+ *    and turn_hooks.user_key has the key of an outside store (Redis). The
  *    store is asked only once the request carries MI and a nonce we gave
  *    this client (the 401 round trip), and never about names it could
  *    not use as a key (auth_user_key_wanted). UNKNOWN is the 401 of an
@@ -63,13 +63,17 @@ turn_auth_refuse(struct turn_engine *e, const struct turn_tuple *t,
 	struct stun_builder b;
 	int f = turn_auth_fail_of(res);
 
-	if (f >= 0)
+	if (f >= 0) {
 		e->stats.auth_failures[f]++;
+		out->oc.auth_failed = true;
+		out->oc.auth_fail = (enum turn_auth_fail)f;
+	}
 	if (res->verdict == AUTH_BAD_REQUEST) {
 		/* S22: no MI on this 400 */
 		turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);
 		return;
 	}
+	out->oc.code = (uint16_t)res->verdict;
 	stun_builder_reply(&b, out->buf, out->cap, m, STUN_ERROR);
 	stun_add_error(&b, (int)res->verdict);
 	if (auth_challenge_add(e->opts.auth, e->creds, &b, &t->client,
@@ -87,21 +91,22 @@ turn_auth_check(struct turn_engine *e, const struct turn_tuple *t,
     const struct stun_msg *m, uint64_t now, struct auth_result *res,
     struct turn_out *out)
 {
-	const struct turn_io *io = e->opts.io;
+	const struct turn_hooks *h = e->opts.hooks;
 	const uint8_t *name = NULL;
 	uint8_t key[16];
 	size_t len = 0;
 	enum turn_key k;
 
 	memset(res, 0, sizeof(*res));
-	if (io->user_key == NULL || !auth_user_key_wanted(e->opts.auth,
-	    e->creds, m, &t->client, now / 1000, &name, &len)) {
+	if (h == NULL || h->user_key == NULL ||
+	    !auth_user_key_wanted(e->opts.auth, e->creds, m, &t->client,
+	    now / 1000, &name, &len)) {
 		auth_check(e->opts.auth, e->creds, m, &t->client, now / 1000,
 		    res);
 		return 0;
 	}
 	memset(key, 0, sizeof(key));
-	k = io->user_key(io->ctx, name, len, key);
+	k = h->user_key(h->ctx, name, len, key);
 	if (k == TURN_KEY_FOUND)
 		auth_check_key(e->opts.auth, e->creds, name, len, key, m,
 		    &t->client, now / 1000, res);
@@ -189,7 +194,6 @@ turn_auth_revoke(struct turn_engine *e)
 			if (!auth_creds_is_revoked(e->creds, a->quser,
 			    a->quser_len, e->clock / 1000))
 				continue;
-			e->stats.allocs_revoked++;
-			turn_table_remove(e, a);
+			turn_table_remove(e, a, TURN_END_REVOKED);
 		}
 }

@@ -38,8 +38,9 @@ turn_data_alloc(struct turn_engine *e, const struct turn_tuple *t,
 
 static enum turn_drop
 turn_send_check(struct turn_engine *e, const struct turn_tuple *t,
-    const struct stun_msg *m, uint64_t now)
+    const struct stun_msg *m, uint64_t now, struct turn_out *out)
 {
+	enum policy_verdict v;
 	const struct stun_attr *pa, *da;
 	struct turn_alloc *a;
 	struct addr raw, peer;
@@ -60,9 +61,12 @@ turn_send_check(struct turn_engine *e, const struct turn_tuple *t,
 	turn_ip_from_addr(&peer, &ip);
 	if (turn_perm_find(a, &ip, now) == NULL)
 		return TURN_DROP_NO_PERMISSION;
-	if (e->policy == NULL || !policy_verdict_is_allowed(
-	    policy_peer_check(e->policy, &peer, &a->relay[fi].adv)))
+	v = e->policy == NULL ? POLICY_DENY_DEFAULT :
+	    policy_peer_check(e->policy, &peer, &a->relay[fi].adv);
+	if (!policy_verdict_is_allowed(v)) {
+		turn_outcome_refused(out, v);
 		return TURN_DROP_POLICY;
+	}
 	e->opts.io->relay_send(e->opts.io->ctx, a->relay[fi].handle, &peer,
 	    da->val, da->len);
 	return TURN_DROP_NONE;
@@ -73,7 +77,7 @@ turn_send_indication(struct turn_engine *e, const struct turn_tuple *t,
     const struct stun_msg *m, uint64_t now, struct turn_out *out)
 {
 	out->len = 0;
-	out->drop = turn_send_check(e, t, m, now);
+	out->drop = turn_send_check(e, t, m, now, out);
 }
 
 void

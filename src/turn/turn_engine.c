@@ -128,13 +128,35 @@ turn_engine_conn_closed(struct turn_engine *e, const struct turn_tuple *t)
 	if (e->opts.io == NULL || t->transport == TURN_UDP)
 		return;
 	if ((a = turn_table_find(e, t)) != NULL)
-		turn_table_remove(e, a);
+		turn_table_remove(e, a, TURN_END_CONN_CLOSED);
 }
 
 void
 turn_engine_stats(const struct turn_engine *e, struct turn_stats *st)
 {
 	*st = e->stats;
+}
+
+void
+turn_engine_drain(struct turn_engine *e, bool on)
+{
+	e->draining = on;
+}
+
+void
+turn_outcome_refused(struct turn_out *out, enum policy_verdict v)
+{
+	if (out->oc.peer_refused)
+		return;
+	out->oc.peer_refused = true;
+	out->oc.verdict = v;
+}
+
+void
+turn_outcome_quota(struct turn_out *out, enum turn_quota_kind k)
+{
+	out->oc.quota_refused = true;
+	out->oc.quota = k;
 }
 
 bool
@@ -162,6 +184,7 @@ turn_reply_error(struct turn_engine *e, const struct stun_msg *req, int code,
 	struct stun_builder b;
 
 	(void)e;
+	out->oc.code = (uint16_t)code;
 	stun_builder_reply(&b, out->buf, out->cap, req, STUN_ERROR);
 	stun_add_error(&b, code);
 	/* §6.3.1, §14.13: list the types we did not understand */
@@ -188,6 +211,7 @@ turn_req_error(struct turn_engine *e, struct turn_req *r, int code)
 	struct stun_builder b;
 
 	(void)e;
+	r->out->oc.code = (uint16_t)code;
 	stun_builder_reply(&b, r->out->buf, r->out->cap, r->m, STUN_ERROR);
 	stun_add_error(&b, code);
 	if (code == STUN_ERR_UNKNOWN_ATTRIBUTE)
@@ -204,8 +228,9 @@ turn_req_alloc(struct turn_engine *e, struct turn_req *r)
 
 	if (a != NULL && !turn_now_before(a->expires, r->now)) {
 		/* lazy expiry: off the data path, so free it now */
-		e->stats.allocs_expired++;
-		turn_table_remove(e, a);
+		turn_table_remove(e, a, TURN_END_EXPIRED);
+		r->out->oc.alloc_ended = true;
+		r->out->oc.end = TURN_END_EXPIRED;
 		a = NULL;
 	}
 	if (a == NULL) {
@@ -314,12 +339,14 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 
 	out->len = 0;
 	out->drop = TURN_DROP_NONE;
+	memset(&out->oc, 0, sizeof(out->oc));
 	turn_engine_clock(e, now_ms);
 	if (pkt == NULL || len == 0) {
 		out->drop = TURN_DROP_NOT_STUN;
 		return;
 	}
 	if (stun_is_channel_byte_max(pkt[0], e->chan_max)) {
+		out->oc.msg = TURN_MSG_CHANNEL_DATA;
 		if (e->opts.io == NULL)
 			out->drop = TURN_DROP_CHANNEL;
 		else
@@ -338,11 +365,14 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 		out->drop = TURN_DROP_RFC3489;
 		return;
 	}
+	out->oc.method = m.method;
 	switch (m.cls) {
 	case STUN_REQUEST:
+		out->oc.msg = TURN_MSG_REQUEST;
 		turn_engine_request(e, t, &m, now_ms, out);
 		break;
 	case STUN_INDICATION:
+		out->oc.msg = TURN_MSG_INDICATION;
 		turn_engine_indication(e, t, &m, now_ms, out);
 		break;
 	default:

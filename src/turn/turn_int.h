@@ -54,6 +54,9 @@ struct turn_alloc {
 	struct turn_tuple tuple;
 	uint64_t expires;		/* ms */
 	struct turn_relay relay[2];	/* [TURN_FAM_V4], [TURN_FAM_V6] */
+	uint64_t created_ms;		/* when the Allocate succeeded */
+	bool live;			/* the Allocate succeeded: its end is
+					 * an event (turn_alloc_event) */
 	uint8_t tid[STUN_TID_LEN];	/* of the Allocate (§7.2 retransmit) */
 	uint8_t *resp;			/* the stored success response */
 	size_t resp_len;
@@ -77,6 +80,7 @@ struct turn_engine {
 	const struct policy_peer *policy;
 	uint32_t seed;		/* hash seed, random per engine */
 	uint64_t clock;		/* ms, the latest `now` given (set_env) */
+	bool draining;		/* turn_engine_drain() */
 	uint8_t tid_next[STUN_TID_LEN];	/* Data indication TIDs */
 	struct turn_alloc *by_tuple[TURN_HASH_BUCKETS];
 	struct turn_relay *by_relay[TURN_HASH_BUCKETS];
@@ -106,6 +110,10 @@ void turn_req_finish(struct turn_req *r, struct stun_builder *b);
 /* The allocation of the request's 5-tuple, 437/441 answered if unusable. */
 struct turn_alloc *turn_req_alloc(struct turn_engine *e, struct turn_req *r);
 bool turn_now_before(uint64_t expires, uint64_t now);
+/* Notes in the outcome that a peer was refused (the first one counts). */
+void turn_outcome_refused(struct turn_out *out, enum policy_verdict v);
+/* Notes in the outcome that a quota or a cap refused the request. */
+void turn_outcome_quota(struct turn_out *out, enum turn_quota_kind k);
 /* Remembers the latest now_ms given (for turn_engine_set_env). */
 void turn_engine_clock(struct turn_engine *e, uint64_t now_ms);
 
@@ -128,8 +136,16 @@ struct turn_alloc *turn_table_add(struct turn_engine *e,
 void turn_table_add_relay(struct turn_engine *e, struct turn_relay *rl);
 /* Closes the relay of one family (relay_close, port back to the pool). */
 void turn_table_close_relay(struct turn_engine *e, struct turn_relay *rl);
-/* Unlinks and frees an allocation: relays closed, quota released. */
-void turn_table_remove(struct turn_engine *e, struct turn_alloc *a);
+/* Closes one family of a live dual allocation (TURN_EV_RELAY_CLOSED). */
+void turn_table_close_family(struct turn_engine *e, struct turn_alloc *a,
+    int fi);
+/* Unlinks and frees an allocation: relays closed, quota released; a live
+ * one ends with TURN_EV_ENDED and why. */
+void turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
+    enum turn_end why);
+/* The allocation has been granted: TURN_EV_CREATED. */
+void turn_table_commit(struct turn_engine *e, struct turn_alloc *a,
+    uint64_t now);
 void turn_table_sweep(struct turn_engine *e, uint64_t now);
 void turn_table_clear(struct turn_engine *e);
 

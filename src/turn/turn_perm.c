@@ -94,22 +94,32 @@ turn_chan_by_peer(struct turn_alloc *a, const struct turn_ip *ip,
 	return NULL;
 }
 
-/* Whether the current policy lets the allocation talk to ip:port. */
-static bool
-turn_peer_allowed(struct turn_engine *e, struct turn_alloc *a,
+/* What the current policy says of the allocation talking to ip:port. */
+static enum policy_verdict
+turn_peer_verdict(struct turn_engine *e, struct turn_alloc *a,
     const struct turn_ip *ip, uint16_t port)
 {
 	struct addr peer;
 
-	if (e->policy == NULL || a->relay[ip->fam].handle == 0)
-		return false;	/* fail closed */
+	/* fail closed: no policy installed, or no relay of that family */
+	if (e->policy == NULL)
+		return POLICY_DENY_DEFAULT;
+	if (a->relay[ip->fam].handle == 0)
+		return POLICY_DENY_FAMILY;
 	turn_ip_to_addr(ip, port, &peer);
-	/* C7: behind external-ip the socket's own address differs from the
-	 * advertised one that the policy compares with */
+	/* behind external-ip the socket's own address differs from the
+	 * advertised one that the policy compares with: the relay never
+	 * sends to itself (docs/security.md, Peer deny list) */
 	if (addr_equal(&peer, &a->relay[ip->fam].bound, true))
-		return false;
-	return policy_verdict_is_allowed(policy_peer_check(e->policy, &peer,
-	    &a->relay[ip->fam].adv));
+		return POLICY_DENY_SELF;
+	return policy_peer_check(e->policy, &peer, &a->relay[ip->fam].adv);
+}
+
+static bool
+turn_peer_allowed(struct turn_engine *e, struct turn_alloc *a,
+    const struct turn_ip *ip, uint16_t port)
+{
+	return policy_verdict_is_allowed(turn_peer_verdict(e, a, ip, port));
 }
 
 void
@@ -195,9 +205,11 @@ turn_perm_set(struct turn_engine *e, struct turn_alloc *a,
 /* One XOR-PEER-ADDRESS: decoded, canonical, judged. 0 or the code. */
 static int
 turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
-    const struct stun_attr *at, const uint8_t *tid, struct turn_ip *ip,
+    const struct stun_attr *at, struct turn_req *r, struct turn_ip *ip,
     uint16_t *port)
 {
+	const uint8_t *tid = r->m->tid;
+	enum policy_verdict v;
 	struct addr raw, peer;
 	int fi;
 
@@ -215,13 +227,18 @@ turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
 	 * the rules say about the IPv4 address in it; a client that means
 	 * that address sends it as family 0x01, so the address judged is the
 	 * address used (D.1.5). */
-	if (addr_family(&peer) != addr_family(&raw))
+	if (addr_family(&peer) != addr_family(&raw)) {
+		turn_outcome_refused(r->out, POLICY_DENY_HARD);
 		return STUN_ERR_FORBIDDEN;
+	}
 	turn_ip_from_addr(&peer, ip);
 	*port = addr_port(&peer);
 	/* §10.2 "MAY impose restrictions": 403 (reference C1-C7) */
-	if (!turn_peer_allowed(e, a, ip, *port))
+	v = turn_peer_verdict(e, a, ip, *port);
+	if (!policy_verdict_is_allowed(v)) {
+		turn_outcome_refused(r->out, v);
 		return STUN_ERR_FORBIDDEN;
+	}
 	return 0;
 }
 
@@ -257,9 +274,11 @@ turn_perm_collect(struct turn_engine *e, struct turn_req *r,
 		off += 4 + (((size_t)at.len + 3) & ~(size_t)3);
 		if (at.type != STUN_ATTR_XOR_PEER_ADDRESS)
 			continue;
-		if (n == TURN_MAX_PEERS_PER_REQ)
-			return -STUN_ERR_INSUFFICIENT_CAPACITY;	/* E.8 */
-		if ((code = turn_peer_judge(e, a, &at, m->tid, &ips[n],
+		if (n == TURN_MAX_PEERS_PER_REQ) {
+			turn_outcome_quota(r->out, TURN_QUOTA_PERMISSIONS);
+			return -STUN_ERR_INSUFFICIENT_CAPACITY;
+		}
+		if ((code = turn_peer_judge(e, a, &at, r, &ips[n],
 		    &port)) != 0)
 			return -code;
 		n++;
@@ -292,6 +311,7 @@ turn_perm_request(struct turn_engine *e, struct turn_req *r)
 	}
 	if (a->nperms + fresh > TURN_MAX_PERMS ||
 	    turn_perm_grow(a, a->nperms + fresh, 0) != 0) {
+		turn_outcome_quota(r->out, TURN_QUOTA_PERMISSIONS);
 		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
 		return;
 	}
@@ -320,7 +340,7 @@ turn_chan_request(struct turn_engine *e, struct turn_req *r)
 		turn_req_error(e, r, STUN_ERR_BAD_REQUEST);
 		return;
 	}
-	if ((code = turn_peer_judge(e, a, pa, r->m->tid, &ip, &port)) != 0) {
+	if ((code = turn_peer_judge(e, a, pa, r, &ip, &port)) != 0) {
 		turn_req_error(e, r, code);
 		return;
 	}
@@ -338,6 +358,7 @@ turn_chan_request(struct turn_engine *e, struct turn_req *r)
 	if ((c == NULL && a->nchans >= TURN_MAX_CHANNELS) ||
 	    a->nperms + i > TURN_MAX_PERMS ||
 	    turn_perm_grow(a, a->nperms + i, a->nchans + (c == NULL)) != 0) {
+		turn_outcome_quota(r->out, TURN_QUOTA_CHANNELS);
 		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
 		return;
 	}

@@ -147,8 +147,58 @@ turn_table_close_relay(struct turn_engine *e, struct turn_relay *rl)
 	rl->handle = 0;
 }
 
+/* The families of a whose relays are open (TURN_FAMILY_*). */
+static unsigned
+turn_table_families(const struct turn_alloc *a)
+{
+	return (a->relay[TURN_FAM_V4].handle != 0 ? TURN_FAMILY_V4 : 0) |
+	    (a->relay[TURN_FAM_V6].handle != 0 ? TURN_FAMILY_V6 : 0);
+}
+
+static void
+turn_table_event(struct turn_engine *e, const struct turn_alloc *a,
+    enum turn_alloc_event_kind kind, enum turn_end end, unsigned families)
+{
+	const struct turn_hooks *h = e->opts.hooks;
+	struct turn_alloc_event ev;
+
+	if (h == NULL || h->alloc_event == NULL)
+		return;
+	ev.kind = kind;
+	ev.end = end;
+	ev.tuple = &a->tuple;
+	ev.families = families;
+	ev.created_ms = a->created_ms;
+	ev.now_ms = e->clock;
+	h->alloc_event(h->ctx, &ev);
+}
+
 void
-turn_table_remove(struct turn_engine *e, struct turn_alloc *a)
+turn_table_commit(struct turn_engine *e, struct turn_alloc *a, uint64_t now)
+{
+	a->live = true;
+	a->created_ms = now;
+	e->stats.allocs_created++;
+	turn_table_event(e, a, TURN_EV_CREATED, TURN_END_EXPIRED,
+	    turn_table_families(a));
+}
+
+void
+turn_table_close_family(struct turn_engine *e, struct turn_alloc *a, int fi)
+{
+	unsigned fam = fi == TURN_FAM_V4 ? TURN_FAMILY_V4 : TURN_FAMILY_V6;
+
+	if (a->relay[fi].handle == 0)
+		return;
+	turn_table_close_relay(e, &a->relay[fi]);
+	if (a->live)
+		turn_table_event(e, a, TURN_EV_RELAY_CLOSED, TURN_END_EXPIRED,
+		    fam);
+}
+
+void
+turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
+    enum turn_end why)
 {
 	struct turn_alloc **pp;
 
@@ -158,6 +208,11 @@ turn_table_remove(struct turn_engine *e, struct turn_alloc *a)
 			*pp = a->next;
 			break;
 		}
+	if (a->live) {
+		e->stats.allocs_ended[why]++;
+		turn_table_event(e, a, TURN_EV_ENDED, why,
+		    turn_table_families(a));
+	}
 	turn_table_close_relay(e, &a->relay[TURN_FAM_V4]);
 	turn_table_close_relay(e, &a->relay[TURN_FAM_V6]);
 	if (a->quota_held)
@@ -183,10 +238,9 @@ turn_table_sweep(struct turn_engine *e, uint64_t now)
 	for (i = 0; i < TURN_HASH_BUCKETS; i++)
 		for (a = e->by_tuple[i]; a != NULL; a = next) {
 			next = a->next;
-			if (!turn_now_before(a->expires, now)) {
-				e->stats.allocs_expired++;
-				turn_table_remove(e, a);
-			} else
+			if (!turn_now_before(a->expires, now))
+				turn_table_remove(e, a, TURN_END_EXPIRED);
+			else
 				turn_perm_prune(e, a, now, false);
 		}
 	if (e->opts.ports != NULL)
@@ -203,6 +257,6 @@ turn_table_clear(struct turn_engine *e)
 	for (i = 0; i < TURN_HASH_BUCKETS; i++)
 		for (a = e->by_tuple[i]; a != NULL; a = next) {
 			next = a->next;
-			turn_table_remove(e, a);
+			turn_table_remove(e, a, TURN_END_SHUTDOWN);
 		}
 }

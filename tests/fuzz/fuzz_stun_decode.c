@@ -2,10 +2,11 @@
 /*
  * libFuzzer target: any bytes as a STUN message (and as ChannelData).
  * Walks every typed decoder over every attribute, runs the integrity checks
- * with the fixed keys of reference part B (so seeds B.1-B.6 reach the
- * post-verification paths), and re-encodes accepted messages: decode ->
- * encode -> decode must give the same method, class, attributes, unknown
- * list, and verifying MACs (reference E.6 targets 1, 2 and 4). The same
+ * with the fixed keys of the RFC 5769 and RFC 8489 Appendix B.1 samples (so
+ * the seeds made from them reach the post-verification paths), and
+ * re-encodes accepted messages: decode -> encode -> decode must give the
+ * same method, class, attributes, unknown list, and verifying MACs
+ * (docs/security.md, Attack catalogue: malformed input). The same
  * bytes go through the Binding engine, whose replies must decode.
  */
 #include <stdint.h>
@@ -18,7 +19,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* B.1 short-term password, B.4 MD5 key, B.5 SHA-256 key */
+/* RFC 5769 §2.1 short-term password, §2.4 MD5 key, RFC 8489 B.1 SHA-256
+ * key */
 static const char key_short[] = "VOkJxbRl1RmTxUk/WvJxBt";
 static const uint8_t key_md5[16] = { 0xe8, 0xca, 0x7a, 0xd5, 0x9d, 0x5e,
     0xb0, 0x51, 0x8e, 0x31, 0x29, 0x11, 0xd2, 0xda, 0xb2, 0xa9 };
@@ -144,7 +146,7 @@ engine(const uint8_t *data, size_t size)
 	static struct turn_engine *e;
 	struct turn_opts o = { .software = "tern fuzz" };
 	struct turn_tuple t;
-	struct turn_out out = { reply, sizeof(reply), 0, TURN_DROP_NONE };
+	struct turn_out out = { .buf = reply, .cap = sizeof(reply) };
 	struct stun_msg m;
 
 	if (e == NULL && (e = turn_engine_new(&o)) == NULL)

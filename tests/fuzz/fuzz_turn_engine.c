@@ -75,6 +75,8 @@ struct fz_client {
 struct fz {
 	struct turn_engine *e;
 	struct turn_io io;
+	struct turn_hooks hooks;
+	int64_t ev_live;	/* allocations alive by the engine's events */
 	struct turn_opts opts;
 	struct auth_creds *creds;
 	struct policy_peer *pol[2];
@@ -218,6 +220,21 @@ fz_client_send(void *ctx, const struct turn_tuple *t, const uint8_t *data,
 		if (addr_equal(&t->client, &f->c[i].t.client, true))
 			return;
 	CHECK(!"client_send to an unknown client");
+}
+
+/* Every allocation the events say is alive is in the table, and back. */
+static void
+fz_alloc_event(void *ctx, const struct turn_alloc_event *ev)
+{
+	struct fz *f = ctx;
+
+	CHECK(ev->tuple != NULL && ev->families != 0);
+	CHECK(ev->now_ms >= ev->created_ms);
+	if (ev->kind == TURN_EV_CREATED)
+		f->ev_live++;
+	else if (ev->kind == TURN_EV_ENDED)
+		f->ev_live--;
+	CHECK(f->ev_live >= 0);
 }
 
 static enum turn_key
@@ -564,6 +581,7 @@ fz_check(struct fz *f)
 	CHECK(st.allocations <= f->nopen);
 	CHECK(f->nopen <= 2 * st.allocations);
 	CHECK(st.allocations <= st.allocs_created);
+	CHECK((uint64_t)f->ev_live == st.allocations);
 	CHECK(st.permissions < (1ull << 32) && st.channels < (1ull << 32));
 	CHECK(st.permissions <= st.allocations * TURN_MAX_PERMS);
 	CHECK(st.channels <= st.allocations * TURN_MAX_CHANNELS);
@@ -636,8 +654,11 @@ fz_setup(struct fz *f, uint8_t cfg)
 	f->io.relay_close = fz_relay_close;
 	f->io.relay_send = fz_relay_send;
 	f->io.client_send = fz_client_send;
-	f->io.user_key = cfg & 2 ? fz_user_key : NULL;
+	f->hooks.ctx = f;
+	f->hooks.user_key = cfg & 2 ? fz_user_key : NULL;
+	f->hooks.alloc_event = fz_alloc_event;
 	f->opts.io = &f->io;
+	f->opts.hooks = &f->hooks;
 	f->opts.auth = &fz_auth;
 	f->opts.ports = f->ports;
 	f->opts.quota = f->quota;
@@ -670,7 +691,7 @@ fz_report(struct fz *f)
 	    st.allocs_created, (unsigned long long)st.allocations,
 	    (unsigned long long)st.permissions,
 	    (unsigned long long)st.channels,
-	    (unsigned long long)st.allocs_revoked,
+	    (unsigned long long)st.allocs_ended[TURN_END_REVOKED],
 	    (unsigned long long)st.session_grace,
 	    (unsigned long long)st.user_key_pending,
 	    (unsigned long long)st.user_key_unavailable, f->nrelays,

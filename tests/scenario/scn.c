@@ -101,10 +101,22 @@ scn_user_key(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
 	return s->uk_answer;
 }
 
+static void
+scn_alloc_event(void *ctx, const struct turn_alloc_event *ev)
+{
+	struct scn *s = ctx;
+
+	if (s->nevents < SCN_MAX_REC) {
+		s->events[s->nevents] = *ev;
+		s->events[s->nevents].tuple = NULL;
+		s->nevents++;
+	}
+}
+
 void
 scn_user_store(struct scn *s, bool on)
 {
-	s->io.user_key = on ? scn_user_key : NULL;
+	s->hooks.user_key = on ? scn_user_key : NULL;
 }
 
 struct auth_creds *
@@ -174,6 +186,9 @@ scn_init(struct scn *s, uint16_t port_min, uint16_t port_max,
 	s->io.relay_send = scn_relay_send;
 	s->io.client_send = scn_client_send;
 	s->opts.io = &s->io;
+	s->hooks.ctx = s;
+	s->hooks.alloc_event = scn_alloc_event;
+	s->opts.hooks = &s->hooks;
 	s->opts.auth = &s->auth;
 	s->opts.ports = s->ports;
 	s->opts.quota = s->quota;
@@ -310,6 +325,7 @@ scn_run(struct scn *s, struct scn_client *c, const uint8_t *p, size_t n)
 	turn_engine_input(s->e, &c->t, p, n, s->now, &out);
 	c->resp_len = out.len;
 	c->drop = out.drop;
+	c->oc = out.oc;
 	c->code = -1;
 	c->mi_ok = false;
 	if (out.len == 0 || stun_decode(&c->m, c->resp, out.len) != STUN_OK)

@@ -43,6 +43,7 @@ struct scn_pkt {
 struct scn {
 	struct turn_engine *e;
 	struct turn_io io;
+	struct turn_hooks hooks;
 	struct turn_opts opts;
 	struct auth_ctx auth;
 	struct auth_creds *creds;
@@ -69,6 +70,9 @@ struct scn {
 	size_t uk_calls;
 	uint8_t uk_name[600];		/* the last name asked about */
 	size_t uk_name_len;
+	/* turn_hooks.alloc_event, in order (the tuple pointer is not kept) */
+	struct turn_alloc_event events[SCN_MAX_REC];
+	size_t nevents;
 };
 
 struct scn_client {
@@ -91,6 +95,7 @@ struct scn_client {
 	int code;			/* 0 success, ERROR-CODE, -1 none */
 	bool mi_ok;			/* MI (or MI-SHA256) verified with key */
 	enum turn_drop drop;
+	struct turn_outcome oc;		/* what the engine said it did */
 	/* the last packet sent (scn_resubmit) */
 	uint8_t last[SCN_BUF];
 	size_t last_len;
@@ -119,7 +124,7 @@ int scn_restart(struct scn *s);
  */
 struct auth_creds *scn_creds_base(bool with_secret);
 void scn_env(struct scn *s, struct auth_creds *creds);
-/* Installs (or removes) the fake user store: turn_io.user_key answers
+/* Installs (or removes) the fake user store: turn_hooks.user_key answers
  * s->uk_answer, with s->uk_key for FOUND. */
 void scn_user_store(struct scn *s, bool on);
 

@@ -119,7 +119,7 @@ test_data_drops(void)
 	is_int(scn_chandata(&s, &c, 0x4001, "x", 1), TURN_DROP_NO_CHANNEL,
 	    "unbound channel: dropped (T30)");
 	{
-		struct turn_out out = { c.resp, sizeof(c.resp), 0, 0 };
+		struct turn_out out = { .buf = c.resp, .cap = sizeof(c.resp) };
 
 		turn_engine_input(s.e, &c.t, bad, sizeof(bad), s.now, &out);
 		is_int(out.drop, TURN_DROP_SHORT,

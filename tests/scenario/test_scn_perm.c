@@ -227,7 +227,7 @@ test_send_data(void)
 		stun_add_xor_addr(&b, STUN_ATTR_XOR_PEER_ADDRESS, &p);
 		stun_add(&b, unk, &unk, 2);
 		stun_add(&b, STUN_ATTR_DATA, "x", 1);
-		struct turn_out out = { c.resp, sizeof(c.resp), 0, 0 };
+		struct turn_out out = { .buf = c.resp, .cap = sizeof(c.resp) };
 		turn_engine_input(s.e, &c.t, buf, stun_builder_finish(&b),
 		    s.now, &out);
 		is_int(out.drop, TURN_DROP_BAD_INDICATION,

@@ -124,7 +124,7 @@ test_expiry(void)
 	is_int(s.closes[0], h, "the allocation's relay");
 	turn_engine_stats(s.e, &st);
 	is_int(st.allocations, 0, "no allocation left");
-	is_int(st.allocs_expired, 1, "one expired");
+	is_int(st.allocs_ended[TURN_END_EXPIRED], 1, "one expired");
 	is_int(st.permissions, 0, "its permission went with it");
 	is_int(st.peer_drops[TURN_DROP_NO_ALLOCATION], 1, "peer drop counted");
 	is_int(scn_peer(&s, h, "8.8.8.8:53", "y", 1), TURN_DROP_NO_ALLOCATION,

@@ -60,7 +60,7 @@ test_revoke_live(void)
 	is_int(s.ncloses, 1, "revoking carol closes one relay at once");
 	is_int(s.closes[0], hc, "carol's relay");
 	turn_engine_stats(s.e, &st);
-	is_int(st.allocs_revoked, 1, "allocs_revoked 1");
+	is_int(st.allocs_ended[TURN_END_REVOKED], 1, "allocs_revoked 1");
 	is_int(st.allocations, 1, "dave's allocation lives");
 	is_int(turn_ports_available(s.ports, AF_INET), free4 + 1,
 	    "carol's port is back in the pool");
@@ -113,7 +113,7 @@ test_revoke_static(void)
 	is_int(scn_allocate(&s, &bob, NULL), 0, "and bob may allocate");
 	/* a new creds object with the same revocation closes nothing new */
 	turn_engine_stats(s.e, &st);
-	is_int(st.allocs_revoked, 1, "one revoked allocation in all");
+	is_int(st.allocs_ended[TURN_END_REVOKED], 1, "one revoked allocation in all");
 	scn_free(&s);
 }
 
