@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ternctl_redis: the commands that change ternd's data in Redis (issue 4),
- * for operators and app backends. Each verb is one row of a table that
- * says which options it takes and how many names follow it.
+ * ternctl_redis: the commands that change ternd's data in Redis (the
+ * keys are described in src/auth/auth_schema.h), for operators and app
+ * backends. Each verb is one row of a table that says which options it
+ * takes and how many names follow it.
  *
  *   ternctl secret add|list|rm FP|rotate|prune	REST secrets of a realm
  *   ternctl user add|rm NAME|list			long-term users

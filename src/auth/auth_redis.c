@@ -2,10 +2,12 @@
 /*
  * The Redis client: hiredis (0.14 asynchronous API) on the main thread's
  * libevent base. With auth_redis_load.c (the snapshot load), the only
- * code that includes hiredis (DESIGN.md); auth_redis_int.h is theirs.
+ * code of ternd that includes hiredis; auth_redis_int.h is theirs. Key
+ * names and event messages: auth_schema.h.
  *
  * Two connections: `cmd` carries AUTH, SELECT, the snapshot loads and the
- * user-key lookups; `sub` carries AUTH, SELECT and SUBSCRIBE tern/events.
+ * user-key lookups; `sub` carries AUTH, SELECT and SUBSCRIBE to the
+ * events channel (AUTH_SCHEMA_EVENTS).
  * hiredis 0.14 has no connect or command timeout of its own for
  * asynchronous contexts, so a watchdog (every 100 ms) aborts a connection
  * that has not connected within connect_timeout, or that owes replies and
@@ -20,13 +22,13 @@
  * turns into tern_redis_command_seconds).
  *
  * A load (auth_redis_load.c): SMEMBERS of the secrets and the two rule
- * sets, HGETALL secret-expires, GET of the two quotas, SCAN MATCH
- * tern/revoked/<realm>/ * and TTL of each key found, all pipelined; it
- * completes when every reply
- * has arrived and is delivered only if every reply had the expected type
+ * sets, HGETALL secret-expires, GET of the two quotas, SCAN MATCH of the
+ * realm's revocation keys and TTL of each key found, all pipelined; it
+ * completes when every reply has arrived and is delivered only if every
+ * reply had the expected type
  * (a value that is merely malformed, such as a quota that is not a
  * number, is skipped and logged instead). The pure helpers (expiry
- * filter, key names, event messages) are in auth_redis_conf.c.
+ * filter, event parsing) are in auth_redis_conf.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,13 +76,14 @@ ar_tv(uint64_t ms)
 	return tv;
 }
 
-/* prefix + realm + mid + suffix into out; length or -1. */
+/* Key k of our realm (and of user for the kinds that name one) into out;
+ * length or -1. */
 long
-ar_key(const struct auth_redis *r, char *out, size_t cap, const char *prefix,
-    const void *mid, size_t midlen, const char *suffix)
+ar_key(const struct auth_redis *r, char *out, size_t cap,
+    enum auth_schema_key k, const uint8_t *user, size_t ulen)
 {
-	return auth_redis_key_build(out, cap, prefix, r->realm, r->realm_len,
-	    mid, midlen, suffix);
+	return auth_schema_key(out, cap, k, r->realm, r->realm_len,
+	    (const char *)user, ulen);
 }
 
 /* One command on conn, unwrapped (SUBSCRIBE). 0 or -1 (not sent). */
@@ -194,20 +197,23 @@ void
 auth_redis_key_get(struct auth_redis *r, const uint8_t *user, size_t len,
     void *cookie)
 {
-	char key[AR_KEY_MAX];
+	char key[AUTH_SCHEMA_KEY_MAX];
 	const char *argv[2] = { "GET", key };
 	size_t lens[2] = { 3, 0 };
 	struct ar_lookup *q = NULL;
 	long kl;
 
 	r->st.lookups++;
-	kl = ar_key(r, key, sizeof(key), "turn/realm/", NULL, 0, "/user/");
-	if (kl < 0 || (size_t)kl + len + 4 >= sizeof(key) || r->closing)
+	if (len == 0 || memchr(user, '\0', len) != NULL) {
+		/* No key names an empty user or one with a NUL
+		 * (auth_schema.h): no such user. */
+		r->o.on_key(r->o.arg, cookie, AUTH_REDIS_KEY_UNKNOWN, NULL);
+		return;
+	}
+	kl = ar_key(r, key, sizeof(key), AUTH_SCHEMA_USER_KEY, user, len);
+	if (kl < 0 || r->closing)
 		goto fail;
-	memcpy(key + kl, user, len);
-	/* argv with explicit lengths: the key needs no terminating NUL */
-	memcpy(key + kl + len, "/key", 4); // NOLINT(bugprone-not-null-terminated-result)
-	lens[1] = (size_t)kl + len + 4;
+	lens[1] = (size_t)kl;
 	if ((q = malloc(sizeof(*q))) == NULL)
 		goto fail;
 	q->r = r;
@@ -275,7 +281,7 @@ ar_reply_ignore_cb(redisAsyncContext *ac, void *reply, void *priv)
 		    c != NULL ? c->name : "?");
 }
 
-/* "<what> <realm>" on tern/events. */
+/* "<what> <realm>" on the events channel. */
 static void
 ar_event(struct auth_redis *r, const char *msg, size_t len)
 {
@@ -348,8 +354,8 @@ static void
 ar_connect_cb(const redisAsyncContext *ac, int status)
 {
 	struct ar_conn *c = ac->data;
-	const char *argv[2] = { "SUBSCRIBE", AR_EVENTS };
-	size_t lens[2] = { 9, sizeof(AR_EVENTS) - 1 };
+	const char *argv[2] = { "SUBSCRIBE", AUTH_SCHEMA_EVENTS };
+	size_t lens[2] = { 9, sizeof(AUTH_SCHEMA_EVENTS) - 1 };
 
 	if (c == NULL || c->ac != ac)
 		return;

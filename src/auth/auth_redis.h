@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * auth_redis: Redis as the source of REST secrets, long-term user keys,
- * peer rules, quotas and revocations (issue 4), never on the hot path
- * (DESIGN.md "Redis is never on the hot path", reference E.10).
+ * peer rules, quotas and revocations shared by a fleet, never on the
+ * packet path: workers only ever see an immutable snapshot and cached
+ * user keys, and Redis being slow or down never delays a packet.
  *
  * Two parts:
  *  - auth_redis_conf.c (pure, in the core library): coturn's connection
@@ -10,24 +11,17 @@
  *      ip=127.0.0.1 port=6379 dbname=0 password=... connect_timeout=30
  *    with host= as a synonym of ip=, user= (a Redis 6 ACL user) and
  *    unix=/path/to/socket. Fuzzed.
- *  - auth_redis.c (the net library; the ONLY file that includes hiredis):
- *    an asynchronous client on the main thread's event_base. It keeps two
- *    connections (commands, and SUBSCRIBE tern/events), AUTH and SELECT on
- *    each, reconnects with exponential backoff (100 ms .. 5 s), loads a
+ *  - auth_redis.c and auth_redis_load.c (the net library; the ONLY ternd
+ *    files that include hiredis): an asynchronous client on the main
+ *    thread's event_base. It keeps two connections (commands, and
+ *    SUBSCRIBE to the events channel), AUTH and SELECT on each,
+ *    reconnects with exponential backoff (100 ms .. 5 s), loads a
  *    snapshot at start, every `interval` and at once on an event for our
  *    realm, and answers user-key lookups (GET) through a callback.
  *
- * Keys (DESIGN.md "Names that are fixed", coturn-compatible):
- *   turn/realm/<realm>/secret               SET of REST secrets
- *   tern/realm/<realm>/secret-expires       HASH fingerprint -> Unix time
- *   turn/realm/<realm>/user/<user>/key      STRING hex MD5(user:realm:pw)
- *   turn/realm/<realm>/allowed-peer-ip      SET of CIDR / a-b
- *   turn/realm/<realm>/denied-peer-ip       SET of CIDR / a-b
- *   turn/realm/<realm>/user-quota           STRING integer
- *   turn/realm/<realm>/total-quota          STRING integer
- *   tern/revoked/<realm>/<user>             STRING, with a TTL
- * and the channel tern/events, messages "<what> <realm>" (what: secret,
- * user, revoke, unrevoke, rules; realm "*" means every realm).
+ * The keys it reads, their types and the event messages are those of
+ * src/auth/auth_schema.h (coturn's names where coturn has the key), which
+ * ternctl writes through the same functions.
  *
  * What it must not do: block (every command is asynchronous, with a
  * deadline), run on a worker's thread, build a command with a format
@@ -114,7 +108,8 @@ int auth_redis_key_decode(const void *hex, size_t len, uint8_t key[16]);
 /* 1..19 ASCII digits. 0 or -1. */
 int auth_redis_u64_parse(const char *s, size_t len, uint64_t *out);
 /* prefix + realm + mid (midlen bytes, any) + suffix + NUL into out. The
- * length, or -1 if it does not fit. */
+ * length, or -1 if it does not fit. Plain concatenation: tern's key names
+ * are built by auth_schema_key() (auth_schema.h). */
 long auth_redis_key_build(char *out, size_t cap, const char *prefix,
     const char *realm, size_t rlen, const void *mid, size_t midlen,
     const char *suffix);
@@ -131,7 +126,8 @@ int auth_redis_secrets_filter(struct auth_redis_str *raw, size_t nraw,
 /* Sorts s->revoked by name (so that snapshots compare). */
 void auth_redis_revoked_sort(struct auth_redis_snap *s);
 
-/* A tern/events message: "<what> <realm>" (realm "*": every realm). */
+/* An events message (auth_schema.h): "<what> <realm>", realm "*": every
+ * realm. */
 enum auth_redis_event {
 	AUTH_REDIS_EV_NONE = 0,		/* another realm, or not understood */
 	AUTH_REDIS_EV_SECRET,
@@ -188,8 +184,9 @@ void auth_redis_free(struct auth_redis *r);
 /* Starts a load now (one at a time; a load running absorbs the request). */
 void auth_redis_reload(struct auth_redis *r);
 /*
- * GET turn/realm/<realm>/user/<user>/key; on_key(cookie) is called
- * exactly once, possibly before this returns (UNAVAILABLE when down).
+ * GET of the user's key (AUTH_SCHEMA_USER_KEY); on_key(cookie) is called
+ * exactly once, possibly before this returns (UNAVAILABLE when down;
+ * UNKNOWN at once for a name no key can have: empty, or with a NUL).
  */
 void auth_redis_key_get(struct auth_redis *r, const uint8_t *user,
     size_t len, void *cookie);

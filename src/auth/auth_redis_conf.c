@@ -2,14 +2,15 @@
 /*
  * The pure half of auth_redis: coturn's `redis-userdb` connection string,
  * and the helpers the client and its tests share (snapshot compare, sort
- * and free, the secret-expires filter, secret fingerprints, key names,
- * glob escaping for SCAN MATCH, hex keys, tern/events messages).
+ * and free, the secret-expires filter, secret fingerprints, glob escaping
+ * for SCAN MATCH, hex keys, parsing the events messages of auth_schema.h).
  * No I/O, no hiredis; fuzzed by tests/fuzz/fuzz_redis_conf.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth_redis.h"
+#include "auth/auth_schema.h"
 #include "util/crypto.h"
 
 struct auth_redis_kv {
@@ -422,11 +423,11 @@ auth_redis_event_parse(const char *msg, size_t len, const char *realm,
 		const char *name;
 		enum auth_redis_event ev;
 	} whats[] = {
-		{ "secret", AUTH_REDIS_EV_SECRET },
-		{ "user", AUTH_REDIS_EV_USER },
-		{ "revoke", AUTH_REDIS_EV_REVOKE },
-		{ "unrevoke", AUTH_REDIS_EV_UNREVOKE },
-		{ "rules", AUTH_REDIS_EV_RULES },
+		{ AUTH_SCHEMA_EV_SECRET, AUTH_REDIS_EV_SECRET },
+		{ AUTH_SCHEMA_EV_USER, AUTH_REDIS_EV_USER },
+		{ AUTH_SCHEMA_EV_REVOKE, AUTH_REDIS_EV_REVOKE },
+		{ AUTH_SCHEMA_EV_UNREVOKE, AUTH_REDIS_EV_UNREVOKE },
+		{ AUTH_SCHEMA_EV_RULES, AUTH_REDIS_EV_RULES },
 	};
 	const char *sp = memchr(msg, ' ', len);
 	size_t wl, rl, i;
@@ -435,7 +436,8 @@ auth_redis_event_parse(const char *msg, size_t len, const char *realm,
 		return AUTH_REDIS_EV_NONE;
 	wl = (size_t)(sp - msg);
 	rl = len - wl - 1;
-	if (!(rl == 1 && sp[1] == '*') &&
+	if (!(rl == sizeof(AUTH_SCHEMA_EV_ALL_REALMS) - 1 &&
+	    memcmp(sp + 1, AUTH_SCHEMA_EV_ALL_REALMS, rl) == 0) &&
 	    !(rl == rlen && memcmp(sp + 1, realm, rl) == 0))
 		return AUTH_REDIS_EV_NONE;
 	for (i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)

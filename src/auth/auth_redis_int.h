@@ -2,8 +2,8 @@
 /*
  * auth_redis_int: what the two halves of the Redis client share. Only
  * auth_redis.c (connections, commands, events, key lookups) and
- * auth_redis_load.c (the snapshot load) include it; together they are the
- * one hiredis user (DESIGN.md).
+ * auth_redis_load.c (the snapshot load) include it; together they are
+ * ternd's one hiredis user (auth_redis.h).
  */
 #ifndef TERN_AUTH_REDIS_INT_H
 #define TERN_AUTH_REDIS_INT_H
@@ -17,11 +17,10 @@
 #include <hiredis/async.h>
 
 #include "auth/auth_redis.h"
+#include "auth/auth_schema.h"
 
-#define AR_KEY_MAX	1200	/* prefix + realm + user (763) + suffix */
 #define AR_WATCH_MS	100
 #define AR_SCAN_COUNT	"1000"
-#define AR_EVENTS	"tern/events"
 
 struct auth_redis;
 
@@ -66,7 +65,7 @@ struct ar_load {
 	char (*fp)[17];			/* secret-expires fingerprints */
 	uint64_t *fp_until;
 	size_t nfp;
-	char pattern[AR_KEY_MAX];	/* SCAN MATCH */
+	char pattern[AUTH_SCHEMA_PATTERN_MAX];	/* SCAN MATCH */
 };
 
 struct ar_ttl {
@@ -89,8 +88,8 @@ struct ar_cmd {
 
 
 struct timeval ar_tv(uint64_t ms);
-long ar_key(const struct auth_redis *r, char *out, size_t cap, const char *prefix,
-    const void *mid, size_t midlen, const char *suffix);
+long ar_key(const struct auth_redis *r, char *out, size_t cap,
+    enum auth_schema_key k, const uint8_t *user, size_t ulen);
 int ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
     const char **argv, const size_t *lens);
 void ar_progress(redisAsyncContext *ac, const void *reply);

@@ -2,11 +2,11 @@
 /*
  * auth_redis_load: one snapshot load, pipelined on the command connection:
  * SMEMBERS of the secrets and the two rule sets, HGETALL secret-expires,
- * GET of the two quotas, SCAN MATCH tern/revoked/<realm>/ * with the TTL of
- * each key found. It completes when every reply has arrived and is
- * delivered only if every reply had the expected type.
+ * GET of the two quotas, SCAN MATCH of the realm's revocation keys with
+ * the TTL of each key found (names: auth_schema.h). It completes when
+ * every reply has arrived and is delivered only if every reply had the
+ * expected type.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,13 +220,14 @@ static int ar_scan_send(struct ar_load *l, const char *cursor, size_t clen);
 
 /* TTL of each key found, so its `until` is known. */
 static void
-ar_scan_keys(struct ar_load *l, const redisReply *keys, size_t plen)
+ar_scan_keys(struct ar_load *l, const redisReply *keys)
 {
 	struct auth_redis *r = l->r;
 	struct auth_redis_snap *s = l->snap;
 	const char *argv[2] = { "TTL", NULL };
 	size_t lens[2] = { 3, 0 }, i;
 	struct ar_ttl *t;
+	size_t off, ulen;
 	void *p;
 
 	if (keys->elements == 0)
@@ -241,15 +242,20 @@ ar_scan_keys(struct ar_load *l, const redisReply *keys, size_t plen)
 	for (i = 0; i < keys->elements; i++) {
 		const redisReply *k = keys->element[i];
 
-		if (ar_is_str(k) && (size_t)k->len <= plen)
-			continue;	/* "tern/revoked/<realm>/": no user */
-		if (!ar_is_str(k) || (t = calloc(1, sizeof(*t))) == NULL) {
+		if (!ar_is_str(k)) {
+			l->failed = true;
+			return;
+		}
+		/* SCAN's glob is wider than our names (no user, a NUL). */
+		if (auth_schema_key_user(AUTH_SCHEMA_REVOKED, r->realm,
+		    r->realm_len, k->str, (size_t)k->len, &off, &ulen) == -1)
+			continue;
+		if ((t = calloc(1, sizeof(*t))) == NULL) {
 			l->failed = true;
 			return;
 		}
 		t->l = l;
-		if (ar_str_dup(&t->user, k->str + plen,
-		    (size_t)k->len - plen) == -1) {
+		if (ar_str_dup(&t->user, k->str + off, ulen) == -1) {
 			free(t);
 			l->failed = true;
 			return;
@@ -271,8 +277,6 @@ ar_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct ar_load *l = priv;
 	const redisReply *rep = reply, *cur, *keys;
-	char prefix[AR_KEY_MAX];
-	long plen;
 
 	ar_progress(ac, reply);
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
@@ -283,13 +287,12 @@ ar_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	cur = rep->element[0];
 	keys = rep->element[1];
-	plen = ar_key(l->r, prefix, sizeof(prefix), "tern/revoked/", "/", 1, "");
-	if (plen < 0 || l->snap->nrevoked + l->pending + keys->elements >
+	if (l->snap->nrevoked + l->pending + keys->elements >
 	    AUTH_REDIS_MAX_REVOKED) {
 		l->failed = true;
 		goto out;
 	}
-	ar_scan_keys(l, keys, (size_t)plen);
+	ar_scan_keys(l, keys);
 	if (!l->failed && !(cur->len == 1 && cur->str[0] == '0') &&
 	    ar_scan_send(l, cur->str, (size_t)cur->len) == -1)
 		l->failed = true;
@@ -311,17 +314,17 @@ ar_scan_send(struct ar_load *l, const char *cursor, size_t clen)
 	return 0;
 }
 
-/* Sends one key command of the load. 0 or -1. */
+/* Sends one key command of the load (cmd on key k of our realm). 0 or -1. */
 static int
-ar_load_cmd(struct ar_load *l, const char *cmd, const char *prefix,
-    const char *suffix, redisCallbackFn *fn)
+ar_load_cmd(struct ar_load *l, const char *cmd, enum auth_schema_key k,
+    redisCallbackFn *fn)
 {
-	char key[AR_KEY_MAX];
+	char key[AUTH_SCHEMA_KEY_MAX];
 	const char *argv[2] = { cmd, key };
 	size_t lens[2] = { strlen(cmd), 0 };
 	long kl;
 
-	if ((kl = ar_key(l->r, key, sizeof(key), prefix, NULL, 0, suffix)) < 0)
+	if ((kl = ar_key(l->r, key, sizeof(key), k, NULL, 0)) < 0)
 		return -1;
 	lens[1] = (size_t)kl;
 	if (ar_send(&l->r->cmd, fn, l, 2, argv, lens) == -1)
@@ -333,25 +336,20 @@ ar_load_cmd(struct ar_load *l, const char *cmd, const char *prefix,
 static int
 ar_load_send(struct ar_load *l)
 {
-	char esc[300];
-	long el;
-
-	el = auth_redis_glob_escape(l->r->realm, l->r->realm_len, esc,
-	    sizeof(esc));
-	if (el < 0 || snprintf(l->pattern, sizeof(l->pattern),
-	    "tern/revoked/%s/*", esc) >= (int)sizeof(l->pattern))
+	if (auth_schema_key_pattern(l->pattern, sizeof(l->pattern),
+	    AUTH_SCHEMA_REVOKED, l->r->realm, l->r->realm_len) < 0)
 		return -1;
-	if (ar_load_cmd(l, "SMEMBERS", "turn/realm/", "/secret",
+	if (ar_load_cmd(l, "SMEMBERS", AUTH_SCHEMA_SECRET,
 	    ar_secrets_cb) == -1 ||
-	    ar_load_cmd(l, "HGETALL", "tern/realm/", "/secret-expires",
+	    ar_load_cmd(l, "HGETALL", AUTH_SCHEMA_SECRET_EXPIRES,
 	    ar_expires_cb) == -1 ||
-	    ar_load_cmd(l, "SMEMBERS", "turn/realm/", "/allowed-peer-ip",
+	    ar_load_cmd(l, "SMEMBERS", AUTH_SCHEMA_ALLOWED_PEER_IP,
 	    ar_allow_cb) == -1 ||
-	    ar_load_cmd(l, "SMEMBERS", "turn/realm/", "/denied-peer-ip",
+	    ar_load_cmd(l, "SMEMBERS", AUTH_SCHEMA_DENIED_PEER_IP,
 	    ar_deny_cb) == -1 ||
-	    ar_load_cmd(l, "GET", "turn/realm/", "/user-quota",
+	    ar_load_cmd(l, "GET", AUTH_SCHEMA_USER_QUOTA,
 	    ar_user_quota_cb) == -1 ||
-	    ar_load_cmd(l, "GET", "turn/realm/", "/total-quota",
+	    ar_load_cmd(l, "GET", AUTH_SCHEMA_TOTAL_QUOTA,
 	    ar_total_quota_cb) == -1 ||
 	    ar_scan_send(l, "0", 1) == -1)
 		return -1;

@@ -3,12 +3,12 @@
  * client_redis: ternctl's blocking Redis connection. With ternd's parsed
  * redis-userdb connection string (auth_redis_conf.c), it connects over TCP
  * or a Unix socket with a timeout, authenticates and selects the database,
- * and
- * runs commands and MULTI/EXEC transactions. The keys themselves are in
- * client_redis_data.c. Reference E.10 and C19: commands only through
- * redisCommandArgv with explicit lengths, never a format string built from
- * input; every reply type is checked; error replies are reported without
- * echoing arguments, so neither a password nor a secret reaches a message.
+ * and runs commands and MULTI/EXEC transactions. The keys themselves are in
+ * client_redis_data.c, their names in src/auth/auth_schema.h. Commands go
+ * only through redisCommandArgv with explicit lengths, never a format
+ * string built from input; every reply type is checked; error replies are
+ * reported without echoing arguments, so neither a password nor a secret
+ * reaches a message.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -282,39 +282,21 @@ oom:
 	return -1;
 }
 
-/* Concatenates the strings up to NULL into out. 0, or -1 if too long. */
-int
-client_redis_key(char *out, size_t cap, ...)
-{
-	const char *p;
-	size_t n = 0, l;
-	va_list ap;
-	int rv = 0;
-
-	va_start(ap, cap);
-	while ((p = va_arg(ap, const char *)) != NULL) {
-		l = strlen(p);
-		if (l >= cap - n) {
-			rv = -1;
-			break;
-		}
-		memcpy(out + n, p, l);
-		n += l;
-	}
-	va_end(ap);
-	out[rv == 0 ? n : 0] = '\0';
-	return rv;
-}
-
-/* Queues PUBLISH tern/events "<what> <realm>"; ev must outlive tx. */
+/* Queues PUBLISH of "<what> <realm>" on the events channel; ev must
+ * outlive tx. */
 void
 client_redis_tx_publish(struct client_redis_tx *tx, char *ev, size_t cap,
     const char *what, const char *realm)
 {
-	snprintf(ev, cap, "%s %s", what, realm);
+	long n = auth_schema_event(ev, cap, what, realm, strlen(realm));
+
+	if (n < 0) {
+		tx->full = true;	/* the caller checked the realm first */
+		return;
+	}
 	client_redis_tx_cmd(tx, "PUBLISH");
-	client_redis_tx_str(tx, CLIENT_REDIS_EVENTS);
-	client_redis_tx_str(tx, ev);
+	client_redis_tx_str(tx, AUTH_SCHEMA_EVENTS);
+	client_redis_tx_arg(tx, ev, (size_t)n);
 }
 
 /* ---- connecting ---- */

@@ -1,19 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * client_redis_data: ternd's Redis data as ternctl changes it
- * (DESIGN.md "Names that are fixed"; coturn's keys where coturn has one):
- *
- *   turn/realm/<realm>/secret			SET of REST secrets
- *   tern/realm/<realm>/secret-added		HASH fp -> Unix time added
- *   tern/realm/<realm>/secret-expires		HASH fp -> Unix time dropped
- *   turn/realm/<realm>/user/<user>/key		hex MD5(user:realm:password)
- *   tern/revoked/<realm>/<user>		Unix time, with an EXPIRE
- *
- * fp is the first 16 hex digits of SHA-256(secret), so the bookkeeping
- * names a secret without holding it: the secrets stay in the set only,
- * where coturn and ternd look for them. Every change is one MULTI/EXEC
- * ending in PUBLISH tern/events, so that ternd, which reloads on that
- * message, never sees half a rotation.
+ * client_redis_data: ternd's Redis data as ternctl changes it: the secret
+ * set with its bookkeeping (added, expires), user keys and revocations.
+ * Every name comes from src/auth/auth_schema.h, which says what each key
+ * holds and who reads it; ternd builds its names through the same
+ * functions. The bookkeeping names a secret by its fingerprint, so the
+ * secrets stay in the set only, where coturn and ternd look for them.
+ * Every change is one MULTI/EXEC ending in a PUBLISH on the events
+ * channel, so that ternd, which reloads on that message, never sees half
+ * a rotation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +17,26 @@
 
 #include "auth/auth.h"
 #include "auth/auth_redis.h"
+#include "auth/auth_schema.h"
 #include "client/client.h"
 #include "client/client_redis_int.h"
 #include "util/crypto.h"
 
 /* ---- names, fingerprints ---- */
+
+/* Key k of realm (and of user; NULL for keys that name none) into out.
+ * 0, or -1 with err set. */
+static int
+client_redis_key(char *out, size_t cap, enum auth_schema_key k,
+    const char *realm, const char *user, char *err, size_t errcap)
+{
+	if (auth_schema_key(out, cap, k, realm, strlen(realm), user,
+	    user != NULL ? strlen(user) : 0) >= 0)
+		return 0;
+	client_redis_err(err, errcap, "the %s is too long",
+	    user != NULL ? "user name" : "realm");
+	return -1;
+}
 
 const char *
 client_redis_name_problem(const char *name, size_t max)
@@ -123,8 +133,8 @@ client_redis_secrets_fill(const redisReply *rep, struct client_redis_secret *s,
 	size_t i;
 
 	if (rep->type != REDIS_REPLY_ARRAY) {
-		client_redis_err(err, errcap, "turn/realm/%s/secret is not a "
-		    "set", realm);
+		client_redis_err(err, errcap, "the secrets of realm %s are not "
+		    "a set", realm);
 		return -1;
 	}
 	if (rep->elements > cap) {
@@ -150,24 +160,22 @@ client_redis_secrets_fill(const redisReply *rep, struct client_redis_secret *s,
 
 /* The three secret keys of a realm. */
 struct client_redis_skeys {
-	char set[CLIENT_REDIS_KEY_MAX];		/* turn/realm/R/secret */
-	char added[CLIENT_REDIS_KEY_MAX];	/* tern/realm/R/secret-added */
-	char expires[CLIENT_REDIS_KEY_MAX];	/* .../secret-expires */
+	char set[AUTH_SCHEMA_KEY_MAX];		/* AUTH_SCHEMA_SECRET */
+	char added[AUTH_SCHEMA_KEY_MAX];	/* AUTH_SCHEMA_SECRET_ADDED */
+	char expires[AUTH_SCHEMA_KEY_MAX];	/* AUTH_SCHEMA_SECRET_EXPIRES */
 };
 
 static int
 client_redis_secret_keys(const char *realm, struct client_redis_skeys *k,
     char *err, size_t errcap)
 {
-	if (client_redis_key(k->set, sizeof(k->set), "turn/realm/", realm,
-	    "/secret", (char *)NULL) == -1 ||
-	    client_redis_key(k->added, sizeof(k->added), "tern/realm/", realm,
-	    "/secret-added", (char *)NULL) == -1 ||
-	    client_redis_key(k->expires, sizeof(k->expires), "tern/realm/",
-	    realm, "/secret-expires", (char *)NULL) == -1) {
-		client_redis_err(err, errcap, "the realm is too long");
+	if (client_redis_key(k->set, sizeof(k->set), AUTH_SCHEMA_SECRET,
+	    realm, NULL, err, errcap) == -1 ||
+	    client_redis_key(k->added, sizeof(k->added),
+	    AUTH_SCHEMA_SECRET_ADDED, realm, NULL, err, errcap) == -1 ||
+	    client_redis_key(k->expires, sizeof(k->expires),
+	    AUTH_SCHEMA_SECRET_EXPIRES, realm, NULL, err, errcap) == -1)
 		return -1;
-	}
 	return 0;
 }
 
@@ -270,7 +278,7 @@ client_redis_secret_add(struct client_redis *r, const char *realm,
 {
 	struct client_redis_secret s[CLIENT_REDIS_MAX_SECRETS];
 	struct client_redis_skeys k;
-	char ev[AUTH_REALM_MAX + 16];
+	char ev[AUTH_SCHEMA_EVENT_MAX];
 	struct client_redis_tx *tx = NULL;
 	size_t n = 0, i;
 	int rv = -1;
@@ -309,7 +317,8 @@ client_redis_secret_add(struct client_redis *r, const char *realm,
 	client_redis_tx_str(tx, fp);
 	if (keep > 0)
 		client_redis_tx_rotate(tx, k.expires, s, n, now, keep);
-	client_redis_tx_publish(tx, ev, sizeof(ev), "secret", realm);
+	client_redis_tx_publish(tx, ev, sizeof(ev), AUTH_SCHEMA_EV_SECRET,
+	    realm);
 	rv = client_redis_tx_exec(r, tx, err, errcap);
 out:
 	free(tx);
@@ -339,7 +348,7 @@ client_redis_secret_rm(struct client_redis *r, const char *realm,
 {
 	struct client_redis_secret s[CLIENT_REDIS_MAX_SECRETS];
 	struct client_redis_skeys k;
-	char ev[AUTH_REALM_MAX + 16];
+	char ev[AUTH_SCHEMA_EVENT_MAX];
 	struct client_redis_tx *tx = NULL;
 	size_t n = 0, i;
 	int rv = -1;
@@ -365,7 +374,8 @@ client_redis_secret_rm(struct client_redis *r, const char *realm,
 		goto out;
 	}
 	client_redis_tx_forget(tx, k.set, k.added, k.expires, &s[i]);
-	client_redis_tx_publish(tx, ev, sizeof(ev), "secret", realm);
+	client_redis_tx_publish(tx, ev, sizeof(ev), AUTH_SCHEMA_EV_SECRET,
+	    realm);
 	rv = client_redis_tx_exec(r, tx, err, errcap);
 out:
 	free(tx);
@@ -417,7 +427,7 @@ client_redis_secret_prune(struct client_redis *r, const char *realm,
 {
 	struct client_redis_secret s[CLIENT_REDIS_MAX_SECRETS];
 	struct client_redis_skeys k;
-	char ev[AUTH_REALM_MAX + 16];
+	char ev[AUTH_SCHEMA_EVENT_MAX];
 	struct client_redis_tx *tx = NULL;
 	size_t n = 0, i;
 	int rv = -1;
@@ -443,7 +453,8 @@ client_redis_secret_prune(struct client_redis *r, const char *realm,
 	rv = 0;
 	if (tx->n == 0)
 		goto out;	/* nothing to do, nothing to announce */
-	client_redis_tx_publish(tx, ev, sizeof(ev), "secret", realm);
+	client_redis_tx_publish(tx, ev, sizeof(ev), AUTH_SCHEMA_EV_SECRET,
+	    realm);
 	rv = client_redis_tx_exec(r, tx, err, errcap);
 out:
 	if (rv == -1)
@@ -460,18 +471,16 @@ client_redis_user_add(struct client_redis *r, const char *realm,
     const char *user, const char *pw, size_t pwlen, char *err, size_t errcap)
 {
 	static const char hex[] = "0123456789abcdef";
-	char key[CLIENT_REDIS_KEY_MAX], val[2 * CRYPTO_MD5_LEN + 1];
-	char ev[AUTH_REALM_MAX + 16];
+	char key[AUTH_SCHEMA_KEY_MAX], val[2 * CRYPTO_MD5_LEN + 1];
+	char ev[AUTH_SCHEMA_EVENT_MAX];
 	uint8_t md5[CRYPTO_MD5_LEN];
 	struct client_redis_tx *tx = NULL;
 	size_t i;
 	int rv = -1;
 
-	if (client_redis_key(key, sizeof(key), "turn/realm/", realm, "/user/",
-	    user, "/key", (char *)NULL) == -1) {
-		client_redis_err(err, errcap, "the user name is too long");
+	if (client_redis_key(key, sizeof(key), AUTH_SCHEMA_USER_KEY, realm,
+	    user, err, errcap) == -1)
 		return -1;
-	}
 	if (auth_key_md5(user, strlen(user), realm, strlen(realm), pw, pwlen,
 	    md5) == -1) {
 		client_redis_err(err, errcap, "cannot compute the key");
@@ -489,7 +498,7 @@ client_redis_user_add(struct client_redis *r, const char *realm,
 	client_redis_tx_cmd(tx, "SET");
 	client_redis_tx_str(tx, key);
 	client_redis_tx_str(tx, val);
-	client_redis_tx_publish(tx, ev, sizeof(ev), "user", realm);
+	client_redis_tx_publish(tx, ev, sizeof(ev), AUTH_SCHEMA_EV_USER, realm);
 	rv = client_redis_tx_exec(r, tx, err, errcap);
 out:
 	free(tx);
@@ -504,7 +513,7 @@ client_redis_del_publish(struct client_redis *r, const char *key,
     const char *what,
     const char *realm, const char *missing, char *err, size_t errcap)
 {
-	char ev[AUTH_REALM_MAX + 16];
+	char ev[AUTH_SCHEMA_EVENT_MAX];
 	redisReply *rep;
 	long long gone;
 
@@ -517,9 +526,12 @@ client_redis_del_publish(struct client_redis *r, const char *key,
 		    "unexpected reply to DEL");
 		return -1;
 	}
-	snprintf(ev, sizeof(ev), "%s %s", what, realm);
+	if (auth_schema_event(ev, sizeof(ev), what, realm, strlen(realm)) < 0) {
+		client_redis_err(err, errcap, "the realm is too long");
+		return -1;
+	}
 	if ((rep = client_redis_cmdv(r, err, errcap, 3, "PUBLISH",
-	    CLIENT_REDIS_EVENTS, ev)) == NULL)
+	    AUTH_SCHEMA_EVENTS, ev)) == NULL)
 		return -1;
 	freeReplyObject(rep);
 	return 0;
@@ -529,32 +541,28 @@ int
 client_redis_user_rm(struct client_redis *r, const char *realm,
     const char *user, char *err, size_t errcap)
 {
-	char key[CLIENT_REDIS_KEY_MAX], missing[2 * AUTH_NAME_MAX + 32];
+	char key[AUTH_SCHEMA_KEY_MAX], missing[2 * AUTH_NAME_MAX + 32];
 
-	if (client_redis_key(key, sizeof(key), "turn/realm/", realm, "/user/",
-	    user, "/key", (char *)NULL) == -1) {
-		client_redis_err(err, errcap, "the user name is too long");
+	if (client_redis_key(key, sizeof(key), AUTH_SCHEMA_USER_KEY, realm,
+	    user, err, errcap) == -1)
 		return -1;
-	}
 	snprintf(missing, sizeof(missing), "realm %s has no user %s", realm,
 	    user);
-	return client_redis_del_publish(r, key, "user", realm, missing, err,
-	    errcap);
+	return client_redis_del_publish(r, key, AUTH_SCHEMA_EV_USER, realm,
+	    missing, err, errcap);
 }
 
 int
 client_redis_revoke(struct client_redis *r, const char *realm,
     const char *user, uint64_t now, uint64_t ttl, char *err, size_t errcap)
 {
-	char key[CLIENT_REDIS_KEY_MAX], ev[AUTH_REALM_MAX + 16], ex[24];
+	char key[AUTH_SCHEMA_KEY_MAX], ev[AUTH_SCHEMA_EVENT_MAX], ex[24];
 	struct client_redis_tx *tx;
 	int rv;
 
-	if (client_redis_key(key, sizeof(key), "tern/revoked/", realm, "/",
-	    user, (char *)NULL) == -1) {
-		client_redis_err(err, errcap, "the user name is too long");
+	if (client_redis_key(key, sizeof(key), AUTH_SCHEMA_REVOKED, realm,
+	    user, err, errcap) == -1)
 		return -1;
-	}
 	if ((tx = calloc(1, sizeof(*tx))) == NULL) {
 		client_redis_err(err, errcap, "out of memory");
 		return -1;
@@ -565,7 +573,8 @@ client_redis_revoke(struct client_redis *r, const char *realm,
 	client_redis_tx_num(tx, now);
 	client_redis_tx_str(tx, "EX");
 	client_redis_tx_str(tx, ex);
-	client_redis_tx_publish(tx, ev, sizeof(ev), "revoke", realm);
+	client_redis_tx_publish(tx, ev, sizeof(ev), AUTH_SCHEMA_EV_REVOKE,
+	    realm);
 	rv = client_redis_tx_exec(r, tx, err, errcap);
 	free(tx);
 	return rv;
@@ -575,17 +584,15 @@ int
 client_redis_unrevoke(struct client_redis *r, const char *realm,
     const char *user, char *err, size_t errcap)
 {
-	char key[CLIENT_REDIS_KEY_MAX], missing[2 * AUTH_NAME_MAX + 32];
+	char key[AUTH_SCHEMA_KEY_MAX], missing[2 * AUTH_NAME_MAX + 32];
 
-	if (client_redis_key(key, sizeof(key), "tern/revoked/", realm, "/",
-	    user, (char *)NULL) == -1) {
-		client_redis_err(err, errcap, "the user name is too long");
+	if (client_redis_key(key, sizeof(key), AUTH_SCHEMA_REVOKED, realm,
+	    user, err, errcap) == -1)
 		return -1;
-	}
 	snprintf(missing, sizeof(missing), "%s is not revoked in realm %s",
 	    user, realm);
-	return client_redis_del_publish(r, key, "unrevoke", realm, missing, err,
-	    errcap);
+	return client_redis_del_publish(r, key, AUTH_SCHEMA_EV_UNREVOKE, realm,
+	    missing, err, errcap);
 }
 
 /* ---- user list ---- */
@@ -595,19 +602,19 @@ struct client_redis_names {
 	size_t n, cap;
 };
 
-/* Adds the user part of key ("<prefix><user>/key") to names. */
+/* Adds the user that k (a key from SCAN) names to names, if it is a
+ * user key of realm. */
 static int
 client_redis_names_add(struct client_redis_names *nm, const redisReply *k,
-    const char *prefix, size_t plen)
+    const char *realm)
 {
 	char **v;
-	size_t ulen;
+	size_t off, ulen;
 
-	if (k->type != REDIS_REPLY_STRING || k->len <= plen + 4 ||
-	    memcmp(k->str, prefix, plen) != 0 ||
-	    memcmp(k->str + k->len - 4, "/key", 4) != 0)
+	if (k->type != REDIS_REPLY_STRING ||
+	    auth_schema_key_user(AUTH_SCHEMA_USER_KEY, realm, strlen(realm),
+	    k->str, k->len, &off, &ulen) == -1)
 		return 0;	/* SCAN's glob is wider than our keys */
-	ulen = k->len - plen - 4;
 	if (nm->n == nm->cap) {
 		if (nm->cap >= CLIENT_REDIS_USERS_MAX)
 			return -1;
@@ -616,7 +623,7 @@ client_redis_names_add(struct client_redis_names *nm, const redisReply *k,
 			return -1;
 		nm->v = v;
 	}
-	if ((nm->v[nm->n] = strndup(k->str + plen, ulen)) == NULL)
+	if ((nm->v[nm->n] = strndup(k->str + off, ulen)) == NULL)
 		return -1;
 	nm->n++;
 	return 0;
@@ -631,7 +638,7 @@ client_redis_names_cmp(const void *a, const void *b)
 /* One SCAN round: the next cursor into cur. 0 or -1. */
 static int
 client_redis_scan_round(struct client_redis *r, char *cur, size_t curcap,
-    const char *pat, struct client_redis_names *nm, const char *prefix,
+    const char *pat, struct client_redis_names *nm, const char *realm,
     char *err, size_t errcap)
 {
 	redisReply *rep, *keys;
@@ -651,8 +658,7 @@ client_redis_scan_round(struct client_redis *r, char *cur, size_t curcap,
 	}
 	keys = rep->element[1];
 	for (i = 0; i < keys->elements; i++) {
-		if (client_redis_names_add(nm, keys->element[i], prefix,
-		    strlen(prefix)) == -1) {
+		if (client_redis_names_add(nm, keys->element[i], realm) == -1) {
 			client_redis_err(err, errcap, "out of memory");
 			goto out;
 		}
@@ -665,38 +671,24 @@ out:
 	return rv;
 }
 
-/* prefix with SCAN's glob characters escaped, then "*\/key". */
-static int
-client_redis_scan_pattern(char *out, size_t cap, const char *prefix)
-{
-	long n = auth_redis_glob_escape(prefix, strlen(prefix), out, cap);
-
-	if (n < 0 || (size_t)n + sizeof("*/key") > cap)
-		return -1;
-	memcpy(out + n, "*/key", sizeof("*/key"));
-	return 0;
-}
-
 int
 client_redis_user_list(struct client_redis *r, const char *realm,
     void (*fn)(const char *user, void *arg), void *arg, char *err,
     size_t errcap)
 {
-	char prefix[CLIENT_REDIS_KEY_MAX], pat[2 * CLIENT_REDIS_KEY_MAX],
-	    cur[32] = "0";
+	char pat[AUTH_SCHEMA_PATTERN_MAX], cur[32] = "0";
 	struct client_redis_names nm = { 0 };
 	size_t i, round;
 	int rv = -1;
 
-	if (client_redis_key(prefix, sizeof(prefix), "turn/realm/", realm,
-	    "/user/", (char *)NULL) == -1 ||
-	    client_redis_scan_pattern(pat, sizeof(pat), prefix) == -1) {
+	if (auth_schema_key_pattern(pat, sizeof(pat), AUTH_SCHEMA_USER_KEY,
+	    realm, strlen(realm)) < 0) {
 		client_redis_err(err, errcap, "the realm is too long");
 		return -1;
 	}
 	for (round = 0; round < CLIENT_REDIS_SCAN_MAX; round++) {
 		if (client_redis_scan_round(r, cur, sizeof(cur), pat, &nm,
-		    prefix, err, errcap) == -1)
+		    realm, err, errcap) == -1)
 			goto out;
 		if (strcmp(cur, "0") == 0)
 			break;

@@ -2,7 +2,8 @@
 /*
  * client_redis_int: shared by client_redis.c (the connection string, the
  * connection, commands and MULTI/EXEC) and client_redis_data.c (ternd's
- * keys). The only files of tern's client that include hiredis.
+ * keys, named by src/auth/auth_schema.h). The only files of tern's client
+ * that include hiredis.
  */
 #ifndef TERN_CLIENT_REDIS_INT_H
 #define TERN_CLIENT_REDIS_INT_H
@@ -13,16 +14,14 @@
 
 #include <hiredis/hiredis.h>
 
+#include "auth/auth_schema.h"
 #include "client/client.h"
 
-/* A key holds a realm and a user (AUTH_NAME_MAX each) and fixed parts. */
-#define CLIENT_REDIS_KEY_MAX	(2 * 255 + 64)
 /* Commands in one MULTI/EXEC: 3 per secret pruned, and a few more. */
 #define CLIENT_REDIS_TX_MAX	(3 * CLIENT_REDIS_MAX_SECRETS + 8)
 #define CLIENT_REDIS_TX_ARGS	5
 #define CLIENT_REDIS_SCAN_MAX	1000000		/* SCAN rounds, then give up */
 #define CLIENT_REDIS_USERS_MAX	1000000
-#define CLIENT_REDIS_EVENTS	"tern/events"	/* ternd subscribes to it */
 
 struct client_redis {
 	redisContext *ctx;
@@ -44,9 +43,6 @@ void client_redis_err(char *err, size_t cap, const char *fmt, ...)
 /* Strict decimal of n bytes in [min, max]. 0 or -1. */
 int client_redis_parse_long(const char *s, size_t n, long min, long max,
     long *out);
-/* Concatenates the strings up to NULL (a key from its parts) into out,
- * cap > 0. 0, or -1 if it does not fit. */
-int client_redis_key(char *out, size_t cap, ...) __attribute__((sentinel));
 
 /* One command; the reply, or NULL with err set (an error reply too). */
 redisReply *client_redis_cmd(struct client_redis *r, int argc,
@@ -61,7 +57,9 @@ void client_redis_tx_cmd(struct client_redis_tx *tx, const char *name);
 void client_redis_tx_arg(struct client_redis_tx *tx, const void *p, size_t len);
 void client_redis_tx_str(struct client_redis_tx *tx, const char *s);
 void client_redis_tx_num(struct client_redis_tx *tx, uint64_t v);
-/* Queues PUBLISH tern/events "<what> <realm>"; ev must outlive tx. */
+/* Queues PUBLISH on the events channel of "<what> <realm>" (what: an
+ * AUTH_SCHEMA_EV_* word); ev (cap >= AUTH_SCHEMA_EVENT_MAX) must outlive
+ * tx. A realm too long for it makes tx fail. */
 void client_redis_tx_publish(struct client_redis_tx *tx, char *ev, size_t cap,
     const char *what, const char *realm);
 /* Sends MULTI, the commands, EXEC; checks every reply. 0 or -1. */
