@@ -7,7 +7,7 @@
  *	sends a STUN Binding request (RFC 8489 §12) and prints the mapped
  *	address and the round-trip time.
  *   ternctl credentials --secret-file FILE --user ID --uri URL ... [...]
- *	mints a TURN REST API credential (reference A.11) and prints the
+ *	mints a TURN REST API credential (README.md) and prints the
  *	RTCIceServer JSON object an app backend hands to a browser. The
  *	secret is read from a file or stdin, never from the command line
  *	(where ps(1) would show it), and is wiped after use. With --redis
@@ -30,7 +30,7 @@
 #include "util/crypto.h"
 
 #define TERNCTL_MAX_URIS	16
-#define TERNCTL_TTL_DEFAULT	43200	/* 12 h: outlasts a long call (A.11) */
+#define TERNCTL_TTL_DEFAULT	43200	/* 12 h: outlasts a long call */
 #define TERNCTL_MAX_TTL		86400	/* ternd's default max-credential-ttl */
 #define TERNCTL_MAX_TTL_CAP	(30 * 86400)	/* ternd's highest */
 

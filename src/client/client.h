@@ -18,7 +18,7 @@
  *   frame with a deadline.
  *
  * - REST credentials (client_creds.c): the TURN REST API username and
- *   password an app backend mints from a shared secret (reference A.11),
+ *   password an app backend mints from a shared secret (README.md),
  *   and the JSON RTCIceServer object it hands to a browser.
  * - Redis (client_redis.c, client_redis_data.c; ternctl only): a blocking
  *   hiredis client for ternd's secrets, users and revocations in Redis.
@@ -313,8 +313,8 @@ int client_creds_json(char *out, size_t cap, const struct client_creds_json *j);
 /*
  * ---- Redis (client_redis.c, client_redis_data.c; ternctl only) ----
  *
- * A small blocking hiredis client for ternd's Redis data (DESIGN.md "Names
- * that are fixed"): the REST secret set of a realm and ternctl's own
+ * A small blocking hiredis client for ternd's Redis data (the keys listed
+ * in src/auth/auth_redis.h): the REST secret set of a realm and ternctl's own
  * bookkeeping beside it, long-term user keys, revocations. Every change
  * ends with PUBLISH tern/events "<what> <realm>", so that ternd reloads at
  * once; a change of several keys is one MULTI/EXEC. Commands go through redisCommandArgv only (never

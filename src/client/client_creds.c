@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * client_creds: TURN REST API credentials as an app backend mints them
- * (reference A.11), and the JSON RTCIceServer object it hands to a
- * browser. The MAC is auth_rest_password(), the very code ternd checks
- * with, so the two cannot drift apart.
+ * (README.md, "Issuing credentials from your backend"), and the JSON
+ * RTCIceServer object it hands to a browser. The MAC is
+ * auth_rest_password(), the very code ternd checks with, so the two cannot
+ * drift apart.
  */
 #include <stdarg.h>
 #include <stdio.h>

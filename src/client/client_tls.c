@@ -6,8 +6,9 @@
  * (or a CA file), and its name or IP address is checked against the host
  * the user asked for (RFC 6125 rules via X509_VERIFY_PARAM), as RFC 8489
  * §6.2.3 requires. `insecure` turns verification off, for tests and probes
- * of servers with self-signed certificates. TLS 1.2 is the floor (reference
- * E.4). The socket is non-blocking: each call polls until its deadline.
+ * of servers with self-signed certificates. TLS 1.2 is the floor
+ * (docs/security.md, TLS). The socket is non-blocking: each call polls
+ * until its deadline.
  */
 #include <arpa/inet.h>
 #include <poll.h>

@@ -11,7 +11,7 @@
  *
  * File syntax: `key = value`, `key value` or a bare `flag`, `#` comments,
  * values optionally in double quotes. Keys follow coturn's names where the
- * meaning is the same (DESIGN.md); an unknown key is an error naming it, and
+ * meaning is the same; an unknown key is an error naming it, and
  * coturn options tern drops on purpose are errors that say why.
  *
  * Every problem is reported as `FILE:LINE: OPTION: PROBLEM` (or
@@ -67,7 +67,7 @@ struct config {
 	/* STUN */
 	char *software_attribute;	/* NULL = no SOFTWARE attribute */
 
-	/* authentication (RFC 8489 §9.2, REST API: reference A.11) */
+	/* authentication (RFC 8489 §9.2, TURN REST API draft) */
 	char *realm;			/* "tern"; 1..127 bytes (§14.9) */
 	char **user;			/* "name:password" / "name:0x<md5 key>";
 					   secret; checked by auth_creds_add_user
@@ -81,11 +81,11 @@ struct config {
 	char rest_api_separator;	/* ':' */
 	unsigned max_credential_ttl;	/* s; REST expiry further ahead: 401 */
 	unsigned stale_nonce;		/* s; 600 */
-	char *rest_api_hmac;		/* "sha1" | "sha256" (issue 4) */
+	char *rest_api_hmac;		/* "sha1" | "sha256" */
 	unsigned max_session_duration;	/* s; allocations end after it */
 	bool strict_credential_expiry;	/* end allocations at REST expiry */
 
-	/* Redis (issue 4; auth/auth_redis.h) */
+	/* Redis (auth/auth_redis.h) */
 	char *redis_userdb;		/* coturn's connection string; secret
 					   (it holds the password) */
 	unsigned redis_snapshot_interval;	/* s; 5 */
@@ -104,7 +104,8 @@ struct config {
 	size_t n_external_ip;
 	uint16_t min_port, max_port;	/* relay ports, 49152..65535 */
 
-	/* peer policy (reference D.6) and quotas (E.8); 0 = unlimited */
+	/* peer policy and quotas (docs/security.md, Peer deny list and
+	 * Attack catalogue: resource exhaustion); 0 = unlimited */
 	struct policy_range *allowed_peer_ip;	/* heap, n entries */
 	size_t n_allowed_peer_ip;
 	struct policy_range *denied_peer_ip;	/* heap, n entries */
@@ -122,7 +123,7 @@ struct config {
 	unsigned max_connections_per_ip;
 	size_t stream_buffer_limit;	/* bytes queued towards one client */
 
-	/* metrics, health and drain (issue 5) */
+	/* metrics, health and drain */
 	bool prometheus;		/* serve /metrics, /healthz, /readyz */
 	char *prometheus_address;	/* "127.0.0.1"; an IP literal */
 	uint16_t prometheus_port;	/* 9641 */

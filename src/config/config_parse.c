@@ -586,7 +586,7 @@ config_load_file(struct config *c, const char *path, char *err, size_t errcap)
 	}
 	rv = config_parse_text(c, path, text, got, err, errcap);
 out:
-	if (text != NULL)	/* the file holds the secrets (E.7) */
+	if (text != NULL)	/* the file holds the secrets */
 		explicit_bzero(text, (size_t)st.st_size);
 	free(text);
 	close(fd);

@@ -291,7 +291,7 @@ const struct config_option config_options[] = {
 	  .min = 1, .max = 1023, .metavar = "FILE",
 	  .help = "write the process ID to FILE" },
 
-	/* metrics, health and drain (issue 5) */
+	/* metrics, health and drain */
 	{ .name = "prometheus", .type = CONFIG_BOOL, .offset = OFF(prometheus),
 	  .def = "false", .metavar = "BOOL",
 	  .help = "serve /metrics, /healthz and /readyz over HTTP" },
@@ -326,7 +326,7 @@ const struct config_option config_options[] = {
 
 /*
  * coturn options refused on purpose. A turnserver.conf brought over should
- * fail loudly with the reason, not be half-honoured (DESIGN.md).
+ * fail loudly with the reason, not be half-honoured.
  */
 const struct config_dropped config_dropped[] = {
 	{ "no-sslv2", false, "tern never offers TLS below 1.2; delete this line" },

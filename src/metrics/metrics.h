@@ -257,7 +257,7 @@ enum metrics_end {
 	METRICS_END_DELETED,		/* Refresh with lifetime 0 */
 	METRICS_END_CONN_CLOSED,	/* its TCP/TLS connection ended */
 	METRICS_END_SHUTDOWN,		/* the daemon stopped */
-	METRICS_END_REVOKED,		/* its user was revoked (issue 4) */
+	METRICS_END_REVOKED,		/* its user was revoked */
 	METRICS_END_COUNT
 };
 enum metrics_direction {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * metrics_http: /metrics, /healthz and /readyz over libmicrohttpd, the only
- * file that includes it (reference E.11, C22).
+ * file that includes it (docs/security.md, Attack catalogue: metrics
+ * endpoint).
  *
  * libmicrohttpd runs its own epoll thread; the scrape renders the page from
  * the workers' counters there. Against hostile clients: total and per-IP

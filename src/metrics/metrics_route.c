@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * metrics_route: which page an HTTP request gets (reference E.11, C22).
+ * metrics_route: which page an HTTP request gets (docs/security.md, Attack
+ * catalogue: metrics endpoint).
  *
  * Pure, so that it is fuzzed apart from libmicrohttpd. Paths match
  * exactly, byte for byte: no percent-decoding, no dot segments, no double

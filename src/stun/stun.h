@@ -7,10 +7,10 @@
  * bytes received, attribute walk with padding) and indexes the attributes.
  * Parse results point into the caller's packet buffer, which must outlive the
  * struct stun_msg. Attribute rules enforced at decode time:
- *  - the first occurrence of a repeated attribute wins (§14, reference S9);
+ *  - the first occurrence of a repeated attribute wins (§14);
  *  - after MESSAGE-INTEGRITY only MESSAGE-INTEGRITY-SHA256 and FINGERPRINT
  *    count; after MESSAGE-INTEGRITY-SHA256 only FINGERPRINT; everything else
- *    is ignored (§9, S11);
+ *    is ignored (§9);
  *  - FINGERPRINT must be last (§14.7), and is checked by stun_decode;
  *  - unknown comprehension-required types (< 0x8000) are collected so the
  *    caller can answer 420 with UNKNOWN-ATTRIBUTES (§6.3.1, §14.13).
@@ -69,7 +69,7 @@ enum stun_method {
 	STUN_CONNECTION_ATTEMPT = 0x00C,
 };
 
-/* Attribute types (reference A.1). */
+/* Attribute types (RFC 8489 §18.3, RFC 8656 §18). */
 enum stun_attr_type {
 	STUN_ATTR_MAPPED_ADDRESS = 0x0001,
 	STUN_ATTR_RESPONSE_ADDRESS = 0x0002,	/* RFC 3489; never honoured */
@@ -191,7 +191,7 @@ static inline bool stun_is_channel_byte(uint8_t b) { return b >= 0x40 && b <= 0x
  * Decodes and checks one STUN message of exactly len bytes (a UDP datagram
  * or a frame cut by stun_frame_len). Returns STUN_OK or a stun_decode_err.
  * On success m points into p. A message whose FINGERPRINT is present but
- * wrong is refused (§7, S14): FINGERPRINT is verified here.
+ * wrong is refused (§14.7): FINGERPRINT is verified here.
  */
 int stun_decode(struct stun_msg *m, const uint8_t *p, size_t len);
 
@@ -223,7 +223,7 @@ int stun_attr_pw_algs(const struct stun_attr *a, struct stun_pw_alg *out, size_t
 /*
  * Integrity checks over a decoded message (§14.5, §14.6). key is the
  * long-term key (MD5 16 bytes / SHA-256 32 bytes) or the short-term password.
- * MI-SHA256 must be the full 32 bytes (TURN allows no truncation, S13).
+ * MI-SHA256 must be the full 32 bytes (§14.6: TURN allows no truncation).
  * Return 1 if valid, 0 if invalid, -1 if the attribute is absent.
  */
 int stun_check_integrity(const struct stun_msg *m, const void *key, size_t keylen);

@@ -14,9 +14,10 @@
 /*
  * Comprehension-required types tern understands. Everything else below
  * 0x8000 lands in the unknown list and earns a 420 (§6.3.1). Left out on
- * purpose: RESPONSE-ADDRESS (RFC 3489, a reflection vector, B4),
- * CHANGE-REQUEST, PADDING and RESPONSE-PORT (RFC 5780 discovery mode is not
- * served: N3 answers 420 without an alternate address) and ACCESS-TOKEN
+ * purpose: RESPONSE-ADDRESS (RFC 3489, a reflection vector: docs/security.md,
+ * Attack catalogue: amplification), CHANGE-REQUEST, PADDING and
+ * RESPONSE-PORT (RFC 5780 discovery mode is not served, and a server
+ * without an alternate address answers 420 to them) and ACCESS-TOKEN
  * (RFC 7635 is not implemented; 420 tells the client so).
  */
 bool
@@ -128,7 +129,7 @@ stun_attr_u32(const struct stun_attr *a, uint32_t *out)
 	return 0;
 }
 
-/* §14.8: class 3..6, number 0..99, reason at most 763 bytes (S15). */
+/* §14.8: class 3..6, number 0..99, reason at most 763 bytes. */
 int
 stun_attr_error(const struct stun_attr *a, int *code, const uint8_t **reason,
     size_t *reason_len)

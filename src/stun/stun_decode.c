@@ -72,7 +72,7 @@ stun_class_allowed(uint16_t method, enum stun_class cls)
 	}
 }
 
-/* Indexes one attribute: first occurrence wins (§14, S9). */
+/* Indexes one attribute: first occurrence wins (§14). */
 static int
 stun_index(struct stun_msg *m, uint16_t type, uint16_t len, const uint8_t *val)
 {
@@ -134,7 +134,7 @@ stun_walk(struct stun_msg *m)
 			m->fp_off = off;
 			break;
 		}
-		/* §9, S11: after MI only MI-SHA256 and FINGERPRINT count;
+		/* §9: after MI only MI-SHA256 and FINGERPRINT count;
 		 * after MI-SHA256 only FINGERPRINT. */
 		if (after_mi256 ||
 		    (after_mi && type != STUN_ATTR_MESSAGE_INTEGRITY_SHA256))

@@ -2,9 +2,10 @@
 /*
  * stun_encode: the message builder. Every byte it emits is written
  * explicitly (header, value, zero padding), so no stale buffer contents can
- * leak into a response (CVE-2020-4067, reference C15). The header length is
- * kept current after each attribute, which is what the integrity and
- * fingerprint computations in stun_integrity.c rely on.
+ * leak into a response (CVE-2020-4067; docs/security.md, Attack catalogue:
+ * malformed input). The header length is kept current after each
+ * attribute, which is what the integrity and fingerprint computations in
+ * stun_integrity.c rely on.
  */
 #include <string.h>
 
@@ -37,7 +38,8 @@ stun_builder_reply(struct stun_builder *b, uint8_t *buf, size_t cap,
     const struct stun_msg *req, enum stun_class cls)
 {
 	stun_builder_init(b, buf, cap, req->method, cls, req->tid);
-	/* RFC 3489 peers get bytes 4..7 of their 128-bit TID back (B3). */
+	/* RFC 3489 peers get bytes 4..7 of their 128-bit TID back
+	 * (RFC 8489 §11). */
 	if (!b->err && req->rfc3489 && req->raw != NULL)
 		memcpy(buf + 4, req->raw + 4, 4);
 }

@@ -8,7 +8,8 @@
  * were the last one. On receipt the message is not copied: the HMAC runs
  * over three segments (patched 2-byte type+length copy, the rest of the
  * header, the attributes). MACs are compared in constant time over their
- * full length (reference E.7, C14); no truncation is accepted (S13).
+ * full length (docs/security.md, Attack catalogue: timing attacks); no
+ * truncation is accepted (§14.5, §14.6).
  */
 #include <string.h>
 
@@ -48,7 +49,7 @@ stun_integrity_check(const struct stun_msg *m, size_t off, enum crypto_md md,
 
 	if (off == 0)
 		return -1;
-	/* the full MAC length only: anything else is invalid (§14.5, S13) */
+	/* the full MAC length only: anything else is invalid (§14.5, §14.6) */
 	vlen = buf_get_u16(m->raw + off + 2);
 	if (vlen != maclen)
 		return 0;

@@ -3,7 +3,7 @@
  * stun_names: reason phrases (RFC 8489 §14.8, RFC 8656 §19, RFC 6062 §6.3,
  * RFC 8445 §7.3.1.1 for 487), method and attribute names, by table.
  * The reason phrases are the RFCs' own and nothing else goes on the wire
- * (DESIGN.md "Errors on the wire").
+ * (docs/security.md, Attack catalogue: secret leakage).
  */
 #include <stddef.h>
 

@@ -5,9 +5,10 @@
  * directly over its evbuffers; struct stun_stream is a bounded reassembly
  * buffer for the client library and the fuzz targets.
  *
- * A stream is never resynchronised by guessing (reference C16): a bad first
- * byte, a STUN length that is not a multiple of 4, a missing magic cookie or
- * a reserved channel number ends it (-1).
+ * A stream is never resynchronised by guessing (docs/security.md, Attack
+ * catalogue: TCP/TLS exhaustion): a bad first byte, a STUN length that is
+ * not a multiple of 4, a missing magic cookie or a reserved channel number
+ * ends it (-1).
  */
 #include <string.h>
 

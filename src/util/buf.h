@@ -5,7 +5,8 @@
  * Every read of remote input goes through these functions. A read past the
  * end does not touch memory: it sets the sticky `err` flag and yields zero, so
  * a parser can read a whole structure and check `err` once at the end
- * (reference E.5). The cursor never owns the bytes it points into.
+ * (docs/security.md, Attack catalogue: malformed input). The cursor never
+ * owns the bytes it points into.
  */
 #ifndef TERN_UTIL_BUF_H
 #define TERN_UTIL_BUF_H

@@ -2,7 +2,7 @@
 /*
  * crypto: thin wrappers around libcrypto, plus the two pure helpers that
  * need no library (CRC-32, base64). This is the only file that includes
- * OpenSSL's libcrypto headers (DESIGN.md).
+ * OpenSSL's libcrypto headers.
  *
  * The algorithms are fetched once (pthread_once) so that a caller that
  * forgot crypto_init() still gets working, thread-safe functions; contexts

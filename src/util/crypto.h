@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * crypto: the one module that includes libcrypto (DESIGN.md).
+ * crypto: the one module that includes libcrypto.
  *
  * HMAC-SHA1 (MESSAGE-INTEGRITY, RFC 8489 §14.5; REST passwords),
  * HMAC-SHA256 (MESSAGE-INTEGRITY-SHA256 §14.6; nonces), MD5 and SHA-256

@@ -6,7 +6,8 @@
  *
  * The record is built in a fixed buffer on the stack; the formatted text is
  * copied into it with every control byte escaped, so a caller that passes a
- * newline by mistake still produces exactly one line (reference C20).
+ * newline by mistake still produces exactly one line (docs/security.md,
+ * Attack catalogue: log injection).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +51,8 @@ static const char *const log_level_names[] = {
 static int
 log_file_open(const char *path)
 {
-	/* 0640: logs hold client addresses, personal data (reference E.12). */
+	/* 0640: logs hold client addresses, personal data (docs/security.md,
+	 * Attack catalogue: secret leakage). */
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
 	    0640);
 }

@@ -8,13 +8,13 @@
  * Anything that came from the wire must pass through log_escape() first:
  * it is quoted; \n \r \t \\ and \" are escaped by
  * name and every other control byte, DEL and non-UTF-8 byte becomes \xNN;
- * it is truncated with a marker (reference E.12). Secrets never reach this
- * module.
+ * it is truncated with a marker (docs/security.md, Attack catalogue: log
+ * injection). Secrets never reach this module.
  *
  * Anything a remote peer can trigger logs through log_rl(), which lets a few
  * records through per window per call site and then counts the rest
- * (STYLE.md rule 8). The log state is one of the three mutable globals;
- * every function here is thread-safe.
+ * (CONTRIBUTING.md, House style). The log state is one of the three
+ * mutable globals; every function here is thread-safe.
  */
 #ifndef TERN_UTIL_LOG_H
 #define TERN_UTIL_LOG_H
@@ -59,7 +59,7 @@ void log_vmsg(enum log_level lvl, const char *event, const char *fmt, va_list ap
 #define log_info(ev, ...)	log_msg(LOG_LVL_INFO, ev, __VA_ARGS__)
 #define log_debug(ev, ...)	log_msg(LOG_LVL_DEBUG, ev, __VA_ARGS__)
 
-/* Start-up failures and broken invariants only (STYLE.md rule 7): log at
+/* Start-up failures and broken invariants only (CONTRIBUTING.md): log at
  * error level and exit(1). fatal() appends strerror(errno). */
 _Noreturn void fatal(const char *event, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
