@@ -38,6 +38,16 @@ struct auth_creds {
 	bool sealed;
 	struct auth_user *users;	/* sorted by name once sealed */
 	size_t nusers, capusers;
+	/*
+	 * The users by USERHASH (RFC 8489 §14.4): open addressing with linear
+	 * probing, slot = the hash's first 8 bytes mod nslots; a slot holds a
+	 * user's index + 1, 0 when empty. nslots is a power of two at least
+	 * twice capusers, so the table is at most half full. Kept up to date
+	 * by auth_creds_add_user() (which finds duplicate names through it)
+	 * and rebuilt by auth_creds_seal() once the users are sorted.
+	 */
+	uint32_t *byhash;
+	size_t nslots;
 	struct auth_secret secrets[AUTH_MAX_SECRETS];
 	size_t nsecrets;
 	enum crypto_md rest_md;		/* rest-api-hmac, SHA-1 by default */
@@ -45,10 +55,14 @@ struct auth_creds {
 	size_t nrevoked, caprevoked;
 };
 
-/* The static user with this name or USERHASH, or NULL (sealed sets). */
+/* The static user with this name (binary search, sealed sets) or NULL. */
 const struct auth_user *auth_creds_user_find(const struct auth_creds *c,
     const uint8_t *name, size_t len);
+/* The static user with this USERHASH (the index) or NULL. */
 const struct auth_user *auth_creds_userhash_find(const struct auth_creds *c,
     const uint8_t *hash, size_t len);
+/* The same, adding the slots it visited to *probes. */
+const struct auth_user *auth_creds_userhash_probe(const struct auth_creds *c,
+    const uint8_t *hash, size_t len, unsigned *probes);
 
 #endif

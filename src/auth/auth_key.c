@@ -9,10 +9,15 @@
  * password (RFC 8656 §6); everything secret is wiped on free. No SASLprep:
  * strings are hashed as the bytes they are (see auth.h).
  *
- * Revoked users (issue 4, reference A.11 item 6: a per-user-id block-list)
- * are a sorted array searched in O(log n), at most AUTH_MAX_REVOKED, so a
- * Redis full of revocations costs bounded memory; names are wiped on free
- * (a user-id is personal data, if not a secret).
+ * Static users are found by name in O(log n) (sorted at seal) and by
+ * USERHASH (RFC 8489 §14.4) in O(1) through a hash index built as they
+ * are added, so neither a request nor a configuration of many users
+ * costs a scan over all of them.
+ *
+ * Revoked users (`ternctl revoke`: a per-user-id block-list) are a sorted
+ * array searched in O(log n), at most AUTH_MAX_REVOKED, so a Redis full
+ * of revocations costs bounded memory; names are wiped on free (a user-id
+ * is personal data, if not a secret).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -133,41 +138,87 @@ user_keys(const struct auth_creds *c, struct auth_user *u, const char *pw,
 {
 	if (key_from_hex(pw, pwlen, u->md5) == 0) {
 		u->has_sha256 = false;
-	} else {
-		if (auth_key_md5(u->name, u->name_len, c->realm, c->realm_len,
-		    pw, pwlen, u->md5) != 0 ||
-		    auth_key_sha256(u->name, u->name_len, c->realm,
-		    c->realm_len, pw, pwlen, u->sha256) != 0)
-			return -1;
-		u->has_sha256 = true;
+		return 0;
 	}
-	return auth_userhash(u->name, u->name_len, c->realm, c->realm_len,
-	    u->userhash);
+	if (auth_key_md5(u->name, u->name_len, c->realm, c->realm_len, pw,
+	    pwlen, u->md5) != 0 ||
+	    auth_key_sha256(u->name, u->name_len, c->realm, c->realm_len, pw,
+	    pwlen, u->sha256) != 0)
+		return -1;
+	u->has_sha256 = true;
+	return 0;
 }
 
+/* A USERHASH is a SHA-256 output: its first 8 bytes are a uniform hash
+ * already. nslots is a power of two. */
+static size_t
+index_slot(const uint8_t *hash, size_t nslots)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | hash[i];
+	return (size_t)(v & (uint64_t)(nslots - 1));
+}
+
+/* Enters users[i]; the table is at most half full, so a slot is free. */
+static void
+index_put(uint32_t *slots, size_t nslots, const struct auth_user *users,
+    size_t i)
+{
+	size_t s = index_slot(users[i].userhash, nslots);
+
+	while (slots[s] != 0)
+		s = (s + 1) & (nslots - 1);
+	slots[s] = (uint32_t)(i + 1);
+}
+
+static void
+index_build(uint32_t *slots, size_t nslots, const struct auth_user *users,
+    size_t n)
+{
+	size_t i;
+
+	memset(slots, 0, nslots * sizeof(*slots));
+	for (i = 0; i < n; i++)
+		index_put(slots, nslots, users, i);
+}
+
+/* Room for one more user: the array and its index grow together. */
 static int
 creds_grow(struct auth_creds *c)
 {
 	struct auth_user *nu;
+	uint32_t *ns;
 	size_t ncap;
 
 	if (c->nusers < c->capusers)
 		return 0;
 	ncap = c->capusers ? c->capusers * 2 : 8;
-	if (ncap > SIZE_MAX / sizeof(*nu))
+	/* slots hold index + 1 in 32 bits, and 2 * ncap of them */
+	if (ncap > UINT32_MAX / 4 || ncap > SIZE_MAX / 2 / sizeof(*nu))
 		return -1;
 	/* copy by hand rather than realloc, so that no stale key bytes are
 	 * left behind in freed memory */
 	if ((nu = calloc(ncap, sizeof(*nu))) == NULL)
 		return -1;
+	if ((ns = calloc(2 * ncap, sizeof(*ns))) == NULL) {
+		free(nu);
+		return -1;
+	}
 	if (c->nusers > 0)
 		memcpy(nu, c->users, c->nusers * sizeof(*nu));
 	if (c->users != NULL) {
 		crypto_wipe(c->users, c->capusers * sizeof(*nu));
 		free(c->users);
 	}
+	free(c->byhash);
 	c->users = nu;
 	c->capusers = ncap;
+	c->byhash = ns;
+	c->nslots = 2 * ncap;
+	index_build(c->byhash, c->nslots, c->users, c->nusers);
 	return 0;
 }
 
@@ -176,18 +227,19 @@ auth_creds_add_user(struct auth_creds *c, const char *spec, size_t len)
 {
 	struct auth_user *u;
 	const char *colon;
-	size_t nlen, i;
+	uint8_t uh[32];
+	size_t nlen;
 
 	if (c->sealed || (colon = memchr(spec, ':', len)) == NULL)
 		return -1;
 	nlen = (size_t)(colon - spec);
 	if (nlen == 0 || nlen > AUTH_NAME_MAX || memchr(spec, '\0', len))
 		return -1;
-	for (i = 0; i < c->nusers; i++)
-		if (c->users[i].name_len == nlen &&
-		    memcmp(c->users[i].name, spec, nlen) == 0)
-			return -1;
-	if (creds_grow(c) != 0)
+	/* the name has no ':', so "name:realm" tells names apart: a
+	 * duplicate name is a duplicate USERHASH, found in O(1) */
+	if (auth_userhash(spec, nlen, c->realm, c->realm_len, uh) != 0 ||
+	    auth_creds_userhash_find(c, uh, sizeof(uh)) != NULL ||
+	    creds_grow(c) != 0)
 		return -1;
 	u = &c->users[c->nusers];
 	memset(u, 0, sizeof(*u));
@@ -195,11 +247,13 @@ auth_creds_add_user(struct auth_creds *c, const char *spec, size_t len)
 		return -1;
 	memcpy(u->name, spec, nlen);
 	u->name_len = nlen;
+	memcpy(u->userhash, uh, sizeof(uh));
 	if (user_keys(c, u, colon + 1, len - nlen - 1) != 0) {
 		free(u->name);
 		crypto_wipe(u, sizeof(*u));
 		return -1;
 	}
+	index_put(c->byhash, c->nslots, c->users, c->nusers);
 	c->nusers++;
 	return 0;
 }
@@ -331,8 +385,11 @@ auth_creds_is_revoked(const struct auth_creds *c, const void *user,
 void
 auth_creds_seal(struct auth_creds *c)
 {
-	if (c->nusers > 1)
+	if (c->nusers > 1) {
 		qsort(c->users, c->nusers, sizeof(*c->users), user_cmp);
+		/* the same slots' worth of users, at their sorted places */
+		index_build(c->byhash, c->nslots, c->users, c->nusers);
+	}
 	revoked_seal(c);
 	c->sealed = true;
 }
@@ -350,6 +407,7 @@ auth_creds_free(struct auth_creds *c)
 		crypto_wipe(c->users, c->capusers * sizeof(*c->users));
 		free(c->users);
 	}
+	free(c->byhash);
 	for (i = 0; i < c->nrevoked; i++) {
 		crypto_wipe(c->revoked[i].name, c->revoked[i].len);
 		free(c->revoked[i].name);
@@ -392,18 +450,37 @@ auth_creds_user_find(const struct auth_creds *c, const uint8_t *name,
 	return NULL;
 }
 
-/* Linear: USERHASH is only sent by clients that saw the anonymity bit,
- * which tern does not set, so this is a rare path. */
+/*
+ * O(1): at most half the slots are taken, so the probe ends at an empty
+ * slot after a few visits whatever hash a client sends. A USERHASH is no
+ * secret (anyone who knows the name and the realm computes it), so the
+ * compare need not be constant-time.
+ */
+const struct auth_user *
+auth_creds_userhash_probe(const struct auth_creds *c, const uint8_t *hash,
+    size_t len, unsigned *probes)
+{
+	const struct auth_user *u;
+	size_t s;
+	uint32_t v;
+
+	if (len != 32 || c->nslots == 0)
+		return NULL;
+	for (s = index_slot(hash, c->nslots);; s = (s + 1) & (c->nslots - 1)) {
+		(*probes)++;
+		if ((v = c->byhash[s]) == 0)
+			return NULL;
+		u = &c->users[v - 1];
+		if (memcmp(u->userhash, hash, 32) == 0)
+			return u;
+	}
+}
+
 const struct auth_user *
 auth_creds_userhash_find(const struct auth_creds *c, const uint8_t *hash,
     size_t len)
 {
-	size_t i;
+	unsigned probes = 0;
 
-	if (len != 32)
-		return NULL;
-	for (i = 0; i < c->nusers; i++)
-		if (crypto_equal(c->users[i].userhash, hash, 32))
-			return &c->users[i];
-	return NULL;
+	return auth_creds_userhash_probe(c, hash, len, &probes);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* Long-term keys, USERHASH (reference B.4-B.6) and the credential set. */
+/* Long-term keys (RFC 8489 §9.2.2, §18.5.1), USERHASH (§14.4) with the
+ * credentials of RFC 5769 §2.4 and RFC 8489 Appendix B.1, and the
+ * credential set. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,31 +28,32 @@ test_vectors(void)
 {
 	uint8_t k16[16], k32[32];
 
-	/* §9.2.2 worked example (B.6) */
+	/* printf '%s' 'user:realm:pass' | openssl dgst -md5 */
 	is_int(auth_key_md5("user", 4, "realm", 5, "pass", 4, k16), 0, "md5");
 	ok(hex_eq(k16, 16, "8493fbc53ba582fb4c044c456bdc40eb"),
 	    "MD5(user:realm:pass) = 8493fbc5...");
-	/* B.4: TheMatrIX is the SASLprep'd password; we hash bytes */
+	/* RFC 5769 §2.4: TheMatrIX is the SASLprep'd password; we hash bytes */
 	auth_key_md5(MATRIX, 18, "example.org", 11, "TheMatrIX", 9, k16);
 	ok(hex_eq(k16, 16, "e8ca7ad59d5eb0518e312911d2dab2a9"),
-	    "B.4 long-term key");
-	/* B.5 SHA-256 key and USERHASH */
+	    "long-term key of the RFC 5769 §2.4 credentials");
+	/* RFC 8489 Appendix B.1: SHA-256 key and USERHASH */
 	auth_key_sha256(MATRIX, 18, "example.org", 11, "TheMatrIX", 9, k32);
 	ok(hex_eq(k32, 32, "dd295a613b9058c3c23d6dc7165bda07"
-	    "2304d989c9d0af3a8c7e184b4f9bb4a1"), "B.5 SHA-256 key");
+	    "2304d989c9d0af3a8c7e184b4f9bb4a1"),
+	    "SHA-256 key of the Appendix B.1 credentials");
 	is_int(auth_userhash(MATRIX, 18, "example.org", 11, k32), 0,
 	    "userhash");
 	ok(hex_eq(k32, 32, "4a3cf38fef6992bda952c6780417da0f"
-	    "24819415569e60b205c46e41407f1704"), "B.5 USERHASH");
-	/* B.6 REST credential's keys */
+	    "24819415569e60b205c46e41407f1704"), "Appendix B.1 USERHASH");
+	/* the keys of REST credential 1735689600:alice (test_auth_rest.c) */
 	auth_key_md5("1735689600:alice", 16, "example.org", 11,
 	    "yPlE/dEM42nx7DAbLdBChBwv7Iw=", 28, k16);
 	ok(hex_eq(k16, 16, "d64cff3edad7347e968942e5321ba5c3"),
-	    "B.6 REST MD5 key");
+	    "REST MD5 key");
 	auth_key_sha256("1735689600:alice", 16, "example.org", 11,
 	    "yPlE/dEM42nx7DAbLdBChBwv7Iw=", 28, k32);
 	ok(hex_eq(k32, 32, "41ff810f4b2bf7dce965b34729a10273"
-	    "49fae2d0da3f4f638e7680865368dec5"), "B.6 REST SHA-256 key");
+	    "49fae2d0da3f4f638e7680865368dec5"), "REST SHA-256 key");
 	/* a wrong password gives another key */
 	auth_key_md5("user", 4, "realm", 5, "pasS", 4, k16);
 	ok(!hex_eq(k16, 16, "8493fbc53ba582fb4c044c456bdc40eb"),
@@ -153,7 +156,7 @@ test_secrets(void)
 	auth_creds_free(c);
 }
 
-/* Issue 4: the block-list of revoked users. */
+/* The block-list of revoked users (`ternctl revoke`). */
 static void
 test_revoked(void)
 {
@@ -224,6 +227,61 @@ test_rest_hmac(void)
 	auth_creds_free(c);
 }
 
+/*
+ * USERHASH (RFC 8489 §14.4) among 10,000 users: every one is found through
+ * the index, sorted or not, in a few probes (a scan would visit up to
+ * 10,000), and a duplicate name is refused without a scan either.
+ */
+static void
+test_userhash_index(void)
+{
+	struct auth_creds *c = auth_creds_new("example.org", 11, ':', 0, 0);
+	const struct auth_user *u;
+	char spec[64];
+	uint8_t uh[32];
+	unsigned probes, worst = 0;
+	size_t i, added = 0, found = 0;
+	int n;
+
+	for (i = 0; c != NULL && i < 10000; i++) {
+		/* added in an order that is not the sorted one */
+		n = snprintf(spec, sizeof(spec), "user%05zu:pw%zu",
+		    (i * 7919) % 10000, i);
+		if (auth_creds_add_user(c, spec, (size_t)n) == 0)
+			added++;
+	}
+	if (!ok(added == 10000, "10,000 users added"))
+		goto out;
+	is_int(auth_creds_add_user(c, "user04242:other", 15), -1,
+	    "a duplicate name among 10,000 is refused");
+	auth_userhash("user04242", 9, "example.org", 11, uh);
+	u = auth_creds_userhash_find(c, uh, sizeof(uh));
+	ok(u != NULL && u->name_len == 9 && memcmp(u->name, "user04242", 9) ==
+	    0, "unsealed: USERHASH finds user04242");
+	auth_creds_seal(c);
+	for (i = 0; i < 10000; i++) {
+		n = snprintf(spec, sizeof(spec), "user%05zu", i);
+		auth_userhash(spec, (size_t)n, "example.org", 11, uh);
+		probes = 0;
+		u = auth_creds_userhash_probe(c, uh, sizeof(uh), &probes);
+		if (u != NULL && u->name_len == (size_t)n &&
+		    memcmp(u->name, spec, (size_t)n) == 0)
+			found++;
+		if (probes > worst)
+			worst = probes;
+	}
+	is_int(found, 10000, "sealed: every USERHASH finds its user");
+	ok(worst >= 1 && worst <= 32, "at most %u probes for any of them",
+	    worst);
+	uh[0] ^= 1;
+	probes = 0;
+	u = auth_creds_userhash_probe(c, uh, sizeof(uh), &probes);
+	ok(u == NULL && probes >= 1 && probes <= 32,
+	    "an unknown USERHASH: NULL after %u probes", probes);
+out:
+	auth_creds_free(c);
+}
+
 int
 main(void)
 {
@@ -235,5 +293,6 @@ main(void)
 	test_new();
 	test_users();
 	test_secrets();
+	test_userhash_index();
 	return tap_done();
 }
