@@ -39,8 +39,8 @@ import sys
 import yaml
 
 # Options docker/ternd.conf uses that belong to stages being built now;
-# `--check-config` calling them unknown is noted, not failed. Redis
-# (issue 4) and the metrics endpoint (issue 5) have landed: none left.
+# `--check-config` calling them unknown is noted, not failed. Redis and
+# the metrics endpoint have landed: none left.
 PENDING_OPTIONS = set()
 # Packages every debian:bookworm-slim has.
 BASE_PKGS = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}

@@ -3,7 +3,7 @@
  * libFuzzer target: the TCP/TLS de-framer (RFC 8656 §12.5). The first two
  * bytes seed the chunk sizes; the rest is the stream. Feeding it whole and
  * feeding it in chunks must give the same frames, byte for byte, and end
- * the same way (reference E.6 target 3). Every frame is then decoded.
+ * the same way. Every frame is then decoded.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -124,7 +124,7 @@ unsigned harness_peer_count(struct harness_peer *p);
 int harness_peer_wait(struct harness_peer *p, unsigned seen, uint8_t *buf,
     size_t cap, size_t *len, struct addr *from, int timeout_ms);
 
-/* A REST credential (reference A.11): "<expiry>:<id>" and its password
+/* A TURN REST API credential (README.md): "<expiry>:<id>" and its password
  * base64(HMAC-SHA1(secret, username)). 0 or -1. */
 int harness_rest_cred(const char *secret, int64_t expiry, const char *id,
     char *user, size_t ucap, char pass[29]);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * malformed: the fixed set of broken STUN messages thrown at ternd over
- * UDP and TCP (reference S1, S4, C15, C16). None may get an answer.
+ * UDP and TCP (RFC 8489 §5, §6.3; docs/security.md, Attack catalogue:
+ * malformed input). None may get an answer.
  */
 #ifndef TERN_TESTS_MALFORMED_H
 #define TERN_TESTS_MALFORMED_H

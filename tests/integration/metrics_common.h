@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * metrics_common: what the metrics, health and drain integration tests
- * share (issue 5): a ternd with its metrics endpoint on a free loopback
+ * share: a ternd with its metrics endpoint on a free loopback
  * port, a small blocking HTTP/1.1 client with deadlines, a reader for the
  * Prometheus text format that finds one series' value, and waits on a
  * series with a deadline (the engine's gauges are copied once a second).

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * redis_helper: a throw-away redis-server for ternctl's integration tests
- * (issue 4), on a random loopback port, in its own temporary directory,
- * with persistence off (--save "" --appendonly no) and optionally a
+ * redis_helper: a throw-away redis-server for ternctl's integration tests,
+ * on a random loopback port, in its own temporary directory, with
+ * persistence off (--save "" --appendonly no) and optionally a
  * password (--requirepass). Started and stopped by PID; dies with the test
  * (PR_SET_PDEATHSIG). redis-cli (package redis-tools) reads keys back.
  */

@@ -4,7 +4,7 @@
  * transport and address family:  test_binding TERND udp|tcp|tls IP
  *  - the mapped address is our own source address and port (§14.2);
  *  - the TID is echoed (§6.3.1) and there is no SOFTWARE (project default);
- *  - FINGERPRINT in the response iff the request had one (§7, reference S4);
+ *  - FINGERPRINT in the response iff the request had one (§7, §12);
  *  - an unknown comprehension-required attribute gets 420 listing it (§6.3.1);
  *  - a Binding indication gets no answer (§6.3.2).
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Configuration errors (DESIGN.md): `ternd --check-config -c BAD` exits
- * non-zero and names the problem as `BAD:LINE: OPTION:` for an unknown
+ * Configuration errors: `ternd --check-config -c BAD` exits non-zero and
+ * names the problem as `BAD:LINE: OPTION:` for an unknown
  * option, an out-of-range port and a bad IP; ternd started with such a
  * file exits non-zero without serving; a valid file passes with 0.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Drain (issue 5): SIGUSR1 puts ternd in drain.
+ * Drain: SIGUSR1 puts ternd in drain.
  *     test_drain TERND refuse|alternate|end
  *  refuse:    /readyz turns 503 within a deadline (/healthz stays 200); a
  *             new authenticated Allocate gets 508 (signed with the
@@ -9,8 +9,8 @@
  *             ternd exits 0 by itself although the allocation is alive;
  *  alternate: with alternate-server for both families, the new Allocate
  *             gets 300 Try Alternate with an ALTERNATE-SERVER of the
- *             request's family first (RFC 8489 §10, §14.15; reference
- *             S31) and MESSAGE-INTEGRITY (the client verified it);
+ *             request's family first (RFC 8489 §10, §14.15) and
+ *             MESSAGE-INTEGRITY (the client verified it);
  *  end:       with a long drain-timeout, ternd exits 0 as soon as the last
  *             allocation ends (Refresh LIFETIME 0), well before it.
  */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * stream-idle-timeout (reference C17): with the timeout at 2 s, a TCP
- * client that sends nothing is closed after about 2 s (not before 1.8 s,
- * not after 6 s), while a client that keeps sending valid Bindings every
- * 500 ms stays open well past 2 s.
+ * stream-idle-timeout (docs/security.md, Attack catalogue: TCP/TLS
+ * exhaustion): with the timeout at 2 s, a TCP client that sends nothing is
+ * closed after about 2 s (not before 1.8 s, not after 6 s), while a client
+ * that keeps sending valid Bindings every 500 ms stays open well past 2 s.
  */
 #include <stdio.h>
 

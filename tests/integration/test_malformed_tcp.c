@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Malformed STUN over TCP (RFC 8656 §12, reference C16): each broken
+ * Malformed STUN over TCP (RFC 8656 §12.5): each broken
  * message goes on a fresh connection and gets no reply. A stream the framer
  * rejects (not STUN or ChannelData, a length that is not a multiple of 4)
  * is closed, never resynchronised by guessing; a truncated frame is closed

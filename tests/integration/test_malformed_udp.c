@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Malformed STUN over UDP (RFC 8489 §6.3: fail the basic checks ->
- * silently discard; reference S1, S4, S14, C15): truncated messages, a
- * wrong magic cookie, length fields that lie, a bad FINGERPRINT and
- * garbage each get no answer, and ternd still answers a valid Binding.
+ * silently discard; §5, §14.7): truncated messages, a wrong magic cookie,
+ * length fields that lie, a bad FINGERPRINT and garbage each get no
+ * answer, and ternd still answers a valid Binding.
  */
 #include <stdio.h>
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The metrics endpoint of a real ternd (issue 5; reference E.11):
+ * The metrics endpoint of a real ternd (docs/security.md, Attack catalogue:
+ * metrics endpoint):
  *     test_metrics TERND counts|tls|http|token
  *  counts: after a scripted flow (N UDP allocations, M Send indications
  *          each echoed back as Data indications, two wrong passwords, one

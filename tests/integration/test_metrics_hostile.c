@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Hostile HTTP clients against the metrics endpoint leave TURN relaying
- * unaffected (issue 5; reference E.11):
+ * unaffected (docs/security.md, Attack catalogue: metrics endpoint):
  *     test_metrics_hostile TERND
  * While a relay thread sends ChannelData through an allocation to an echo
  * peer and waits for every echo, the main thread sends, one after the

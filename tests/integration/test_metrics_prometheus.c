@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * A real Prometheus server scrapes a real ternd (issue 5):
+ * A real Prometheus server scrapes a real ternd:
  *     test_metrics_prometheus TERND
  * ternd serves two live UDP allocations; /usr/bin/prometheus is started on
  * loopback with a temporary config (scrape_interval 1s) and storage

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * 10,000 random mutations of valid Binding requests over UDP (reference
- * C15): each gets no answer or a well-formed STUN response whose TID is
- * one we sent; ternd keeps answering, and its memory stays flat (VmRSS
- * after a warm-up batch vs after the run).
+ * 10,000 random mutations of valid Binding requests over UDP
+ * (docs/security.md, Attack catalogue: malformed input): each gets no
+ * answer or a well-formed STUN response whose TID is one we sent; ternd
+ * keeps answering, and its memory stays flat (VmRSS after a warm-up batch
+ * vs after the run).
  *
  *   test_mutations TERND [SEED]     (the seed is printed for replay)
  */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Privilege drop (reference E.1): started as root with proc-user and
- * proc-group, ternd binds, then runs as that user and group with no
- * supplementary groups, no capabilities, no_new_privs set and no core
- * dumps, keeps serving, and still exits 0 on SIGTERM. Skipped when the test
+ * Privilege drop (docs/security.md, Privilege drop): started as root with
+ * proc-user and proc-group, ternd binds, then runs as that user and group
+ * with no supplementary groups, no capabilities, no_new_privs set and no
+ * core dumps, keeps serving, and still exits 0 on SIGTERM. Skipped when the test
  * does not run as root (CI does).
  */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * A Redis outage degrades, never blocks (DESIGN.md "Redis is never on the
- * hot path"), against a real ternd and a real redis-server. One case per
+ * A Redis outage degrades, never blocks (Redis is never on the hot path:
+ * docs/security.md, Attack catalogue: Redis injection), against a real ternd and a real redis-server. One case per
  * run, named by argv[2]:
  *  kill     redis-server killed (SIGKILL by PID) during traffic: an
  *           established allocation keeps relaying, and a new allocation

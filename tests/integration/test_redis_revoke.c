@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Revocation through Redis on two ternd instances sharing one redis-server
- * (issue 4): `SET tern/revoked/<realm>/<user> <now> EX 3600` and PUBLISH
+ * Revocation through Redis on two ternd instances sharing one redis-server:
+ * `SET tern/revoked/<realm>/<user> <now> EX 3600` and PUBLISH
  * "revoke <realm>" on tern/events. On both, within 1 s, that user's live
  * allocation is closed (its echo peer's traffic stops being relayed, the
  * client's Refresh gets 437 or 401) and a new Allocate is refused; another

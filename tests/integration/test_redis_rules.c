@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Peer rules and quotas from Redis (issue 4), merged into the snapshot
+ * Peer rules and quotas from Redis, merged into the snapshot
  * with the configured ones. One case per run, named by argv[2]:
  *  rules  SADD turn/realm/<realm>/denied-peer-ip <the echo peer's IP>
  *         (plus a member that does not parse, which is skipped and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * REST secrets held only in Redis (issue 4) against a real ternd and a
+ * REST secrets held only in Redis, against a real ternd and a
  * real redis-server. One case per run, named by argv[2]:
  *  rest     a secret in turn/realm/<realm>/secret (none in the config)
  *           signs a credential that allocates and relays; /metrics

@@ -2,7 +2,7 @@
 /*
  * Long-term users whose keys live in Redis (turn/realm/<realm>/user/<user>
  * /key, hex MD5(user:realm:password), coturn's schema), looked up on first
- * use through turn_io.user_key and cached (issue 4). One case per run,
+ * use through turn_io.user_key and cached. One case per run,
  * named by argv[2]:
  *  user     a user stored in Redis allocates and relays; a wrong password
  *           gets 401; a user Redis does not know gets 401; after DEL +
@@ -184,7 +184,7 @@ case_names(struct rt *t)
 	longname[200] = ' ';
 	set_user(t, longname, "pw");
 	is_int(try_user(t, longname, "pw"), 0, "a 512-byte user allocates");
-	/* RFC 8489 §14.3: USERNAME < 509 bytes, parsed up to 763 (S16) */
+	/* RFC 8489 §14.3: USERNAME < 509 bytes, parsed up to 763 */
 	memset(name763, 'M', sizeof(name763) - 1);
 	name763[sizeof(name763) - 1] = '\0';
 	memcpy(name763 + 70, "%s*", 3);

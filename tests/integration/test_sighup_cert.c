@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Certificate reload on SIGHUP (reference E.4): start with cert A, open a
- * TLS connection, replace the cert/pkey files with cert B, send SIGHUP.
+ * Certificate reload on SIGHUP (docs/security.md, TLS): start with cert A,
+ * open a TLS connection, replace the cert/pkey files with cert B, send
+ * SIGHUP.
  * Within a deadline a new handshake presents B (it verifies against B and
  * its fingerprint differs from A), while the connection opened before the
  * SIGHUP still gets Binding answers.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ternctl against a real redis-server (issue 4): what each command does to
+ * ternctl against a real redis-server: what each command does to
  * the keys ternd reads (read back with redis-cli), rotation, the user key
  * MD5(user:realm:password), revocation TTLs, the PUBLISH on tern/events
  * seen by a subscriber, and the failures: unreachable Redis, a password

@@ -5,9 +5,9 @@
  *     test_turn_auth_fail TERND wrong-password|unknown-user|rest-expired|
  *                               rest-ttl|rest-bad-password
  *  - a static user with the wrong password, an unknown user;
- *  - REST (reference A.11, C13): a credential that expired two minutes ago,
- *    one expiring beyond max-credential-ttl (3600 s here), one signed with
- *    a secret the server does not have.
+ *  - REST (docs/security.md, Credentials): a credential that expired two
+ *    minutes ago, one expiring beyond max-credential-ttl (3600 s here), one
+ *    signed with a secret the server does not have.
  * The client signs its second Allocate with the REALM and NONCE of the
  * first 401, so the 401 it reports is the answer to a signed request. Each
  * run also allocates with a good credential of the same kind, so a 401

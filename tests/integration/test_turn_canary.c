@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Nothing reaches a loopback service through a real ternd that runs
- * without allow-loopback-peers (reference C1, C3; RFC 8656 §11.2: a
- * refused Send is silently discarded, §12.6: ChannelData on an unbound
- * channel too). Two canary UDP listeners, 127.0.0.1 and ::1 on random
+ * without allow-loopback-peers (docs/security.md, Peer deny list;
+ * RFC 8656 §11.2: a refused Send is silently discarded, §12.6: ChannelData
+ * on an unbound channel too). Two canary UDP listeners, 127.0.0.1 and ::1 on random
  * ports, must count zero datagrams after:
  *  - an IPv4 allocation: CreatePermission and ChannelBind to the canary
  *    (403), Send indications to 127.0.0.1 and 0.0.0.0 on the canary's

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The strong canary test of issue 3 (reference C1, C2, C3, D):
+ * The strong canary test of the peer deny list (docs/security.md):
  *   test_turn_canary_netns TERND deny|allow
  *
  * The test moves itself into a fresh network namespace (unshare
@@ -342,7 +342,7 @@ canaries_open(uint16_t *p)
 	int f, tries;
 
 	/* The random port: the kernel's choice on 127.0.0.1, below the relay
-	 * range (so the relay-to-relay rule, D.5, can never apply) and free
+	 * range (so the relay-to-relay allow can never apply) and free
 	 * everywhere else, since nothing else runs in this namespace yet. */
 	for (tries = 0; tries < 10; tries++) {
 		*p = 0;
@@ -532,8 +532,9 @@ targets_build(uint16_t p, bool allow)
 				if (encode((enum form)f, v4[i].ip, enc, sizeof(enc)) == -1)
 					return -1;
 				/* Every IPv4-in-IPv6 form is refused, even of an
-				 * allowed address (reference D.3: the mapped form
-				 * itself is never a peer). */
+				 * allowed address (docs/security.md, Canonical
+				 * forms: the mapped form itself is never a
+				 * peer). */
 				rc |= target_add(enc, ports[k], true, WANT_403,
 				    f == F_MAPPED ? canary_find(v4[i].ip, ports[k], false) :
 				    canary_find(enc, ports[k], false), form_name[f]);

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Exact TURN error codes from a real ternd (RFC 8656 §7.2, §10.2, §12.2,
- * §19; reference A.4), every request authenticated:
+ * Exact TURN error codes from a real ternd (RFC 8656 §5, §7.2, §10.2,
+ * §12.2, §19), every request authenticated:
  *     test_turn_errors TERND CASE
- *   no-allocation    CreatePermission on a 5-tuple without one: 437 (T5)
- *   second-allocate  Allocate again on the same 5-tuple: 437 (T6)
- *   no-transport     Allocate without REQUESTED-TRANSPORT: 400 (T7)
- *   bad-transport    REQUESTED-TRANSPORT 99: 442 (T7)
- *   wrong-user       bob's request on alice's allocation: 441 (T4)
- *   family-mismatch  IPv6 peer on an IPv4 relay and back: 443 (T22)
- *   bad-channel      ChannelBind 0x3FFF and 0x5000: 400 (T26)
+ *   no-allocation    CreatePermission on a 5-tuple without one: 437 (§19)
+ *   second-allocate  Allocate again on the same 5-tuple: 437 (§7.2)
+ *   no-transport     Allocate without REQUESTED-TRANSPORT: 400 (§7.2)
+ *   bad-transport    REQUESTED-TRANSPORT 99: 442 (§7.2)
+ *   wrong-user       bob's request on alice's allocation: 441 (§5)
+ *   family-mismatch  IPv6 peer on an IPv4 relay and back: 443 (§10.2)
+ *   bad-channel      ChannelBind 0x3FFF and 0x5000: 400 (§12.2)
  *   capacity         33 XOR-PEER-ADDRESS in one CreatePermission, the
- *                    129th permission, the 129th channel: 508 (T22, T26;
- *                    turn.h caps 32 / 128 / 128). The peers are loopback
- *                    addresses 127.0.x.y: nothing is sent to them.
+ *                    129th permission, the 129th channel: 508 (§10.2,
+ *                    §12.2; turn.h caps 32 / 128 / 128). The peers are
+ *                    loopback addresses 127.0.x.y: nothing is sent to
+ *                    them.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Allocation lifetimes on a real ternd (RFC 8656 §6, §7.2, §8.2; reference
- * A.4 T17, T19), max-allocate-lifetime 3600 (the default):
+ * Allocation lifetimes on a real ternd (RFC 8656 §6, §7.2, §8.2),
+ * max-allocate-lifetime 3600 (the default):
  *  - Allocate with LIFETIME 30 gets 600 (a shorter request is raised to
  *    the default); without LIFETIME 600;
  *  - Refresh with 86400 gets 3600 (cut to the maximum), with 1200 gets

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * 438 Stale Nonce (RFC 8489 §9.2.4, reference C11) from a real ternd:
+ * 438 Stale Nonce (RFC 8489 §9.2.4; docs/security.md, Attack catalogue:
+ * nonce replay) from a real ternd:
  *     test_turn_nonce TERND foreign|stale
  *  - foreign: a NONCE issued to client A, used by client B (another source
  *    port) with valid credentials -> 438 with a fresh NONCE, and B's retry

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The default peer policy of a real ternd, without allow-loopback-peers
- * (reference C1-C3, D.1-D.4):  test_turn_peer_policy TERND 4|6
+ * (docs/security.md, Peer deny list):  test_turn_peer_policy TERND 4|6
  * Every peer below is refused with 403 (RFC 8656 §10.2, §12.2 "MAY
  * impose"; project rule) by CreatePermission and by ChannelBind. The
  * allocation's relay has the family of the peers on the wire (an IPv6

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The per-user allocation quota (RFC 8656 §7.2 step 10, reference C9) on a
- * real ternd with user-quota = 1: alice allocates from one port; alice
- * from another port gets 486 (Allocation Quota Reached) while bob, another
- * user, still allocates; once alice's first allocation is deleted (Refresh
- * LIFETIME 0) her second client allocates.
+ * The per-user allocation quota (RFC 8656 §7.2 step 10; docs/security.md,
+ * Attack catalogue: resource exhaustion) on a real ternd with user-quota =
+ * 1: alice allocates from one port; alice from another port gets 486
+ * (Allocation Quota Reached) while bob, another user, still allocates; once
+ * alice's first allocation is deleted (Refresh LIFETIME 0) her second
+ * client allocates.
  */
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * TURN REST API credentials (reference A.11) against a real ternd with
+ * TURN REST API credentials (README.md) against a real ternd with
  * static-auth-secret: the username "<now + 600>:bob" with the password
  * base64(HMAC-SHA1(secret, username)) allocates (RFC 8656 §7.2 after the
  * 401 challenge, RFC 8489 §9.2), relays a Send indication to the echo

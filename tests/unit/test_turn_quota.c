@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The shared allocation quotas (turn_quota.c; RFC 8656 §7.2 step 10, C9). */
+/* The shared allocation quotas (turn_quota.c; RFC 8656 §7.2 step 10). */
 #include <string.h>
 
 #include "turn/turn.h"
