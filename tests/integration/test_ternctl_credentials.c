@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * `ternctl credentials`: the printed RTCIceServer object carries the
- * reference B.6 credential for a fixed --now, a credential that the
- * server's own code (auth_rest_parse, auth_rest_in_window,
- * auth_rest_password) accepts, JSON escaping of awkward user-ids, and
- * never the secret; bad inputs exit 2 with a message. No ternd is needed.
+ * `ternctl credentials`: the printed RTCIceServer object carries the known
+ * credential for a fixed --now (secret "turn-test-secret", username
+ * "1735689600:alice", password base64(HMAC-SHA1(secret, username)) =
+ * "yPlE/dEM42nx7DAbLdBChBwv7Iw="), a credential that the server's own code
+ * (auth_rest_parse, auth_rest_in_window, auth_rest_password) accepts, JSON
+ * escaping of awkward user-ids, and never the secret; bad inputs exit 2
+ * with a message. No ternd is needed.
  *
  *   test_ternctl_credentials TERND TERNCTL
  */
@@ -118,8 +120,8 @@ test_vector(void)
 	    "--ttl", "1h", NULL };
 	char out[4096];
 
-	is_int(run(out, sizeof(out), args), 0, "B.6: exit 0");
-	is_str(out, B6_JSON, "B.6: username 1735689600:alice, credential "
+	is_int(run(out, sizeof(out), args), 0, "known credential: exit 0");
+	is_str(out, B6_JSON, "username 1735689600:alice, credential "
 	    "yPlE/dEM42nx7DAbLdBChBwv7Iw=");
 	is_int(run_stdin(out, sizeof(out), B6_SECRET "\n",
 	    (const char *[]){ "--secret-file", "-", "--user", "alice", "--uri",

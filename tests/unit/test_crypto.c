@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* Known-answer tests for util/crypto (reference B.5, B.6). */
+/*
+ * Known-answer tests for util/crypto: RFC 8489 §9.2.2 and Appendix B.1,
+ * and a TURN REST credential (secret "turn-test-secret", username
+ * "1735689600:alice", realm "example.org").
+ */
 #include <string.h>
 
 #include "util/crypto.h"
@@ -33,13 +37,13 @@ test_digests(void)
 	    "MD5(user:realm:pass) in one piece");
 	ok(crypto_md5(&rest, 1, out) == 0 &&
 	    hex_is(out, 16, "d64cff3edad7347e968942e5321ba5c3"),
-	    "B.6 REST MD5 key");
+	    "REST MD5 key");
 	ok(crypto_sha256(&rest, 1, out) == 0 && hex_is(out, 32,
 	    "41ff810f4b2bf7dce965b34729a1027349fae2d0da3f4f638e7680865368dec5"),
-	    "B.6 REST SHA-256 key");
+	    "REST SHA-256 key");
 	ok(crypto_sha256(&uh, 1, out) == 0 && hex_is(out, 32,
 	    "4a3cf38fef6992bda952c6780417da0f24819415569e60b205c46e41407f1704"),
-	    "B.5 USERHASH");
+	    "RFC 8489 B.1 USERHASH");
 	ok(crypto_sha256(NULL, 0, out) == 0 && hex_is(out, 32,
 	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
 	    "SHA-256 of nothing");
@@ -57,7 +61,7 @@ test_hmac(void)
 	ok(crypto_hmac(CRYPTO_MD_SHA1, "turn-test-secret", 16, &u, 1, out) == 0 &&
 	    crypto_base64_encode(out, 20, b64, sizeof(b64)) == 28,
 	    "REST HMAC-SHA1 + base64");
-	is_str(b64, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "B.6 REST password");
+	is_str(b64, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "REST password");
 	ok(crypto_hmac(CRYPTO_MD_SHA1, "turn-test-secret", 16, split, 2, out) == 0 &&
 	    crypto_base64_encode(out, 20, b64, sizeof(b64)) == 28 &&
 	    strcmp(b64, "yPlE/dEM42nx7DAbLdBChBwv7Iw=") == 0,

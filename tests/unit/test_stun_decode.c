@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* stun_decode: the receive checks of RFC 8489 §6.3 (reference S1-S14). */
+/* stun_decode: the receive checks of RFC 8489 §5, §6.3, §9 and §14. */
 #include <string.h>
 
 #include "stun/stun.h"
@@ -117,14 +117,14 @@ test_walk(void)
 	n = mk(p, 0x0001, (const uint8_t *)"\x00\x06\xff\xff\x61\x62\x63\x64", 8);
 	is_int(stun_decode(&m, p, n), STUN_E_ATTR_OVERRUN, "0xffff length");
 
-	/* duplicates: first wins (S9) */
+	/* duplicates: first wins (§14) */
 	n = mk(p, 0x0001, (const uint8_t *)"\x00\x06\x00\x01\x61\x00\x00\x00"
 	    "\x00\x06\x00\x01\x62\x00\x00\x00", 16);
 	is_int(stun_decode(&m, p, n), STUN_OK, "duplicate USERNAME decodes");
 	ok(m.nattrs == 1 && stun_msg_attr(&m, STUN_ATTR_USERNAME)->val[0] == 'a',
 	    "first occurrence wins");
 
-	/* unknown comprehension-required vs optional (S5, S6) */
+	/* unknown comprehension-required vs optional (§6.3.1, §14) */
 	n = mk(p, 0x0001, (const uint8_t *)"\x7f\xff\x00\x00\xff\xff\x00\x00"
 	    "\x00\x02\x00\x00\x7f\xff\x00\x00", 16);
 	is_int(stun_decode(&m, p, n), STUN_OK, "unknown types decode");
@@ -177,7 +177,7 @@ test_after_mi(void)
 	ok(m.mi_off == 20 && m.mi256_off == 20 + 36 &&
 	    stun_msg_attr(&m, STUN_ATTR_REQUESTED_TRANSPORT) == NULL &&
 	    stun_msg_attr(&m, STUN_ATTR_USERNAME) == NULL && m.nunknown == 0,
-	    "after MI only MI-SHA256 counts (S11)");
+	    "after MI only MI-SHA256 counts (§9)");
 	/* MI after MI-SHA256 is ignored */
 	memset(a, 0, sizeof(a));
 	buf_put_u16(a, STUN_ATTR_MESSAGE_INTEGRITY_SHA256);
@@ -204,7 +204,7 @@ test_fingerprint(void)
 	ok(m.fp_off == 20, "fp_off");
 	ok(memcmp(p, "\x00\x01\x00\x08\x21\x12\xa4\x42", 8) == 0, "header");
 	p[27] ^= 1;
-	is_int(stun_decode(&m, p, n), STUN_E_FINGERPRINT, "bad FINGERPRINT (S14)");
+	is_int(stun_decode(&m, p, n), STUN_E_FINGERPRINT, "bad FINGERPRINT (§14.7)");
 	/* not last */
 	buf_put_u16(a + 8, 0x8022);
 	buf_put_u16(a + 10, 0);
@@ -215,10 +215,10 @@ test_fingerprint(void)
 	buf_put_u16(a + 2, 8);
 	n = mk(p, 0x0001, a, 12);
 	is_int(stun_decode(&m, p, n), STUN_E_FINGERPRINT, "FINGERPRINT of 8 bytes");
-	/* B.6 bare binding with fingerprint */
+	/* a bare Binding request with FINGERPRINT */
 	n = (size_t)tap_unhex("000100082112a442b7e7a701bc34d686fa87dfae80280004fdf6ae02",
 	    p, sizeof(p));
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.6 bare Binding + FINGERPRINT");
+	is_int(stun_decode(&m, p, n), STUN_OK, "bare Binding + FINGERPRINT");
 }
 
 static void

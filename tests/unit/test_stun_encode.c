@@ -22,7 +22,7 @@ test_layout(void)
 	stun_builder_init(&b, msg, sizeof(msg), STUN_BINDING, STUN_REQUEST, T);
 	n = stun_builder_finish(&b);
 	wn = tap_unhex("000100002112a442b7e7a701bc34d686fa87dfae", want, sizeof(want));
-	ok(n == (size_t)wn && memcmp(msg, want, n) == 0, "B.6 bare Binding");
+	ok(n == (size_t)wn && memcmp(msg, want, n) == 0, "bare Binding");
 
 	stun_builder_init(&b, msg, sizeof(msg), STUN_BINDING, STUN_REQUEST, T);
 	stun_add_fingerprint(&b);
@@ -30,7 +30,7 @@ test_layout(void)
 	wn = tap_unhex("000100082112a442b7e7a701bc34d686fa87dfae80280004fdf6ae02",
 	    want, sizeof(want));
 	ok(n == (size_t)wn && memcmp(msg, want, n) == 0,
-	    "B.6 bare Binding with FINGERPRINT");
+	    "bare Binding with FINGERPRINT");
 
 	memset(msg, 0xAA, sizeof(msg));
 	stun_builder_init(&b, msg, sizeof(msg), STUN_ALLOCATE, STUN_SUCCESS, T);

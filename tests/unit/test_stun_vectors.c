@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The RFC 5769 vectors, the corrected RFC 8489 B.1 vector and the project
- * vectors of reference part B, positive and mutated (reference B.7).
+ * The RFC 5769 §2.1-§2.4 samples, the RFC 8489 Appendix B.1 sample (as
+ * published, and corrected: PASSWORD-ALGORITHM SHA-256 added, header length
+ * 0x0090), and an authenticated Allocate with a TURN REST credential
+ * computed for this project (secret "turn-test-secret", username
+ * "1735689600:alice", realm "example.org"); positive and mutated.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -93,52 +96,58 @@ test_positive(void)
 	size_t n;
 
 	n = unhex(b1_hex, p, sizeof(p));
-	is_int(n, 108, "B.1 is 108 bytes");
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.1 decodes");
+	is_int(n, 108, "RFC 5769 §2.1 is 108 bytes");
+	is_int(stun_decode(&m, p, n), STUN_OK, "RFC 5769 §2.1 decodes");
 	ok(m.method == STUN_BINDING && m.cls == STUN_REQUEST && !m.rfc3489,
-	    "B.1 Binding request");
-	ok(m.fp_off == 100 && m.mi_off == 76, "B.1 MI at 76, FP at 100");
+	    "RFC 5769 §2.1 Binding request");
+	ok(m.fp_off == 100 && m.mi_off == 76,
+	    "RFC 5769 §2.1 MI at 76, FP at 100");
 	is_int(stun_check_integrity(&m, b1_pass, strlen(b1_pass)), 1,
-	    "B.1 MESSAGE-INTEGRITY verifies");
-	is_int(stun_check_integrity(&m, "x", 1), 0, "B.1 MI fails, wrong key");
-	ok(m.nunknown == 0, "B.1: PRIORITY is known");
+	    "RFC 5769 §2.1 MESSAGE-INTEGRITY verifies");
+	is_int(stun_check_integrity(&m, "x", 1), 0,
+	    "RFC 5769 §2.1 MI fails, wrong key");
+	ok(m.nunknown == 0, "RFC 5769 §2.1: PRIORITY is known");
 	ok(stun_msg_attr(&m, STUN_ATTR_USERNAME) != NULL &&
 	    stun_msg_attr(&m, STUN_ATTR_USERNAME)->len == 9 &&
 	    memcmp(stun_msg_attr(&m, STUN_ATTR_USERNAME)->val, "evtj:h6vY", 9) == 0,
-	    "B.1 USERNAME evtj:h6vY");
+	    "RFC 5769 §2.1 USERNAME evtj:h6vY");
 
 	n = unhex(b2_hex, p, sizeof(p));
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.2 decodes");
+	is_int(stun_decode(&m, p, n), STUN_OK, "RFC 5769 §2.2 decodes");
 	is_int(stun_check_integrity(&m, b1_pass, strlen(b1_pass)), 1,
-	    "B.2 MESSAGE-INTEGRITY verifies");
+	    "RFC 5769 §2.2 MESSAGE-INTEGRITY verifies");
 	is_int(stun_attr_xor_addr(stun_msg_attr(&m, STUN_ATTR_XOR_MAPPED_ADDRESS),
-	    m.tid, &a), 0, "B.2 XOR-MAPPED-ADDRESS decodes");
+	    m.tid, &a), 0, "RFC 5769 §2.2 XOR-MAPPED-ADDRESS decodes");
 	addr_parse(&want, "192.0.2.1:32853", 0);
-	ok(addr_equal(&a, &want, true), "B.2 address is 192.0.2.1:32853");
+	ok(addr_equal(&a, &want, true),
+	    "RFC 5769 §2.2 address is 192.0.2.1:32853");
 
 	n = unhex(b3_hex, p, sizeof(p));
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.3 decodes");
+	is_int(stun_decode(&m, p, n), STUN_OK, "RFC 5769 §2.3 decodes");
 	is_int(stun_check_integrity(&m, b1_pass, strlen(b1_pass)), 1,
-	    "B.3 MESSAGE-INTEGRITY verifies");
+	    "RFC 5769 §2.3 MESSAGE-INTEGRITY verifies");
 	is_int(stun_attr_xor_addr(stun_msg_attr(&m, STUN_ATTR_XOR_MAPPED_ADDRESS),
-	    m.tid, &a), 0, "B.3 XOR-MAPPED-ADDRESS decodes");
+	    m.tid, &a), 0, "RFC 5769 §2.3 XOR-MAPPED-ADDRESS decodes");
 	addr_parse(&want, "[2001:db8:1234:5678:11:2233:4455:6677]:32853", 0);
-	ok(addr_equal(&a, &want, true), "B.3 address is 2001:db8:...:6677");
+	ok(addr_equal(&a, &want, true),
+	    "RFC 5769 §2.3 address is 2001:db8:...:6677");
 
 	n = unhex(b4_hex, p, sizeof(p));
-	is_int(n, 116, "B.4 is 116 bytes");
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.4 decodes");
+	is_int(n, 116, "RFC 5769 §2.4 is 116 bytes");
+	is_int(stun_decode(&m, p, n), STUN_OK, "RFC 5769 §2.4 decodes");
 	key_long_term(user_jp, "example.org", "TheMatrIX", false, key);
-	is_int(stun_check_integrity(&m, key, 16), 1, "B.4 MI verifies (MD5 key)");
-	ok(m.fp_off == 0, "B.4 has no FINGERPRINT");
+	is_int(stun_check_integrity(&m, key, 16), 1,
+	    "RFC 5769 §2.4 MI verifies (MD5 key)");
+	ok(m.fp_off == 0, "RFC 5769 §2.4 has no FINGERPRINT");
 
 	n = unhex(b5_hex, p, sizeof(p));
-	is_int(n, 164, "corrected B.5 is 164 bytes");
-	is_int(stun_decode(&m, p, n), STUN_OK, "corrected B.5 decodes");
+	is_int(n, 164, "corrected RFC 8489 B.1 is 164 bytes");
+	is_int(stun_decode(&m, p, n), STUN_OK,
+	    "corrected RFC 8489 B.1 decodes");
 	key_long_term(user_jp, "example.org", "TheMatrIX", true, key);
 	is_int(stun_check_integrity_sha256(&m, key, 32), 1,
-	    "B.5 MESSAGE-INTEGRITY-SHA256 verifies (SHA-256 key)");
-	is_int(stun_check_integrity(&m, key, 32), -1, "B.5 has no MI");
+	    "RFC 8489 B.1 MESSAGE-INTEGRITY-SHA256 verifies (SHA-256 key)");
+	is_int(stun_check_integrity(&m, key, 32), -1, "RFC 8489 B.1 has no MI");
 }
 
 static void
@@ -180,38 +189,46 @@ test_negative(void)
 	size_t n;
 	uint16_t l;
 
-	test_flip_each("B.1", b1_hex, b1_pass, strlen(b1_pass), false);
-	test_flip_each("B.2", b2_hex, b1_pass, strlen(b1_pass), false);
-	test_flip_each("B.3", b3_hex, b1_pass, strlen(b1_pass), false);
+	test_flip_each("RFC 5769 §2.1", b1_hex, b1_pass, strlen(b1_pass),
+	    false);
+	test_flip_each("RFC 5769 §2.2", b2_hex, b1_pass, strlen(b1_pass),
+	    false);
+	test_flip_each("RFC 5769 §2.3", b3_hex, b1_pass, strlen(b1_pass),
+	    false);
 	key_long_term(user_jp, "example.org", "TheMatrIX", false, key);
-	test_flip_each("B.4", b4_hex, key, 16, false);
+	test_flip_each("RFC 5769 §2.4", b4_hex, key, 16, false);
 	key_long_term(user_jp, "example.org", "TheMatrIX", true, key);
-	test_flip_each("B.5", b5_hex, key, 32, true);
+	test_flip_each("RFC 8489 B.1", b5_hex, key, 32, true);
 
-	/* padding byte 75 of B.1: ignored by the parser, covered by MI */
+	/* padding byte 75 of RFC 5769 §2.1: ignored by the parser, covered by
+	 * MI */
 	n = unhex(b1_hex, p, sizeof(p));
-	ok(p[75] == 0x20, "B.1 byte 75 is USERNAME padding");
+	ok(p[75] == 0x20, "RFC 5769 §2.1 byte 75 is USERNAME padding");
 	p[75] = 0x00;
 	refresh_fingerprint(p, n);
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.1 with zeroed pad decodes");
+	is_int(stun_decode(&m, p, n), STUN_OK,
+	    "RFC 5769 §2.1 with zeroed pad decodes");
 	is_int(stun_check_integrity(&m, b1_pass, strlen(b1_pass)), 0,
-	    "B.1 with flipped padding byte 75 fails MI");
+	    "RFC 5769 §2.1 with flipped padding byte 75 fails MI");
 	/* and without refreshing FINGERPRINT the decoder refuses it */
 	n = unhex(b1_hex, p, sizeof(p));
 	p[75] ^= 0xFF;
 	is_int(stun_decode(&m, p, n), STUN_E_FINGERPRINT,
-	    "B.1 with flipped pad and stale FINGERPRINT refused");
+	    "RFC 5769 §2.1 with flipped pad and stale FINGERPRINT refused");
 
 	/* header length +-4 */
 	n = unhex(b4_hex, p, sizeof(p));
 	l = buf_get_u16(p + 2);
 	buf_put_u16(p + 2, (uint16_t)(l + 4));
-	is_int(stun_decode(&m, p, n), STUN_E_LENGTH, "B.4 length +4 refused");
+	is_int(stun_decode(&m, p, n), STUN_E_LENGTH,
+	    "RFC 5769 §2.4 length +4 refused");
 	buf_put_u16(p + 2, (uint16_t)(l - 4));
-	is_int(stun_decode(&m, p, n), STUN_E_LENGTH, "B.4 length -4 refused");
+	is_int(stun_decode(&m, p, n), STUN_E_LENGTH,
+	    "RFC 5769 §2.4 length -4 refused");
 	n = unhex(b1_hex, p, sizeof(p));
 	buf_put_u16(p + 2, 0x0058 + 4);
-	is_int(stun_decode(&m, p, n), STUN_E_LENGTH, "B.1 length +4 refused");
+	is_int(stun_decode(&m, p, n), STUN_E_LENGTH,
+	    "RFC 5769 §2.1 length +4 refused");
 
 	/* MI-SHA256 truncated to 16 bytes, even with a correct prefix */
 	n = unhex(b5_hex, p, sizeof(p));
@@ -224,18 +241,19 @@ test_negative(void)
 	buf_put_u16(p + 2, (uint16_t)(m.mi256_off - 20 + 4 + 16));
 	(void)crypto_hmac(CRYPTO_MD_SHA256, key, 32, &seg, 1, mac);
 	memcpy(p + m.mi256_off + 4, mac, 16);
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.5 with 16-byte MI-SHA256 decodes");
+	is_int(stun_decode(&m, p, n), STUN_OK,
+	    "RFC 8489 B.1 with 16-byte MI-SHA256 decodes");
 	is_int(stun_check_integrity_sha256(&m, key, 32), 0,
-	    "truncated MI-SHA256 is refused (S13)");
+	    "truncated MI-SHA256 is refused (RFC 8489 §14.6)");
 
-	/* the published B.5: length 0x9c, no PASSWORD-ALGORITHM */
+	/* the published RFC 8489 B.1: length 0x9c, no PASSWORD-ALGORITHM */
 	n = unhex(b5_hex, p, sizeof(p));
 	memmove(p + 120, p + 128, n - 128);
 	n -= 8;
 	buf_put_u16(p + 2, 0x009c);
-	is_int(n, 156, "published B.5 is 156 bytes");
+	is_int(n, 156, "published RFC 8489 B.1 is 156 bytes");
 	is_int(stun_decode(&m, p, n), STUN_E_LENGTH,
-	    "published B.5 refused for its length");
+	    "published RFC 8489 B.1 refused for its length");
 }
 
 static void
@@ -245,20 +263,21 @@ test_neutral(void)
 	struct stun_msg m;
 	size_t n;
 
-	/* B.4 + 0x7FFF (comprehension-required!) after MI */
+	/* RFC 5769 §2.4 + 0x7FFF (comprehension-required!) after MI */
 	n = unhex(b4_hex, p, sizeof(p));
 	buf_put_u16(p + n, 0x7FFF);
 	buf_put_u16(p + n + 2, 4);
 	memcpy(p + n + 4, "junk", 4);
 	n += 8;
 	buf_put_u16(p + 2, (uint16_t)(n - 20));
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.4 + attribute after MI decodes");
+	is_int(stun_decode(&m, p, n), STUN_OK,
+	    "RFC 5769 §2.4 + attribute after MI decodes");
 	key_long_term(user_jp, "example.org", "TheMatrIX", false, key);
 	is_int(stun_check_integrity(&m, key, 16), 1, "MI still verifies");
 	ok(m.nunknown == 0 && stun_msg_attr(&m, 0x7FFF) == NULL,
 	    "the attribute after MI is ignored");
 
-	/* B.1 + SOFTWARE inserted between MI and FINGERPRINT */
+	/* RFC 5769 §2.1 + SOFTWARE inserted between MI and FINGERPRINT */
 	n = unhex(b1_hex, p, sizeof(p));
 	memmove(p + 108, p + 100, 8);
 	buf_put_u16(p + 100, STUN_ATTR_USERNAME);
@@ -267,9 +286,10 @@ test_neutral(void)
 	n += 8;
 	buf_put_u16(p + 2, (uint16_t)(n - 20));
 	refresh_fingerprint(p, n);
-	is_int(stun_decode(&m, p, n), STUN_OK, "B.1 + USERNAME after MI decodes");
+	is_int(stun_decode(&m, p, n), STUN_OK,
+	    "RFC 5769 §2.1 + USERNAME after MI decodes");
 	is_int(stun_check_integrity(&m, b1_pass, strlen(b1_pass)), 1,
-	    "B.1 MI still verifies");
+	    "RFC 5769 §2.1 MI still verifies");
 	ok(stun_msg_attr(&m, STUN_ATTR_USERNAME)->len == 9,
 	    "the second USERNAME after MI has no effect");
 }
@@ -294,7 +314,7 @@ test_encode_b4(void)
 	stun_add_integrity(&b, key, sizeof(key));
 	n = stun_builder_finish(&b);
 	ok(n == wn && memcmp(got, want, n) == 0,
-	    "encoder reproduces B.4 byte for byte");
+	    "encoder reproduces RFC 5769 §2.4 byte for byte");
 }
 
 static void
@@ -312,11 +332,11 @@ test_encode_b6(void)
 
 	(void)crypto_hmac(CRYPTO_MD_SHA1, "turn-test-secret", 16, &s, 1, mac);
 	(void)crypto_base64_encode(mac, 20, pass, sizeof(pass));
-	is_str(pass, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "B.6 REST password");
+	is_str(pass, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "REST password");
 	key_long_term(user, "example.org", pass, false, key);
 
 	wn = unhex(b6_alloc_hex, want, sizeof(want));
-	is_int(wn, 132, "B.6 Allocate is 132 bytes");
+	is_int(wn, 132, "REST Allocate is 132 bytes");
 	memset(got, 0x55, sizeof(got));
 	stun_builder_init(&b, got, sizeof(got), STUN_ALLOCATE, STUN_REQUEST, tid);
 	stun_add_u32(&b, STUN_ATTR_REQUESTED_TRANSPORT, 0x11000000);
@@ -327,9 +347,10 @@ test_encode_b6(void)
 	stun_add_fingerprint(&b);
 	n = stun_builder_finish(&b);
 	ok(n == wn && memcmp(got, want, n) == 0,
-	    "encoder reproduces the B.6 Allocate byte for byte");
-	is_int(stun_decode(&m, want, wn), STUN_OK, "B.6 Allocate decodes");
-	is_int(stun_check_integrity(&m, key, 16), 1, "B.6 MI verifies");
+	    "encoder reproduces the REST Allocate byte for byte");
+	is_int(stun_decode(&m, want, wn), STUN_OK, "REST Allocate decodes");
+	is_int(stun_check_integrity(&m, key, 16), 1,
+	    "REST Allocate MI verifies");
 }
 
 int
