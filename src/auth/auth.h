@@ -2,30 +2,34 @@
 /*
  * auth: the STUN long-term credential mechanism for TURN (RFC 8489 §9.2,
  * RFC 8656 §7.2) with stateless nonces and TURN REST API credentials
- * (draft-uberti-behave-turn-rest-00; reference A.11).
+ * (draft-uberti-behave-turn-rest-00 §2.2).
  *
  * What it does:
  *  - stateless nonces (auth_nonce.c): "obMatJos2" + the security-feature
- *    set (errata LSB order, reference A.12.1: password algorithms = "AAAB")
- *    + base64url(ts32 || first 8 bytes of HMAC-SHA256(k, ts32 || ip ||
- *    port)), 29 characters; k is random per process (§9.2, §18.1, S19-S21);
+ *    set (RFC 8489 §9.2, §18.1: "Password algorithms" = "AAAB", see
+ *    auth_nonce.c for the bit order) + base64url(ts32 || first 8 bytes of
+ *    HMAC-SHA256(k, ts32 || ip || port)), 29 characters; k is random per
+ *    process (docs/security.md, "Stateless until authenticated");
  *  - long-term keys MD5(user ":" realm ":" password) and the SHA-256
- *    variant, USERHASH (auth_key.c; §9.2.2, §14.4, §18.5.1, S28, S29),
- *    and the credential set: realm, static users, REST secrets;
+ *    variant, USERHASH (auth_key.c; §9.2.2, §14.4, §18.5.1), and the
+ *    credential set: realm, static users (indexed by name and by
+ *    USERHASH), REST secrets;
  *  - REST usernames "<expiry><sep><user-id>" and their passwords
  *    base64(HMAC-SHA1(secret, username)) (auth_rest.c);
- *  - the request check of §9.2.4 in the errata order of reference A.12.4,
+ *  - the request check of §9.2.4, nonce first (auth_check.c says why),
  *    and the challenge attributes of a 401/438 (auth_check.c);
- *  - issue 4: revoked users (a sorted block-list in the credential set),
- *    keys of users from an outside store (auth_check_key), "MAC valid
- *    but expired" reported apart for the engine's session policy, and
- *    REST passwords with HMAC-SHA256 (rest-api-hmac = sha256).
+ *  - revoked users (a sorted block-list in the credential set, `ternctl
+ *    revoke`), keys of users from an outside store (auth_check_key),
+ *    "MAC valid but expired" reported apart for the engine's session
+ *    policy, and REST passwords with HMAC-SHA256 (rest-api-hmac = sha256).
  *
  * What it must not do: no I/O, no logging, no malloc per request, no clock
  * (`now` is passed in). Secrets and keys are wiped when freed; passwords
- * of static users are never stored, only keys (RFC 8656 §6). MACs are
- * compared in constant time, and every kind of REST failure runs the same
- * HMAC work (reference E.7, C12, C14).
+ * of static users are never stored, only keys (RFC 8656 §6). A request
+ * whose NONCE is not a live one of ours costs one HMAC over 22 bytes and
+ * nothing else; past the nonce, MACs are compared in constant time and
+ * every kind of REST failure runs the same HMAC work (docs/security.md,
+ * "Timing attacks", "Credential brute force").
  *
  * Strings are bytes. tern does not apply SASLprep/OpaqueString (RFC 8265)
  * to usernames, realms or passwords: they are used exactly as configured
@@ -34,7 +38,7 @@
  *
  * Threads: an auth_ctx and a sealed auth_creds are read-only and may be
  * shared by every worker. A new secret set is a new auth_creds swapped in
- * whole (DESIGN.md: snapshots).
+ * whole (src/net/net_env.c publishes the snapshots).
  */
 #ifndef TERN_AUTH_H
 #define TERN_AUTH_H
@@ -50,14 +54,15 @@
 #define AUTH_NONCE_LEN		29	/* 9 cookie + 4 features + 16 */
 #define AUTH_NONCE_COOKIE	"obMatJos2"
 #define AUTH_NONCE_COOKIE_LEN	9
-/* Security features (§9.2, errata bit order, reference A.12.1). */
+/* Security features (RFC 8489 §9.2, §18.1): "Password algorithms" is the
+ * least significant bit (auth_nonce.c). */
 #define AUTH_FEATURE_PW_ALGS	0x000001u	/* "Password algorithms" */
 #define AUTH_FEATURE_ANONYMITY	0x000002u	/* "Username anonymity" */
-#define AUTH_STALE_NONCE_DEFAULT 600	/* seconds (reference E.8) */
+#define AUTH_STALE_NONCE_DEFAULT 600	/* seconds (stale-nonce, as coturn) */
 
 #define AUTH_KEY_MAX		32	/* SHA-256 key; MD5 keys use 16 */
-#define AUTH_USERNAME_MAX	763	/* longest USERNAME we parse (§14.3, S16) */
-#define AUTH_REALM_MAX		127	/* REALM < 128 characters (§14.9, S17) */
+#define AUTH_USERNAME_MAX	763	/* longest USERNAME we parse (§14.3) */
+#define AUTH_REALM_MAX		127	/* REALM < 128 characters (§14.9) */
 #define AUTH_NAME_MAX		255	/* static user names and REST user-ids */
 #define AUTH_EXPIRY_DIGITS	11	/* REST expiry: 1..11 ASCII digits */
 #define AUTH_REST_PASSWORD_LEN	28	/* base64 of a 20-byte HMAC-SHA1 */
@@ -69,7 +74,7 @@
 #define AUTH_USER_KEY_NAME_MAX	513
 #define AUTH_MAX_SECRETS	16	/* REST secrets in rotation at once */
 #define AUTH_SECRET_MAX		256	/* bytes per REST secret */
-#define AUTH_MAX_TTL_DEFAULT	86400	/* max-credential-ttl (A.11) */
+#define AUTH_MAX_TTL_DEFAULT	86400	/* max-credential-ttl, one day */
 #define AUTH_SKEW_DEFAULT	30	/* tolerated clock skew, seconds */
 
 /* PASSWORD-ALGORITHM values (§18.5). */
@@ -101,7 +106,8 @@ int auth_ctx_init(struct auth_ctx *ctx, uint32_t stale_nonce);
 void auth_ctx_clear(struct auth_ctx *ctx);
 /*
  * Tests only: make auth_check() treat every NONCE as having status st, so
- * that fixed vectors (reference B.6) can be verified. Nonce generation is
+ * that fixed vectors (a request with a nonce written out by hand) can be
+ * verified. Nonce generation is
  * unaffected. Never called by ternd.
  */
 void auth_ctx_force_nonce(struct auth_ctx *ctx, enum auth_nonce_status st);
@@ -143,7 +149,7 @@ struct auth_rest_name {
  */
 int auth_rest_parse(const uint8_t *name, size_t len, char sep,
     struct auth_rest_name *out);
-/* now - skew < expiry <= now + max_ttl + skew (reference A.11). */
+/* now - skew < expiry <= now + max_ttl + skew (auth_rest.c). */
 bool auth_rest_in_window(uint64_t expiry, uint64_t now, uint32_t max_ttl,
     uint32_t skew);
 /* base64(HMAC-SHA1(secret, username)) + NUL, 28 characters. 0 or -1. */
@@ -178,7 +184,7 @@ int auth_creds_add_user(struct auth_creds *c, const char *spec, size_t len);
 int auth_creds_add_secret(struct auth_creds *c, const void *secret,
     size_t len);
 /*
- * A revoked user (issue 4: `ternctl revoke`): the REST user-id or the
+ * A revoked user (`ternctl revoke`): the REST user-id or the
  * long-term username, refused until `until` (Unix seconds). Before seal.
  * 0 or -1 (no memory, too long).
  */
@@ -214,26 +220,42 @@ enum auth_reason {
 	AUTH_R_OK = 0,
 	AUTH_R_NO_INTEGRITY,	/* 401: no MI / MI-SHA256: the challenge */
 	AUTH_R_MISSING_ATTR,	/* 400: USERNAME/USERHASH, REALM or NONCE missing */
-	AUTH_R_BAD_ALGORITHM,	/* 400: S23; or 401: no key for the algorithm */
+	AUTH_R_BAD_ALGORITHM,	/* 400: §9.2.4 PASSWORD-ALGORITHM(S) rules;
+				 * or 401: no key for the algorithm */
 	AUTH_R_UNKNOWN_USER,	/* 401: not a static user, not a REST name */
 	AUTH_R_EXPIRED,		/* 401: REST expiry outside the window */
 	AUTH_R_BAD_INTEGRITY,	/* 401: MI does not verify */
 	AUTH_R_STALE_NONCE,	/* 438: our nonce, too old */
 	AUTH_R_BAD_NONCE,	/* 438: not our nonce or another client's */
-	/* issue 4 (metrics fold EXPIRED_VALID into "expired") */
+	/* metrics fold EXPIRED_VALID into "expired" */
 	AUTH_R_REVOKED,		/* 401: MI verified, the user is revoked */
 	AUTH_R_EXPIRED_VALID,	/* 401: MI verified, REST expiry passed */
 	AUTH_R_COUNT
+};
+
+/*
+ * The credential work one check did, counted as it is done (a handful of
+ * increments per request): tests assert on it that a request refused early
+ * cost nothing more than its refusal needs.
+ */
+struct auth_cost {
+	unsigned nonce_checks;	/* NONCEs checked: each at most one HMAC-SHA256
+				 * over ts || ip || port, 22 bytes */
+	unsigned user_lookups;	/* USERNAME or USERHASH looked up among users */
+	unsigned hash_probes;	/* slots of the USERHASH index visited */
+	unsigned rest_hmacs;	/* REST passwords: HMAC over the username */
+	unsigned key_derivations; /* long-term keys computed (MD5/SHA-256) */
+	unsigned mi_checks;	/* HMACs over the message (MI, MI-SHA256) */
 };
 
 struct auth_result {
 	enum auth_verdict verdict;
 	enum auth_reason reason;
 	/*
-	 * Set when MI verified (AUTH_OK and AUTH_STALE): the key to sign the
-	 * response with, and whether to use MI-SHA256 (the request did) or
-	 * MI (S27). The engine keeps the key with the allocation; wipe it
-	 * with auth_result_clear().
+	 * Set when MI verified (AUTH_OK and AUTH_R_EXPIRED_VALID): the key to
+	 * sign the response with, and whether to use MI-SHA256 (the request
+	 * did) or MI (RFC 8489 §9.2.4, last paragraph). The engine keeps the
+	 * key with the allocation; wipe it with auth_result_clear().
 	 */
 	uint8_t key[AUTH_KEY_MAX];
 	size_t key_len;
@@ -248,22 +270,28 @@ struct auth_result {
 	size_t username_len;
 	const uint8_t *user;
 	size_t user_len;
+	struct auth_cost cost;
 };
 
 /*
  * RFC 8489 §9.2.4 for one decoded request from client at time now.
  * Always fills res; returns res->verdict. On 401/438 the caller answers
  * with ERROR-CODE then auth_challenge_add(); on 400 with ERROR-CODE only
- * (no MI, S22).
+ * (no MI, §9.2.4).
+ *
+ * The NONCE is checked right after the 400 checks and before any user is
+ * looked up or any key derived: a NONCE that is not a live one of ours
+ * for this client is 438 (AUTH_R_BAD_NONCE or AUTH_R_STALE_NONCE) with no
+ * key, whatever the credentials (auth_check.c says why).
  *
  * After MI verifies: a revoked user (auth_creds_is_revoked on res->user)
  * is 401 AUTH_R_REVOKED; a REST credential that verifies but whose expiry
- * has passed (beyond the skew) is, once the nonce is valid, 401
- * AUTH_R_EXPIRED_VALID with the key, user, username and expiry kept (as
- * for AUTH_OK), so that the caller may apply its session policy (issue
- * 4, reference A.11 "grace period") and sign its answer. It costs the
- * same HMAC work as every other REST failure (E.7). Every other 401 has
- * no key and no user.
+ * has passed (beyond the skew) is 401 AUTH_R_EXPIRED_VALID with the key,
+ * user, username and expiry kept (as for AUTH_OK), so that the caller may
+ * apply its session policy (a grace period after expiry for the
+ * allocation the credential made, src/turn/turn_auth.c) and sign its
+ * answer. It costs the same HMAC work as every other REST failure. Every
+ * other 401 has no key and no user.
  */
 enum auth_verdict auth_check(const struct auth_ctx *ctx,
     const struct auth_creds *creds, const struct stun_msg *req,
@@ -283,27 +311,40 @@ enum auth_verdict auth_check_key(const struct auth_ctx *ctx,
 /*
  * Whether req should have its key looked up in an outside store: it
  * carries MI (the 401 round trip is done), USERNAME, REALM and NONCE, its
- * PASSWORD-ALGORITHM(S) are acceptable, the NONCE is one we issued to
- * this client (fresh or stale: the source address did a round trip), and
- * USERNAME names neither a static user nor, when the set has REST
- * secrets, a REST-shaped credential. USERNAMEs over
- * AUTH_USER_KEY_NAME_MAX bytes or with NUL or control bytes (< 0x20,
- * 0x7f) are never looked up (the store builds keys from them): false,
- * and auth_check() answers them 401 as unknown. On true, *name and *len
- * are the USERNAME (a view into req).
+ * PASSWORD-ALGORITHM(S) are acceptable, the NONCE is a live one we issued
+ * to this client (checked first: no lookup of any kind for a spoofed
+ * source or an old nonce, which get 438), and USERNAME names neither a
+ * static user nor, when the set has REST secrets, a REST-shaped
+ * credential. USERNAMEs over AUTH_USER_KEY_NAME_MAX bytes or with NUL or
+ * control bytes (< 0x20, 0x7f) are never looked up (the store builds keys
+ * from them): false, and auth_check() answers them 401 as unknown. On
+ * true, *name and *len are the USERNAME (a view into req).
  */
 bool auth_user_key_wanted(const struct auth_ctx *ctx,
     const struct auth_creds *creds, const struct stun_msg *req,
     const struct addr *client, uint64_t now, const uint8_t **name,
     size_t *len);
+/*
+ * auth_user_key_wanted() and auth_check() in one, for a caller with an
+ * outside store, so that the NONCE is checked once: true when the key of
+ * USERNAME should be looked up first (*name and *len as for
+ * auth_user_key_wanted(); res is zeroed, no verdict yet: the caller then
+ * calls auth_check_key() or auth_check()); false when res holds
+ * auth_check()'s verdict.
+ */
+bool auth_check_or_want_key(const struct auth_ctx *ctx,
+    const struct auth_creds *creds, const struct stun_msg *req,
+    const struct addr *client, uint64_t now, struct auth_result *res,
+    const uint8_t **name, size_t *len);
 void auth_result_clear(struct auth_result *res);
 /* "no-integrity", ... for metric labels; "ok" for AUTH_R_OK. */
 const char *auth_reason_name(enum auth_reason r);
 
 /*
- * Adds REALM, a fresh NONCE for client, and PASSWORD-ALGORITHMS (MD5,
- * SHA-256) to a 401/438 response (S18, S24-S26, A.12.6). Nothing else:
- * no MI on a 401. 0 or -1 (the builder's err is set on lack of room).
+ * Adds REALM, a fresh NONCE for client, and PASSWORD-ALGORITHMS (SHA-256
+ * then MD5: the client takes the first it supports, RFC 8489 §9.2.5) to a
+ * 401/438 response (§9.2.4). Nothing else: no MI on a 401. 0 or -1 (the
+ * builder's err is set on lack of room).
  */
 int auth_challenge_add(const struct auth_ctx *ctx,
     const struct auth_creds *creds, struct stun_builder *b,

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * auth_nonce: stateless nonces (DESIGN.md "Stateless until authenticated",
- * reference E.8).
+ * auth_nonce: stateless nonces (docs/security.md, "Stateless until
+ * authenticated").
  *
  *   "obMatJos2" "AAAB" base64url(ts32 || HMAC-SHA256(k, ts32 || ip || port)[0..8))
  *
  * 9 + 4 + 16 = 29 characters. The cookie and the feature set come from
- * RFC 8489 §9.2 and §18.1 with the errata bit order (reference A.12.1): the
- * "Password algorithms" bit is the least significant one, so the set
- * 0x000001 encodes as "AAAB" (S20, S21). The MAC binds the nonce to the
- * client's IP and port, so two source ports never share a nonce (§9.2.4,
- * S19) and a nonce replayed from elsewhere is invalid (C11). Nothing is
- * stored: the server checks a nonce by recomputing the MAC.
+ * RFC 8489 §9.2 and §18.1, with the "Password algorithms" bit as the least
+ * significant one (the bit order of the RFC's errata), so the set 0x000001
+ * encodes as "AAAB". The MAC binds the nonce to the client's IP and port,
+ * so two source ports never share a nonce (§9.2.4: "The server MUST NOT
+ * choose the same NONCE for two requests unless they have the same source
+ * IP address and port") and a nonce replayed from elsewhere is invalid
+ * (docs/security.md, "Nonce replay"). Nothing is stored: the server
+ * checks a nonce by recomputing the MAC, one HMAC over 22 bytes at most,
+ * which is why auth_check() checks the nonce before any credential work.
  */
 #include <string.h>
 
@@ -176,7 +179,7 @@ auth_nonce_features(const uint8_t *nonce, size_t len, uint32_t *features)
 	memcpy(b64, nonce + AUTH_NONCE_COOKIE_LEN, sizeof(b64));
 	if (crypto_base64_decode(b64, sizeof(b64), f, sizeof(f)) != 3)
 		return -1;
-	/* errata order: bit 0 is the least significant (A.12.1) */
+	/* bit 0 is the least significant (see the top of this file) */
 	*features = (uint32_t)f[0] << 16 | (uint32_t)f[1] << 8 | f[2];
 	return 0;
 }

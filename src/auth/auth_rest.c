@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * auth_rest: TURN REST API credentials (draft-uberti-behave-turn-rest-00
- * §2.2, reference A.11 and C13).
+ * §2.2; docs/security.md, "Credentials").
  *
  *   username = <expiry> <sep> <user-id>
  *   password = base64(HMAC-SHA1(secret, username))
  *
- * or, with rest-api-hmac = sha256 (issue 4), base64(HMAC-SHA256(secret,
+ * or, with rest-api-hmac = sha256, base64(HMAC-SHA256(secret,
  * username)), 44 characters: the draft names SHA-1 only, but backends
  * that may not use SHA-1 can opt in (ternctl credentials --hmac sha256).
  *
@@ -19,8 +19,9 @@
  *    base64 and e-mail-like ids, and the MAC covers the bytes exactly, so
  *    tern does not restrict the set further; NUL is refused because later
  *    consumers (logs, Redis tools) may treat the id as a C string. The id
- *    is never used to build a Redis key (C19) and must be escaped before
- *    it is logged (C20).
+ *    is never used to build a Redis key (docs/security.md, "Redis
+ *    injection") and must be escaped before it is logged (docs/security.md,
+ *    "Log injection").
  * The validity window refuses expired credentials and credentials dated
  * further ahead than max_ttl (a compromised or buggy backend), with skew.
  */

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * libFuzzer target: any bytes as a REST username (reference E.6 target 3,
- * C13, C19). The bytes go through auth_rest_parse(), then into a real
- * Allocate request signed with the REST key a client holding one of the
- * fixed secrets would compute, which auth_check() must accept exactly when
- * the name parses and lies in the window (an oracle, not only "no crash").
- * The same bytes are also decoded as a whole STUN message and checked.
+ * libFuzzer target: any bytes as a REST username (docs/security.md,
+ * "Malformed input and fuzzing"). The bytes go through auth_rest_parse(),
+ * then into a real Allocate request signed with the REST key a client
+ * holding one of the fixed secrets would compute, which auth_check() must
+ * accept exactly when the name parses and lies in the window (an oracle,
+ * not only "no crash"). The same bytes are also decoded as a whole STUN
+ * message and checked, once with the nonce forced valid and once with the
+ * real nonce check, where no nonce can be ours (the key is random per
+ * process): that check must do no credential work at all (no user lookup,
+ * no REST HMAC, no key, no HMAC over the message).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -114,6 +118,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctx.nonce_forced = false;
 		auth_check(&ctx, creds, &m, &client, NOW, &res);
 		ctx.nonce_forced = true;
+		if (res.verdict == AUTH_OK || res.cost.user_lookups != 0 ||
+		    res.cost.hash_probes != 0 || res.cost.rest_hmacs != 0 ||
+		    res.cost.key_derivations != 0 || res.cost.mi_checks != 0 ||
+		    res.cost.nonce_checks > 1)
+			abort();
 		auth_result_clear(&res);
 	}
 	return 0;

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: ISC */
-/* auth_check: every branch of RFC 8489 §9.2.4 in the errata order
- * (reference A.12.4), the B.6 authenticated Allocate, REST rotation, static
- * users, and the challenge attributes (S18-S27). */
+/* auth_check: every branch of RFC 8489 §9.2.4 in tern's order (the nonce
+ * before the user, src/auth/auth_check.c), an authenticated REST Allocate
+ * written out in hex, REST rotation, static users, keys from an outside
+ * store, and the challenge attributes. What a request with a bad nonce
+ * costs is in test_auth_nonce.c, USERHASH among 10,000 users in
+ * test_auth_key.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +17,9 @@
 #define SECRET	"turn-test-secret"
 
 static const uint8_t TID[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
-static const uint8_t PAS[8] = { 0, 1, 0, 0, 0, 2, 0, 0 };
-static const uint64_t NOW = 1735689600 - 3600;	/* B.6 credential valid */
+/* PASSWORD-ALGORITHMS as tern sends it: SHA-256, then MD5 */
+static const uint8_t PAS[8] = { 0, 2, 0, 0, 0, 1, 0, 0 };
+static const uint64_t NOW = 1735689600 - 3600;	/* 1735689600:alice valid */
 
 static struct auth_ctx ctx;
 static struct addr client;
@@ -112,8 +116,11 @@ run(const struct auth_creds *c, const struct stun_msg *m, uint64_t now,
 	return auth_check(&ctx, c, m, &client, now, res);
 }
 
+/* An Allocate signed with the REST credential 1735689600:alice (secret
+ * turn-test-secret, realm example.org) and the nonce
+ * obMatJos2AAAB0123456789abcdef, written out in hex. */
 static void
-test_b6_vector(void)
+test_rest_vector(void)
 {
 	static const char hex[] =
 	    "000300702112a4420102030405060708090a0b0c001900041100000000060010"
@@ -131,10 +138,10 @@ test_b6_vector(void)
 
 	tap_unhex("d64cff3edad7347e968942e5321ba5c3", want, sizeof(want));
 	if (!ok(n == 132 && stun_decode(&m, v, (size_t)n) == STUN_OK,
-	    "B.6 Allocate decodes"))
+	    "REST Allocate vector decodes"))
 		goto out;
 	auth_ctx_force_nonce(&ctx, AUTH_NONCE_VALID);
-	is_int(run(c, &m, NOW, &res), AUTH_OK, "B.6 Allocate verifies");
+	is_int(run(c, &m, NOW, &res), AUTH_OK, "REST Allocate vector verifies");
 	ok(res.key_len == 16 && memcmp(res.key, want, 16) == 0,
 	    "key = d64cff3e...");
 	ok(res.alg == AUTH_ALG_MD5 && !res.sign_sha256, "MD5, sign with MI");
@@ -165,16 +172,18 @@ test_b6_vector(void)
 	auth_ctx_force_nonce(&ctx, AUTH_NONCE_STALE);
 	is_int(run(c, &m, NOW, &res), AUTH_STALE, "stale + right password 438");
 	is_int(res.reason, AUTH_R_STALE_NONCE, "reason stale-nonce");
-	ok(res.key_len == 16 && memcmp(res.key, want, 16) == 0,
-	    "438 keeps the key (MAY sign)");
-	is_int(run(w, &m, NOW, &res), AUTH_UNAUTHENTICATED,
-	    "stale + wrong password 401 (errata order)");
+	ok(res.key_len == 0 && res.user == NULL,
+	    "438 has no key: nothing was verified");
+	is_int(run(w, &m, NOW, &res), AUTH_STALE,
+	    "stale + wrong password 438 (the nonce is checked first)");
+	is_int(res.reason, AUTH_R_STALE_NONCE, "reason stale-nonce");
 	auth_ctx_force_nonce(&ctx, AUTH_NONCE_INVALID);
 	is_int(run(c, &m, NOW, &res), AUTH_STALE, "not our nonce 438");
 	is_int(res.reason, AUTH_R_BAD_NONCE, "reason bad-nonce");
 	/* the real check: the fixed nonce is not one we issued */
 	ctx.nonce_forced = false;
-	is_int(run(c, &m, NOW, &res), AUTH_STALE, "unforced: B.6 nonce 438");
+	is_int(run(c, &m, NOW, &res), AUTH_STALE,
+	    "unforced: the hand-written nonce is not ours: 438");
 out:
 	ctx.nonce_forced = false;
 	auth_result_clear(&res);
@@ -204,7 +213,10 @@ challenge(const struct auth_creds *c, const struct addr *a, uint64_t now)
 	ok(at && at->len == 11 && memcmp(at->val, REALM, 11) == 0, "REALM");
 	at = stun_msg_attr(&rsp, STUN_ATTR_PASSWORD_ALGORITHMS);
 	ok(at && at->len == 8 && memcmp(at->val, PAS, 8) == 0,
-	    "PASSWORD-ALGORITHMS MD5, SHA-256");
+	    "PASSWORD-ALGORITHMS SHA-256, MD5");
+	ok(at && at->len >= 4 && at->val[0] == 0 && at->val[1] == 2 &&
+	    at->val[2] == 0 && at->val[3] == 0,
+	    "SHA-256 first: an RFC 8489 client that has it picks it");
 	ok(rsp.nattrs == 4 && rsp.mi_off == 0 && rsp.mi256_off == 0 &&
 	    !stun_msg_attr(&rsp, STUN_ATTR_USERNAME),
 	    "only ERROR-CODE, REALM, NONCE, PASSWORD-ALGORITHMS; no MI");
@@ -255,8 +267,11 @@ test_flow(void)
 	    "same nonce from another port: 438");
 	is_int(res.reason, AUTH_R_BAD_NONCE, "reason bad-nonce");
 	r.key = badkey;
-	is_int(run(c, build(&r), NOW + 601, &res), AUTH_UNAUTHENTICATED,
-	    "stale + bad MI: 401");
+	is_int(run(c, build(&r), NOW + 601, &res), AUTH_STALE,
+	    "stale + bad MI: 438 (nonce first; the retry gets the 401)");
+	is_int(res.reason, AUTH_R_STALE_NONCE, "reason stale-nonce");
+	is_int(run(c, build(&r), NOW + 10, &res), AUTH_UNAUTHENTICATED,
+	    "fresh nonce + bad MI: 401");
 	is_int(res.reason, AUTH_R_BAD_INTEGRITY, "reason bad-integrity");
 	auth_creds_free(c);
 }
@@ -302,7 +317,7 @@ test_algorithms(void)
 	static const uint8_t pa_md5[4] = { 0, 1, 0, 0 },
 	    pa_sha[4] = { 0, 2, 0, 0 }, pa_3[4] = { 0, 3, 0, 0 },
 	    pa_par[8] = { 0, 2, 0, 4, 1, 2, 3, 4 }, pas_md5[4] = { 0, 1, 0, 0 },
-	    pas_rev[8] = { 0, 2, 0, 0, 0, 1, 0, 0 };
+	    pas_rev[8] = { 0, 1, 0, 0, 0, 2, 0, 0 };
 	struct auth_creds *c = creds_make(s, 1, NULL);
 	const char *user = "1735689600:alice";
 	uint8_t k16[16], k32[32];
@@ -324,10 +339,10 @@ test_algorithms(void)
 	r.pa = pa_md5, r.pa_len = 4;
 	r.pas = pas_md5, r.pas_len = 4;
 	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
-	    "PAS not what we sent 400");
+	    "PAS without SHA-256 (stripped on the way) 400");
 	r.pas = pas_rev, r.pas_len = 8;
 	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
-	    "PAS reordered 400");
+	    "PAS reordered to MD5 first 400 (no downgrade)");
 	r.pas = PAS, r.pas_len = 8;
 	r.pa = pa_3;
 	is_int(run(c, build(&r), NOW, &res), AUTH_BAD_REQUEST,
@@ -348,7 +363,7 @@ test_algorithms(void)
 	ok(!res.sign_sha256, "request used MI: sign with MI");
 	r.mi = false, r.mi256 = true;
 	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "MI-SHA256 ok");
-	ok(res.sign_sha256, "request used MI-SHA256: sign with it (S27)");
+	ok(res.sign_sha256, "request used MI-SHA256: sign with it (§9.2.4)");
 	r.mi = true;
 	is_int(run(c, build(&r), NOW, &res), AUTH_OK, "MI and MI-SHA256 ok");
 	ok(res.sign_sha256, "both: MI-SHA256");
@@ -415,7 +430,7 @@ test_users(void)
 	is_int(run(c, build(&r), NOW, &res), AUTH_UNAUTHENTICATED,
 	    "malformed REST name: 401");
 	is_int(res.reason, AUTH_R_UNKNOWN_USER, "reason unknown-user");
-	/* 763 and 900 bytes: refused, not crashed (S16) */
+	/* 763 and 900 bytes: refused, not crashed (§14.3) */
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "1735689600:", 11);
 	big[763] = '\0';
@@ -481,7 +496,7 @@ test_rotation(void)
 	auth_creds_free(unsealed);
 }
 
-/* Issue 4: a revoked user is 401 once its MAC verified; others are not. */
+/* A revoked user is 401 once its MAC verified; others are not. */
 static void
 test_revoked(void)
 {
@@ -524,7 +539,7 @@ test_revoked(void)
 	auth_creds_free(c);
 }
 
-/* Issue 4: keys from an outside store, and which names may be asked. */
+/* Keys from an outside store, and which names may be asked. */
 static void
 test_user_key(void)
 {
@@ -602,8 +617,8 @@ test_user_key(void)
 	addr_set_port(&other, 40001);
 	ok(!auth_user_key_wanted(&ctx, c, build(&r), &other, NOW, &name,
 	    &len), "another client's nonce: not wanted");
-	ok(auth_user_key_wanted(&ctx, c, build(&r), &client, NOW + 700, &name,
-	    &len), "stale nonce of this client: wanted (then 438)");
+	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW + 700, &name,
+	    &len), "stale nonce of this client: not wanted (438 first)");
 	r.mi = false;
 	ok(!auth_user_key_wanted(&ctx, c, build(&r), &client, NOW, &name,
 	    &len), "no MI (before the 401 round trip): not wanted");
@@ -613,6 +628,44 @@ test_user_key(void)
 	    &len), "no REALM (400): not wanted");
 	auth_creds_free(c);
 	auth_creds_free(nosec);
+}
+
+/* auth_check_or_want_key(): auth_user_key_wanted()'s answers, and
+ * auth_check()'s verdict when no lookup is wanted, the nonce checked once. */
+static void
+test_or_want(void)
+{
+	static const char *s[] = { SECRET };
+	struct auth_creds *c = creds_make(s, 1, "bob:pw");
+	char nonce[AUTH_NONCE_LEN + 1];
+	struct auth_result res;
+	uint8_t key[16];
+	const uint8_t *name = NULL;
+	size_t len = 0;
+	struct req r = { .user = "carol", .realm = REALM, .nonce = nonce,
+	    .key = key, .klen = 16, .mi = true };
+
+	auth_nonce_make(&ctx, &client, NOW, nonce);
+	auth_key_md5("carol", 5, REALM, 11, "pw-carol", 8, key);
+	ok(auth_check_or_want_key(&ctx, c, build(&r), &client, NOW, &res,
+	    &name, &len) && len == 5 && memcmp(name, "carol", 5) == 0 &&
+	    res.verdict == AUTH_OK && res.key_len == 0,
+	    "carol: wanted, no verdict yet");
+	ok(!auth_check_or_want_key(&ctx, c, build(&r), &client, NOW + 700,
+	    &res, &name, &len) && res.verdict == AUTH_STALE &&
+	    res.reason == AUTH_R_STALE_NONCE && res.cost.nonce_checks == 1 &&
+	    res.cost.user_lookups == 0, "stale nonce: 438, no lookup");
+	r.user = "bob";
+	ok(!auth_check_or_want_key(&ctx, c, build(&r), &client, NOW, &res,
+	    &name, &len) && res.verdict == AUTH_UNAUTHENTICATED &&
+	    res.reason == AUTH_R_BAD_INTEGRITY,
+	    "static bob with carol's key: auth_check's 401");
+	r.user = "1735689600:dave";
+	rest_key(SECRET, r.user, AUTH_ALG_MD5, key);
+	ok(!auth_check_or_want_key(&ctx, c, build(&r), &client, NOW, &res,
+	    &name, &len) && res.verdict == AUTH_OK && res.rest,
+	    "REST credential: auth_check's ok");
+	auth_creds_free(c);
 }
 
 /* rest-api-hmac = sha256 end to end: the MD5 key from openssl:
@@ -659,7 +712,7 @@ main(void)
 	if (crypto_init() != 0 || auth_ctx_init(&ctx, 0) != 0)
 		return 1;
 	addr_parse_ip(&client, "198.51.100.7", 40000);
-	test_b6_vector();
+	test_rest_vector();
 	test_flow();
 	test_missing();
 	test_algorithms();
@@ -667,6 +720,7 @@ main(void)
 	test_rotation();
 	test_revoked();
 	test_user_key();
+	test_or_want();
 	test_rest_sha256();
 	test_names();
 	auth_ctx_clear(&ctx);

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: ISC */
-/* Stateless nonces (reference E.8, S19-S21, A.12.1, C11). */
+/* Stateless nonces (src/auth/auth_nonce.c; RFC 8489 §9.2, §18.1; one nonce
+ * per source IP and port, §9.2.4; docs/security.md, "Nonce replay"), and
+ * what a request with a bad one costs auth_check(): its nonce's MAC and
+ * nothing else, with up to 16 REST secrets and 1,000 static users. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth.h"
+#include "stun/stun.h"
 #include "util/crypto.h"
 #include "tap.h"
+
+#define REALM	"example.org"
 
 static const uint64_t NOW = 1735689000;
 
@@ -32,7 +39,7 @@ test_format(const struct auth_ctx *ctx, const struct addr *a)
 	is_int(bad, 0, "base64url, no padding, nothing to quote");
 	is_int(auth_nonce_features((const uint8_t *)n, 29, &f), 0, "features");
 	is_int(f, AUTH_FEATURE_PW_ALGS, "password-algorithms bit (LSB)");
-	/* A.12.1 / B.6 encodings */
+	/* the feature set's encodings, least significant bit first */
 	auth_nonce_features((const uint8_t *)"obMatJos2AAAC", 13, &f);
 	is_int(f, AUTH_FEATURE_ANONYMITY, "AAAC = anonymity");
 	auth_nonce_features((const uint8_t *)"obMatJos2AAAD", 13, &f);
@@ -73,7 +80,7 @@ test_binding(const struct auth_ctx *ctx, const struct addr *a)
 	b = *a;
 	addr_set_port(&b, (uint16_t)(addr_port(a) + 1));
 	auth_nonce_make(ctx, &b, NOW, m);
-	ok(strcmp(n, m) != 0, "two source ports, two nonces (S19)");
+	ok(strcmp(n, m) != 0, "two source ports, two nonces (§9.2.4)");
 	is_int(check(ctx, n, &b, NOW), AUTH_NONCE_INVALID, "other port: invalid");
 	addr_parse_ip(&b, "192.0.2.2", addr_port(a));
 	is_int(check(ctx, n, &b, NOW), AUTH_NONCE_INVALID, "other IP: invalid");
@@ -115,7 +122,7 @@ test_tamper(const struct auth_ctx *ctx, const struct addr *a)
 	t[20] = '+';
 	is_int(check(ctx, t, a, NOW), AUTH_NONCE_INVALID, "'+' (not url)");
 	is_int(check(ctx, "obMatJos2AAAB0123456789abcdef", a, NOW),
-	    AUTH_NONCE_INVALID, "B.6 fixed nonce is not ours");
+	    AUTH_NONCE_INVALID, "a hand-written nonce is not ours");
 	is_int(check(ctx, "", a, NOW), AUTH_NONCE_INVALID, "empty");
 }
 
@@ -135,6 +142,163 @@ test_stale_custom(const struct addr *a)
 	    "wiped key checks nothing");
 }
 
+/* An Allocate with USERNAME user (or USERHASH uh), REALM, NONCE and MI
+ * (and MI-SHA256 if mi256) under a key that is nobody's. */
+static const struct stun_msg *
+request(const char *user, const uint8_t *uh, const char *nonce, bool mi256)
+{
+	static const uint8_t tid[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	static uint8_t buf[512];
+	static struct stun_msg m;
+	struct stun_builder b;
+	uint8_t key[16];
+	size_t n;
+
+	memset(key, 0x5a, sizeof(key));
+	stun_builder_init(&b, buf, sizeof(buf), STUN_ALLOCATE, STUN_REQUEST,
+	    tid);
+	stun_add_u32(&b, STUN_ATTR_REQUESTED_TRANSPORT, 0x11000000);
+	if (user != NULL)
+		stun_add(&b, STUN_ATTR_USERNAME, user, strlen(user));
+	else
+		stun_add(&b, STUN_ATTR_USERHASH, uh, 32);
+	stun_add(&b, STUN_ATTR_REALM, REALM, strlen(REALM));
+	stun_add(&b, STUN_ATTR_NONCE, nonce, strlen(nonce));
+	stun_add_integrity(&b, key, sizeof(key));
+	if (mi256)
+		stun_add_integrity_sha256(&b, key, sizeof(key));
+	if ((n = stun_builder_finish(&b)) == 0 ||
+	    stun_decode(&m, buf, n) != STUN_OK) {
+		diag("could not build the request");
+		exit(1);
+	}
+	return &m;
+}
+
+/* A credential set of nsecrets REST secrets (AUTH_MAX_SECRETS at most
+ * are kept) and 1,000 static users user0000..user0999. */
+static struct auth_creds *
+many_creds(size_t nsecrets, size_t *added)
+{
+	struct auth_creds *c = auth_creds_new(REALM, 11, ':', 0, 0);
+	char spec[64];
+	size_t i;
+	int n;
+
+	*added = 0;
+	for (i = 0; c != NULL && i < nsecrets; i++) {
+		n = snprintf(spec, sizeof(spec), "secret-%zu", i);
+		if (auth_creds_add_secret(c, spec, (size_t)n) == 0)
+			(*added)++;
+	}
+	for (i = 0; c != NULL && i < 1000; i++) {
+		n = snprintf(spec, sizeof(spec), "user%04zu:pw%zu", i, i);
+		auth_creds_add_user(c, spec, (size_t)n);
+	}
+	if (c != NULL)
+		auth_creds_seal(c);
+	return c;
+}
+
+/* Nothing but the nonce's own MAC (one HMAC over 22 bytes) was done. */
+static bool
+nonce_only(const struct auth_cost *k)
+{
+	return k->nonce_checks == 1 && k->user_lookups == 0 &&
+	    k->hash_probes == 0 && k->rest_hmacs == 0 &&
+	    k->key_derivations == 0 && k->mi_checks == 0;
+}
+
+/* The requests of test_bad_nonce_cost(). */
+enum { MADE_UP, NO_COOKIE, THEIRS, STALE, LIVE };
+static const struct bad_nonce {
+	const char *what, *user;	/* user NULL: USERHASH */
+	int nonce;
+	bool mi256;
+	enum auth_reason why;
+} bad_nonces[] = {
+	{ "made-up nonce, REST name", "1735689600:alice", MADE_UP,
+	    false, AUTH_R_BAD_NONCE },
+	{ "made-up nonce, MI and MI-SHA256", "1735689600:alice",
+	    MADE_UP, true, AUTH_R_BAD_NONCE },
+	{ "made-up nonce, static user", "user0500", MADE_UP, false,
+	    AUTH_R_BAD_NONCE },
+	{ "made-up nonce, USERHASH", NULL, MADE_UP, false,
+	    AUTH_R_BAD_NONCE },
+	{ "nonce without the cookie", "1735689600:alice", NO_COOKIE,
+	    false, AUTH_R_BAD_NONCE },
+	{ "another client's nonce", "1735689600:alice", THEIRS, false,
+	    AUTH_R_BAD_NONCE },
+	{ "stale nonce, REST name", "1735689600:alice", STALE, false,
+	    AUTH_R_STALE_NONCE },
+	{ "stale nonce, USERHASH", NULL, STALE, false,
+	    AUTH_R_STALE_NONCE },
+};
+
+/*
+ * A made-up, foreign or stale NONCE with MESSAGE-INTEGRITY: 438 at the
+ * cost of the nonce's MAC, with no user lookup, no REST HMAC, no key
+ * derivation and no HMAC over the message, however many secrets and users
+ * there are; through auth_check_or_want_key() (an outside store) too.
+ */
+static void
+test_bad_nonce_cost(const struct auth_ctx *ctx, const struct addr *a,
+    size_t nsecrets)
+{
+	char nonces[LIVE + 1][AUTH_NONCE_LEN + 1];
+	const struct stun_msg *m;
+	struct auth_result res;
+	const uint8_t *name;
+	struct auth_creds *c;
+	struct addr other;
+	uint8_t uh[32];
+	size_t i, added, len;
+
+	c = many_creds(nsecrets, &added);
+	if (!ok(c != NULL && auth_creds_nusers(c) == 1000 && added ==
+	    (nsecrets < AUTH_MAX_SECRETS ? nsecrets : AUTH_MAX_SECRETS),
+	    "%zu secrets asked, %zu kept; 1,000 static users", nsecrets,
+	    added))
+		goto out;
+	auth_userhash("user0500", 8, REALM, 11, uh);
+	snprintf(nonces[MADE_UP], sizeof(nonces[0]), "%s",
+	    "obMatJos2AAABAAAAAAAAAAAAAAAA");
+	snprintf(nonces[NO_COOKIE], sizeof(nonces[0]), "%s", "garbage");
+	other = *a;
+	addr_set_port(&other, (uint16_t)(addr_port(a) + 1));
+	auth_nonce_make(ctx, &other, NOW, nonces[THEIRS]);
+	auth_nonce_make(ctx, a, NOW - 601, nonces[STALE]);
+	auth_nonce_make(ctx, a, NOW, nonces[LIVE]);
+	for (i = 0; i < sizeof(bad_nonces) / sizeof(bad_nonces[0]); i++) {
+		m = request(bad_nonces[i].user, uh, nonces[bad_nonces[i].nonce],
+		    bad_nonces[i].mi256);
+		auth_check(ctx, c, m, a, NOW, &res);
+		ok(res.verdict == AUTH_STALE && res.reason == bad_nonces[i].why &&
+		    res.key_len == 0 && nonce_only(&res.cost),
+		    "%zu secrets, %s: 438 %s after the nonce's MAC alone "
+		    "(lookups %u, REST HMACs %u, keys %u, MI %u)", added,
+		    bad_nonces[i].what, auth_reason_name(res.reason),
+		    res.cost.user_lookups, res.cost.rest_hmacs,
+		    res.cost.key_derivations, res.cost.mi_checks);
+		ok(!auth_check_or_want_key(ctx, c, m, a, NOW, &res, &name,
+		    &len) && res.verdict == AUTH_STALE &&
+		    nonce_only(&res.cost), "%zu secrets, %s: the same with an "
+		    "outside store", added, bad_nonces[i].what);
+	}
+	/* the control: a live nonce does the work, once per secret, so the
+	 * counters above would have counted it */
+	auth_check(ctx, c, request("1735689600:alice", NULL, nonces[LIVE],
+	    false), a, NOW, &res);
+	ok(res.verdict == AUTH_UNAUTHENTICATED && res.reason ==
+	    AUTH_R_BAD_INTEGRITY && res.cost.rest_hmacs == added &&
+	    res.cost.key_derivations == added && res.cost.mi_checks == added,
+	    "%zu secrets, live nonce, wrong key: 401 after %u REST HMACs, %u "
+	    "keys, %u MI checks", added, res.cost.rest_hmacs,
+	    res.cost.key_derivations, res.cost.mi_checks);
+out:
+	auth_creds_free(c);
+}
+
 int
 main(void)
 {
@@ -149,6 +313,9 @@ main(void)
 	test_binding(&ctx, &a);
 	test_tamper(&ctx, &a);
 	test_stale_custom(&a);
+	test_bad_nonce_cost(&ctx, &a, 1);
+	test_bad_nonce_cost(&ctx, &a, 10);
+	test_bad_nonce_cost(&ctx, &a, 100);
 	auth_ctx_clear(&ctx);
 	return tap_done();
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* REST credential parser, validity window and password (reference A.11,
- * B.6, C13). */
+/* REST credential parser, validity window and password
+ * (draft-uberti-behave-turn-rest-00 §2.2; src/auth/auth_rest.c). The
+ * password of 1735689600:alice under turn-test-secret is openssl's:
+ *   printf '%s' '1735689600:alice' |
+ *     openssl dgst -sha1 -hmac 'turn-test-secret' -binary | base64 */
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,7 +108,7 @@ test_password(void)
 
 	is_int(auth_rest_password("turn-test-secret", 16, "1735689600:alice",
 	    16, pw), 0, "password");
-	is_str(pw, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "B.6 REST password");
+	is_str(pw, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "REST password = openssl's");
 	auth_rest_password("turn-test-secreT", 16, "1735689600:alice", 16, pw);
 	ok(strcmp(pw, "yPlE/dEM42nx7DAbLdBChBwv7Iw=") != 0,
 	    "other secret, other password");
@@ -132,7 +135,7 @@ test_password_sha256(void)
 	    "HMAC-SHA256 password = openssl's");
 	is_int(auth_rest_password_md(CRYPTO_MD_SHA1, "turn-test-secret", 16,
 	    "1735689600:alice", 16, pw, sizeof(pw)), 28, "SHA-1: 28");
-	is_str(pw, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "SHA-1 through _md: B.6");
+	is_str(pw, "yPlE/dEM42nx7DAbLdBChBwv7Iw=", "SHA-1 through _md: the same");
 	is_int(auth_rest_password_md(CRYPTO_MD_SHA256, "turn-test-secret", 16,
 	    "1735689600:alice", 16, small, sizeof(small)), -1,
 	    "no room for the NUL: -1");
