@@ -364,8 +364,10 @@ void turn_engine_free(struct turn_engine *e);
  * Installs the credentials and the peer policy (either may be NULL: every
  * TURN request then gets 500, as nothing can authenticate / every peer is
  * refused, 403 or a drop). Borrowed until the
- * next call or turn_engine_free(). Permissions and channels the new policy
- * refuses are removed at once, so that the data path need not re-judge.
+ * next call or turn_engine_free(). Permissions (judged on their IP,
+ * policy_perm_check) and channels (on their ip:port, policy_peer_check)
+ * the new policy refuses are removed at once, so that ChannelData need not
+ * be re-judged per packet; a Send indication is judged on each packet.
  * Allocations whose user (REST user-id or long-term username) is revoked
  * in the new credentials are closed at once (relay_close, quota and ports
  * released; TURN_END_REVOKED), judged at the latest time the

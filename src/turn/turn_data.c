@@ -61,8 +61,8 @@ turn_send_check(struct turn_engine *e, const struct turn_tuple *t,
 	turn_ip_from_addr(&peer, &ip);
 	if (turn_perm_find(a, &ip, now) == NULL)
 		return TURN_DROP_NO_PERMISSION;
-	v = e->policy == NULL ? POLICY_DENY_DEFAULT :
-	    policy_peer_check(e->policy, &peer, &a->relay[fi].adv);
+	/* the same judge as ChannelBind, own bound address included */
+	v = turn_peer_verdict(e, a, &ip, addr_port(&peer), TURN_JUDGE_PEER);
 	if (!policy_verdict_is_allowed(v)) {
 		turn_outcome_refused(out, v);
 		return TURN_DROP_POLICY;
@@ -107,7 +107,10 @@ turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
 		out->drop = TURN_DROP_NO_PERMISSION;
 		return;
 	}
-	/* never relay_send() on a closed half of a dual allocation */
+	/* never relay_send() on a closed half of a dual allocation; no
+	 * policy call per packet: the channel's ip:port was judged at
+	 * ChannelBind, and turn_engine_set_env() drops the channel at once
+	 * when a new policy refuses it (turn_perm_prune) */
 	if (a->relay[c->ip.fam].handle == 0) {
 		out->drop = TURN_DROP_FAMILY;
 		return;

@@ -165,7 +165,20 @@ struct turn_chan *turn_chan_by_num(struct turn_alloc *a, uint16_t num,
     uint64_t now);
 struct turn_chan *turn_chan_by_peer(struct turn_alloc *a,
     const struct turn_ip *ip, uint16_t port, uint64_t now);
-/* Drops expired entries, and the ones policy refuses when policy_too. */
+/* What a peer is judged as (turn_peer_verdict). */
+enum turn_judge {
+	TURN_JUDGE_PEER,	/* ip:port: Send, ChannelBind, a channel */
+	TURN_JUDGE_PERM		/* the IP alone: a permission (RFC 8656 §9) */
+};
+/* The policy's verdict on the allocation a talking to ip:port (port
+ * ignored for TURN_JUDGE_PERM), with the relay's own bound address refused
+ * where the port is known; fails closed without a policy or a relay of
+ * that family. The one judge of CreatePermission, ChannelBind and Send. */
+enum policy_verdict turn_peer_verdict(struct turn_engine *e,
+    struct turn_alloc *a, const struct turn_ip *ip, uint16_t port,
+    enum turn_judge how);
+/* Drops expired entries, and the ones policy refuses when policy_too
+ * (a permission judged on its IP, a channel on its ip:port). */
 void turn_perm_prune(struct turn_engine *e, struct turn_alloc *a, uint64_t now,
     bool policy_too);
 

@@ -12,8 +12,11 @@
  * handful, which a linear scan serves faster than a hash).
  *
  * Every peer address is canonicalised (::ffff:a.b.c.d is IPv4) and judged
- * by the peer policy with the allocation's own relayed address (C7) before
- * anything is installed; a request is all or nothing (§10.2, C10).
+ * by the peer policy before anything is installed: CreatePermission on
+ * its IP alone (policy_perm_check, a permission is per IP), ChannelBind on
+ * its ip:port with the allocation's own relayed and bound addresses
+ * refused (policy_peer_check; docs/security.md, Peer deny list). A request
+ * is all or nothing (§10.2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +97,16 @@ turn_chan_by_peer(struct turn_alloc *a, const struct turn_ip *ip,
 	return NULL;
 }
 
-/* What the current policy says of the allocation talking to ip:port. */
-static enum policy_verdict
+/*
+ * What the current policy says of the allocation relaying to ip:port
+ * (TURN_JUDGE_PEER: a Send indication, ChannelBind, a channel when the
+ * policy changes), or of a permission for ip (TURN_JUDGE_PERM:
+ * CreatePermission, a permission when the policy changes; port ignored,
+ * a permission is per IP, RFC 8656 §9).
+ */
+enum policy_verdict
 turn_peer_verdict(struct turn_engine *e, struct turn_alloc *a,
-    const struct turn_ip *ip, uint16_t port)
+    const struct turn_ip *ip, uint16_t port, enum turn_judge how)
 {
 	struct addr peer;
 
@@ -107,6 +116,18 @@ turn_peer_verdict(struct turn_engine *e, struct turn_alloc *a,
 	if (a->relay[ip->fam].handle == 0)
 		return POLICY_DENY_FAMILY;
 	turn_ip_to_addr(ip, port, &peer);
+	/*
+	 * A permission names no port, so the relay's own bound address below
+	 * could only be compared on its IP, and that IP is also the bound IP
+	 * of every other allocation on this relay IP (relay to relay). The
+	 * loop that check prevents needs this allocation's own port, which
+	 * every path that sends names and is judged with: a Send indication
+	 * on each packet, a channel at ChannelBind and again whenever the
+	 * policy changes. For the same reason policy_perm_check() has no
+	 * own relayed address.
+	 */
+	if (how == TURN_JUDGE_PERM)
+		return policy_perm_check(e->policy, &peer);
 	/* behind external-ip the socket's own address differs from the
 	 * advertised one that the policy compares with: the relay never
 	 * sends to itself (docs/security.md, Peer deny list) */
@@ -117,9 +138,10 @@ turn_peer_verdict(struct turn_engine *e, struct turn_alloc *a,
 
 static bool
 turn_peer_allowed(struct turn_engine *e, struct turn_alloc *a,
-    const struct turn_ip *ip, uint16_t port)
+    const struct turn_ip *ip, uint16_t port, enum turn_judge how)
 {
-	return policy_verdict_is_allowed(turn_peer_verdict(e, a, ip, port));
+	return policy_verdict_is_allowed(turn_peer_verdict(e, a, ip, port,
+	    how));
 }
 
 void
@@ -130,7 +152,8 @@ turn_perm_prune(struct turn_engine *e, struct turn_alloc *a, uint64_t now,
 
 	for (i = n = 0; i < a->nperms; i++) {
 		if (!turn_now_before(a->perms[i].expires, now) ||
-		    (policy_too && !turn_peer_allowed(e, a, &a->perms[i].ip, 0)))
+		    (policy_too && !turn_peer_allowed(e, a, &a->perms[i].ip, 0,
+		    TURN_JUDGE_PERM)))
 			continue;
 		a->perms[n++] = a->perms[i];
 	}
@@ -139,7 +162,7 @@ turn_perm_prune(struct turn_engine *e, struct turn_alloc *a, uint64_t now,
 	for (i = n = 0; i < a->nchans; i++) {
 		if (!turn_now_before(a->chans[i].expires, now) ||
 		    (policy_too && !turn_peer_allowed(e, a, &a->chans[i].ip,
-		    a->chans[i].port)))
+		    a->chans[i].port, TURN_JUDGE_PEER)))
 			continue;
 		a->chans[n++] = a->chans[i];
 	}
@@ -202,11 +225,12 @@ turn_perm_set(struct turn_engine *e, struct turn_alloc *a,
 	a->perms[i].expires = now + e->opts.perm_lifetime * 1000ull;
 }
 
-/* One XOR-PEER-ADDRESS: decoded, canonical, judged. 0 or the code. */
+/* One XOR-PEER-ADDRESS: decoded, canonical, judged as how says (its IP
+ * for CreatePermission, ip:port for ChannelBind). 0 or the code. */
 static int
 turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
-    const struct stun_attr *at, struct turn_req *r, struct turn_ip *ip,
-    uint16_t *port)
+    const struct stun_attr *at, struct turn_req *r, enum turn_judge how,
+    struct turn_ip *ip, uint16_t *port)
 {
 	const uint8_t *tid = r->m->tid;
 	enum policy_verdict v;
@@ -234,7 +258,7 @@ turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
 	turn_ip_from_addr(&peer, ip);
 	*port = addr_port(&peer);
 	/* §10.2 "MAY impose restrictions": 403 (reference C1-C7) */
-	v = turn_peer_verdict(e, a, ip, *port);
+	v = turn_peer_verdict(e, a, ip, *port, how);
 	if (!policy_verdict_is_allowed(v)) {
 		turn_outcome_refused(r->out, v);
 		return STUN_ERR_FORBIDDEN;
@@ -278,8 +302,8 @@ turn_perm_collect(struct turn_engine *e, struct turn_req *r,
 			turn_outcome_quota(r->out, TURN_QUOTA_PERMISSIONS);
 			return -STUN_ERR_INSUFFICIENT_CAPACITY;
 		}
-		if ((code = turn_peer_judge(e, a, &at, r, &ips[n],
-		    &port)) != 0)
+		if ((code = turn_peer_judge(e, a, &at, r, TURN_JUDGE_PERM,
+		    &ips[n], &port)) != 0)
 			return -code;
 		n++;
 	}
@@ -340,7 +364,8 @@ turn_chan_request(struct turn_engine *e, struct turn_req *r)
 		turn_req_error(e, r, STUN_ERR_BAD_REQUEST);
 		return;
 	}
-	if ((code = turn_peer_judge(e, a, pa, r, &ip, &port)) != 0) {
+	if ((code = turn_peer_judge(e, a, pa, r, TURN_JUDGE_PEER, &ip,
+	    &port)) != 0) {
 		turn_req_error(e, r, code);
 		return;
 	}

@@ -25,9 +25,9 @@ scn_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
 	if (s->nopens >= SCN_MAX_REC)
 		return TURN_IO_FAIL;
 	if (family == AF_INET)
-		addr_parse_ip(relayed, "203.0.113.10", port);
+		addr_parse_ip(relayed, SCN_RELAY4, port);
 	else
-		addr_parse_ip(relayed, "2001:db8::10", port);
+		addr_parse_ip(relayed, SCN_RELAY6, port);
 	*handle = ++s->next_handle;
 	o = &s->opens[s->nopens++];
 	o->family = family;
@@ -85,6 +85,41 @@ scn_restart(struct scn *s)
 	if ((s->e = turn_engine_new(&s->opts)) == NULL)
 		return -1;
 	turn_engine_set_env(s->e, s->creds, s->policy);
+	return 0;
+}
+
+int
+scn_policy_hosts(struct scn *s, const char *const *hosts, size_t n)
+{
+	struct policy_peer_opts po;
+	struct policy_peer *p, *old = s->policy;
+	struct addr relay[4], host[SCN_MAX_HOSTS + 4];
+	size_t i, nrelay = 0;
+
+	if (n > SCN_MAX_HOSTS)
+		return -1;
+	addr_parse_ip(&relay[nrelay++], SCN_RELAY4, 0);
+	addr_parse_ip(&relay[nrelay++], SCN_RELAY6, 0);
+	if (addr_family(&s->opts.external4) == AF_INET)
+		relay[nrelay++] = s->opts.external4;
+	if (addr_family(&s->opts.external6) == AF_INET6)
+		relay[nrelay++] = s->opts.external6;
+	for (i = 0; i < n; i++)
+		if (addr_parse_ip(&host[i], hosts[i], 0) != 0)
+			return -1;
+	memcpy(host + n, relay, nrelay * sizeof(relay[0]));
+	memset(&po, 0, sizeof(po));
+	po.relay = relay;
+	po.nrelay = nrelay;
+	po.relay_port_min = s->port_min;
+	po.relay_port_max = s->port_max;
+	po.host = host;
+	po.nhost = n + nrelay;
+	if ((p = policy_peer_new(&po, NULL)) == NULL)
+		return -1;
+	s->policy = p;
+	turn_engine_set_env(s->e, s->creds, p);
+	policy_peer_free(old);
 	return 0;
 }
 
@@ -176,6 +211,9 @@ scn_init(struct scn *s, uint16_t port_min, uint16_t port_max,
 	memset(&po, 0, sizeof(po));	/* the default policy */
 	if ((s->policy = policy_peer_new(&po, &why)) == NULL)
 		return -1;
+	/* 0, 0 is the default range (turn_ports_new) */
+	s->port_min = port_min != 0 || port_max != 0 ? port_min : 49152;
+	s->port_max = port_min != 0 || port_max != 0 ? port_max : 65535;
 	s->ports = turn_ports_new(port_min, port_max);
 	s->quota = turn_quota_new(user_quota, ip_quota, total_quota);
 	if (s->ports == NULL || s->quota == NULL)

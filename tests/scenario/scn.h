@@ -51,6 +51,7 @@ struct scn {
 	struct turn_ports *ports;
 	struct turn_quota *quota;
 	uint64_t now;			/* ms, the fake clock */
+	uint16_t port_min, port_max;	/* the relay port range in use */
 	uint64_t next_handle;
 	/* fake I/O behaviour */
 	bool no_v4, no_v6, fail_open;
@@ -109,12 +110,27 @@ struct scn_attr {
 	const char *xaddr;
 };
 
+/* The IPs the fake relay_open binds to. */
+#define SCN_RELAY4	"203.0.113.10"
+#define SCN_RELAY6	"2001:db8::10"
+#define SCN_MAX_HOSTS	8
+
 /* Options tweak: called before turn_engine_new. */
 int scn_init(struct scn *s, uint16_t port_min, uint16_t port_max,
     uint32_t user_quota, uint32_t ip_quota, uint32_t total_quota);
 void scn_free(struct scn *s);
 /* Rebuilds the engine with s->opts (after changing it). */
 int scn_restart(struct scn *s);
+/*
+ * Rebuilds s->policy as the daemon would for a machine whose addresses
+ * are hosts (n IPs, at most SCN_MAX_HOSTS): the default rules; as relay
+ * IPs and as host addresses too, the fake relay IPs and s->opts.external4
+ * and external6 when set; the harness's relay port range. Installs it
+ * with turn_engine_set_env() (which re-judges every permission and
+ * channel) and frees the previous one. Call it after setting the
+ * external addresses. 0 or -1.
+ */
+int scn_policy_hosts(struct scn *s, const char *const *hosts, size_t n);
 
 /*
  * Credentials: scn_creds_base() builds an unsealed set with the harness's

@@ -319,43 +319,65 @@ test_policy(void)
 }
 
 /*
- * Review regression (C7): behind external-ip the allocation's own bound
- * address (what the relay socket really listens on) differs from the one
- * advertised; only the advertised one was refused, and the bound one was
- * let in as "another allocation's relayed address" (D.5).
+ * Behind external-ip the allocation's own bound address (what the relay
+ * socket really listens on) differs from the one advertised, and the
+ * policy knows only the advertised one as the allocation's own; the bound
+ * one is a relay IP on a relay port, which the policy lets in as "another
+ * allocation's relayed address" (docs/security.md, Peer deny list: The
+ * server's own addresses). Wherever the port is known (ChannelBind, and a
+ * Send indication on each packet) the engine refuses it itself. A
+ * permission is per IP (RFC 8656 §9) and that IP is every allocation's
+ * bound IP here, so CreatePermission for it succeeds.
  */
 static void
 test_own_bound_address(void)
 {
 	struct scn s;
 	struct scn_client c, c2;
-	struct policy_peer_opts po;
-	struct addr relay[2];
-	const char *why = NULL;
-	char own[64], other[64];
+	char own[64], other[64], adv[64];
+	struct addr a;
+	size_t n;
 
 	scn_init(&s, 0, 0, 0, 0, 0);
-	addr_parse_ip(&relay[0], "203.0.113.10", 0);
-	addr_parse_ip(&relay[1], "198.51.100.7", 0);
-	memset(&po, 0, sizeof(po));
-	po.relay = relay;
-	po.nrelay = 2;
-	po.relay_port_min = 49152;
-	po.relay_port_max = 65535;
-	policy_peer_free(s.policy);
-	s.policy = policy_peer_new(&po, &why);
-	ok(s.policy != NULL, "policy with the relay IPs");
 	addr_parse_ip(&s.opts.external4, "198.51.100.7", 0);
 	scn_restart(&s);
+	is_int(scn_policy_hosts(&s, NULL, 0), 0,
+	    "policy with the relay IPs and the relay port range");
 	scn_client_static(&c, "alice", "secret", "8.8.4.4:5000");
 	is_int(scn_allocate(&s, &c, NULL), 0, "allocation behind external-ip");
+	scn_resp_relayed(&c, 0, &a);
+	snprintf(adv, sizeof(adv), "%s", scn_str(&a));
 	scn_client_static(&c2, "bob", "hunter2", "8.8.4.4:5001");
 	is_int(scn_allocate(&s, &c2, NULL), 0, "a second allocation");
 	snprintf(own, sizeof(own), "%s", scn_str(&s.opens[0].relayed));
-	is_int(scn_permit(&s, &c, own), 403, "own bound address %s: 403", own);
 	snprintf(other, sizeof(other), "%s", scn_str(&s.opens[1].relayed));
-	is_int(scn_permit(&s, &c, other), 0,
-	    "another allocation's relayed address %s: allowed (C6)", other);
+	ok(strcmp(own, adv) != 0, "bound %s, advertised %s", own, adv);
+
+	is_int(scn_permit(&s, &c, own), 0,
+	    "CreatePermission for the bound IP: success (per IP)");
+	is_int(scn_bind(&s, &c, 0x4000, own), 403,
+	    "ChannelBind to its own bound address %s: 403", own);
+	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_SELF,
+	    "verdict deny_self");
+	n = s.nsends;
+	is_int(scn_send(&s, &c, own, "x", 1), TURN_DROP_POLICY,
+	    "Send to its own bound address: dropped");
+	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_SELF,
+	    "Send verdict deny_self");
+	is_int(s.nsends, n, "nothing relayed");
+	is_int(scn_send(&s, &c, other, "x", 1), TURN_DROP_NONE,
+	    "Send to another allocation's bound address %s: relayed", other);
+	is_int(scn_bind(&s, &c, 0x4001, other), 0,
+	    "ChannelBind to it: success");
+
+	is_int(scn_permit(&s, &c, adv), 0,
+	    "CreatePermission for the advertised IP: success (per IP)");
+	is_int(scn_send(&s, &c, adv, "x", 1), TURN_DROP_POLICY,
+	    "Send to its own advertised address %s: dropped", adv);
+	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_SELF,
+	    "Send verdict deny_self");
+	is_int(scn_bind(&s, &c, 0x4002, adv), 403,
+	    "ChannelBind to it: 403");
 	scn_free(&s);
 }
 
