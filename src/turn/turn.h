@@ -3,29 +3,30 @@
  * turn: the protocol engine. Pure: it takes the bytes a client (or a peer)
  * sent, the 5-tuple and `now`, and returns what to send back or asks the
  * I/O layer to send through a callback table; it opens no socket, takes no
- * lock on the data path and never logs per packet (DESIGN.md "Pure core,
- * thin I/O").
+ * lock on the data path and never logs per packet.
  *
  * STUN Binding (RFC 8489 §12 basic server), always served:
  *  - Binding request -> success with XOR-MAPPED-ADDRESS (§14.2);
- *    FINGERPRINT only if the request carried one (S32); SOFTWARE only if
- *    configured (S30); nothing else (reflection, C8);
+ *    FINGERPRINT only if the request carried one; SOFTWARE only if
+ *    configured (docs/security.md, Attack catalogue: secret leakage);
+ *    nothing else (docs/security.md, Attack catalogue: amplification);
  *  - unknown comprehension-required attributes -> 420 (§6.3.1); RFC 3489
  *    requests, responses and malformed messages -> dropped (§6.3).
  *
  * TURN (RFC 8656, dual stack as in RFC 6156), served when turn_opts.io is
- * set (without it every other request gets 400, as before issue 3):
+ * set (without it every other request gets 400):
  *  - every request is authenticated with auth_check() (§5, §7.2 step 1,
  *    RFC 8489 §9.2.4); 401/438 carry the challenge; the answers to an
- *    authenticated request are signed with its key (MI or MI-SHA256, S27)
- *    and carry FINGERPRINT iff the request did;
+ *    authenticated request are signed with its key (MI or MI-SHA256, as
+ *    the request) and carry FINGERPRINT iff the request did;
  *  - Allocate (§7.2), Refresh (§8.2), CreatePermission (§10.2),
  *    ChannelBind (§12.2), Send indications (§11.2), ChannelData (§12.6)
  *    from the client; datagrams from peers (§11.3, §12.5) through
  *    turn_engine_peer_input();
  *  - expiry is lazy (an expired allocation, permission or channel is
  *    treated as absent) and swept by turn_engine_tick(), once a second;
- *  - caps (E.8, C10): 128 permissions and 128 channels per allocation,
+ *  - caps (docs/security.md, Attack catalogue: resource exhaustion): 128
+ *    permissions and 128 channels per allocation,
  *    32 XOR-PEER-ADDRESS per CreatePermission (508, nothing installed);
  *    allocations per user-id, per client IP (/32, /64) and in total through
  *    the shared struct turn_quota (486); relay ports from the shared struct
@@ -197,7 +198,8 @@ struct policy_peer;
 struct turn_ports;
 struct turn_quota;
 
-/* Defaults (RFC 8656 §6, §7.2, §9, §12; reference E.8). */
+/* Defaults (RFC 8656 §6, §7.2, §9, §12; the caps: docs/security.md,
+ * Attack catalogue: resource exhaustion). */
 #define TURN_LIFETIME_DEFAULT	600	/* s, §7.2 */
 #define TURN_LIFETIME_MAX	3600	/* s, max-allocate-lifetime */
 #define TURN_PERM_LIFETIME	300	/* s, exactly (§9 MUST) */
@@ -206,7 +208,7 @@ struct turn_quota;
 #define TURN_MAX_CHANNELS	128	/* per allocation */
 #define TURN_MAX_PEERS_PER_REQ	32	/* XOR-PEER-ADDRESS per CreatePermission */
 #define TURN_RESERVATION_HOLD	30	/* s, EVEN-PORT R=1 (§7.2: at least 30 s) */
-#define TURN_SESSION_DEFAULT	43200	/* s, max-session-duration (issue 4) */
+#define TURN_SESSION_DEFAULT	43200	/* s, max-session-duration */
 
 /* Zero in any field means "default / not used". */
 struct turn_opts {
@@ -231,7 +233,8 @@ struct turn_opts {
 	uint32_t perm_lifetime;	/* s; default TURN_PERM_LIFETIME (§9: 300;
 				 * other values are for tests) */
 	/*
-	 * Credential lifetime (issue 4, reference A.11 "grace period"): an
+	 * Credential lifetime (README.md, Issuing credentials from your
+	 * backend): an
 	 * expired REST credential never allocates (401), but the allocation
 	 * it made may keep being refreshed, and its permissions and channels
 	 * renewed, with it until expiry + max_session_duration (s; 0 =
@@ -288,7 +291,7 @@ enum turn_auth_fail {
  * order of the first tern_quota_refusals_total{kind} label values
  * (metrics_table.c checks it). */
 enum turn_quota_kind {
-	TURN_QUOTA_USER = 0,	/* per user-id (C9) */
+	TURN_QUOTA_USER = 0,	/* per user-id */
 	TURN_QUOTA_IP,		/* per client IP, /32 or /64 */
 	TURN_QUOTA_TOTAL,	/* all allocations of the server */
 	TURN_QUOTA_PERMISSIONS,	/* permissions of one allocation (508) */
@@ -415,7 +418,7 @@ const char *turn_drop_name(enum turn_drop d);
 
 /* ---- shared relay port pool (turn_ports.c) ---- */
 
-/* Ports min..max (0, 0 = 49152-65535, §7.2 T16). NULL on bad range. */
+/* Ports min..max (0, 0 = 49152-65535, §7.2). NULL on bad range. */
 struct turn_ports *turn_ports_new(uint16_t min, uint16_t max);
 void turn_ports_free(struct turn_ports *p);
 /* Free ports of a family (AF_INET/AF_INET6), for tests and metrics. */

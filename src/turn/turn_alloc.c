@@ -2,7 +2,7 @@
 /*
  * turn_alloc: the Allocate (RFC 8656 §7.2) and Refresh (§8.2) requests.
  *
- * Allocate, in the order of §7.2 (reference T6-T18):
+ * Allocate, in the order of §7.2:
  *   step 2: an allocation on this 5-tuple: the same transaction is a
  *     retransmission and gets the stored success again; else 437;
  *   step 3: REQUESTED-TRANSPORT missing or malformed 400, not UDP 442;
@@ -17,7 +17,7 @@
  *   step 10: quotas 486 (counted by the limit hit); then an invalid/expired token, no port or no
  *     socket 508, no relay of the family 440.
  * The lifetime is the default (600 s) unless the client asks for more,
- * capped by max-allocate-lifetime (§7.2, T17).
+ * capped by max-allocate-lifetime (§6, §7.2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +174,7 @@ turn_alloc_open(struct turn_engine *e, struct turn_alloc *a, int family,
 		return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
 	if (fixed && (turn_ports_redeem(e->opts.ports, p->token, now, &tfam,
 	    &port) != 0 || tfam != family))
-		return STUN_ERR_INSUFFICIENT_CAPACITY;	/* T9 */
+		return STUN_ERR_INSUFFICIENT_CAPACITY;	/* §7.2 step 10 */
 	for (i = 0; i < TURN_OPEN_TRIES; i++) {
 		if (!fixed && turn_ports_take(e->opts.ports, family, p->even,
 		    p->reserve, &port) != 0)
@@ -280,7 +280,7 @@ turn_alloc_reply(struct turn_engine *e, struct turn_req *r,
 	}
 }
 
-/* Step 2 (§7.2, T6): 1 if answered (retransmission or 437). */
+/* Step 2 (§7.2): 1 if answered (retransmission or 437). */
 static int
 turn_alloc_existing(struct turn_engine *e, struct turn_req *r)
 {
@@ -382,7 +382,7 @@ turn_alloc_request(struct turn_engine *e, struct turn_req *r)
 	    turn_alloc_names(a, r->auth) != 0)
 		goto fail;
 	memcpy(a->tid, r->m->tid, STUN_TID_LEN);
-	/* step 10, T14, C9: per user-id, per client IP and in total; which
+	/* step 10: per user-id, per client IP and in total; which
 	 * limit refused is counted for tern_quota_refusals_total{kind} */
 	qt = turn_quota_take(e->opts.quota, a->quser, a->quser_len,
 	    &r->t->client);
@@ -430,9 +430,9 @@ turn_refresh_reply(struct turn_engine *e, struct turn_req *r, uint32_t life)
 	turn_req_finish(r, &b);
 }
 
-/* §8.2 (T19): LIFETIME 0 deletes (one family of a dual allocation when
+/* §8.2: LIFETIME 0 deletes (one family of a dual allocation when
  * REQUESTED-ADDRESS-FAMILY names it), else the allocation lives on for
- * the desired lifetime. Data never refreshes (§6, T20): only this does. */
+ * the desired lifetime. Data never refreshes (§6): only this does. */
 void
 turn_refresh_request(struct turn_engine *e, struct turn_req *r)
 {

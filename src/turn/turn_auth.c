@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * turn_auth: who may use the engine (RFC 8656 §5, §7.2 step 1; RFC 8489
- * §9.2.4) and for how long (issue 4).
+ * §9.2.4) and for how long.
  *
  *  - every TURN request goes through auth_check(), or auth_check_key()
  *    when its USERNAME is neither a static user nor a REST credential
@@ -18,8 +18,8 @@
  *  - an expired REST credential never allocates, but may keep its own
  *    allocation alive (Refresh, CreatePermission, ChannelBind) for
  *    max-session-duration after its expiry, unless
- *    strict-credential-expiry (reference A.11: "Re-check the credential
- *    on every Refresh ... a configurable grace period").
+ *    strict-credential-expiry (README.md, Issuing credentials from your
+ *    backend: a grace period, not a hard stop).
  */
 #include <string.h>
 
@@ -69,7 +69,7 @@ turn_auth_refuse(struct turn_engine *e, const struct turn_tuple *t,
 		out->oc.auth_fail = (enum turn_auth_fail)f;
 	}
 	if (res->verdict == AUTH_BAD_REQUEST) {
-		/* S22: no MI on this 400 */
+		/* RFC 8489 §9.2.4: no MI on this 400 */
 		turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);
 		return;
 	}

@@ -2,11 +2,11 @@
 /*
  * turn_binding: the basic STUN server of RFC 8489 §12.
  *
- * The answer is deliberately minimal (reference C8, decision 3): only
- * XOR-MAPPED-ADDRESS, SOFTWARE when the operator configured it (S30), and
- * FINGERPRINT only when the request carried one (S32). No MAPPED-ADDRESS,
- * no RESPONSE-ORIGIN/OTHER-ADDRESS (N1), no authentication (§12: a basic
- * server SHOULD NOT authenticate Binding).
+ * The answer is deliberately minimal (docs/security.md, Attack catalogue:
+ * amplification): only XOR-MAPPED-ADDRESS, SOFTWARE when the operator
+ * configured it, and FINGERPRINT only when the request carried one. No
+ * MAPPED-ADDRESS, no RESPONSE-ORIGIN/OTHER-ADDRESS, no authentication
+ * (§12: a basic server SHOULD NOT authenticate Binding).
  */
 #include <string.h>
 

@@ -2,20 +2,20 @@
 /*
  * turn_data: the data path (RFC 8656 §11, §12.4-§12.6).
  *
- *  - Send indication (§11.2, T23): needs an allocation, XOR-PEER-ADDRESS,
+ *  - Send indication (§11.2): needs an allocation, XOR-PEER-ADDRESS,
  *    DATA, a live permission for the peer IP and a policy that allows the
  *    peer; anything else is a silent discard. It never creates or
  *    refreshes a permission, and unknown comprehension-required attributes
- *    discard it (RFC 8489 §6.3.2, S7).
- *  - ChannelData from the client (§12.6, T30): an unbound channel or a
+ *    discard it (RFC 8489 §6.3.2).
+ *  - ChannelData from the client (§12.6): an unbound channel or a
  *    datagram shorter than 4 + length is discarded; it refreshes nothing.
- *  - A datagram from a peer (§11.3, §12.5, T21, T24, T28): discarded
+ *  - A datagram from a peer (§9, §11.3, §12.5): discarded
  *    without a live permission for its IP; ChannelData when a channel is
  *    bound to its ip:port, else a Data indication with XOR-PEER-ADDRESS
  *    and DATA. The header is written into the headroom in front of the
  *    payload and the padding into its tailroom: nothing is copied. On
- *    TCP/TLS ChannelData is padded to 4 bytes (§12.5, T29).
- * Data never refreshes the allocation (§6, T20). No malloc, no log.
+ *    TCP/TLS ChannelData is padded to 4 bytes (§12.5).
+ * Data never refreshes the allocation (§6). No malloc, no log.
  */
 #include <string.h>
 
@@ -214,10 +214,10 @@ turn_peer_relay(struct turn_engine *e, uint64_t relay, const struct addr *from,
 	if (turn_fam_index(addr_family(&peer)) < 0)
 		return TURN_DROP_FAMILY;
 	turn_ip_from_addr(&peer, &ip);
-	/* §9 (T21): only peers the client gave a permission to */
+	/* §9: only peers the client gave a permission to */
 	if (turn_perm_find(a, &ip, now) == NULL)
 		return TURN_DROP_NO_PERMISSION;
-	/* §12.5 (T28): ChannelData once a channel is bound */
+	/* §12.5: ChannelData once a channel is bound */
 	if ((c = turn_chan_by_peer(a, &ip, addr_port(&peer), now)) != NULL)
 		return turn_peer_channel(e, a, c, payload, headroom, len,
 		    tailroom);

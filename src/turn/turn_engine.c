@@ -5,7 +5,7 @@
  * Order of the checks, following RFC 8489 §6.3 and §6.3.1:
  *   1. first byte (RFC 7983, RFC 8656 §12): STUN, ChannelData or drop;
  *   2. stun_decode(): the basic checks; failure is a silent discard (§6.3);
- *   3. RFC 3489 peers are not served (B3, off by default);
+ *   3. RFC 3489 peers are not served (RFC 8489 §11, off by default);
  *   4. responses are dropped (we sent no requests); indications are never
  *      answered (§6.3.2);
  *   5. Binding requests: unknown comprehension-required attributes get
@@ -91,9 +91,9 @@ turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
 	e->policy = policy;
 	if (e->opts.io == NULL)
 		return;
-	/* issue 4: a revocation takes effect at once, not at the next
-	 * Refresh (DESIGN.md: "a revocation that takes effect at once").
-	 * Every call sweeps, even with the same pointer: a new set may
+	/* a revocation takes effect at once, not at the next Refresh
+	 * (README.md, Issuing credentials from your backend). Every call
+	 * sweeps, even with the same pointer: a new set may
 	 * reuse the address of a freed one, and a swap is rare. */
 	turn_auth_revoke(e);
 	if (!changed)
@@ -169,7 +169,8 @@ void
 turn_reply_finish(const struct stun_msg *req, struct stun_builder *b,
     struct turn_out *out)
 {
-	/* S32: FINGERPRINT MAY be used but only echoing the client's choice */
+	/* RFC 8489 §14.7: FINGERPRINT MAY be used; we echo the client's
+	 * choice */
 	if (req->fp_off != 0)
 		stun_add_fingerprint(b);
 	out->len = stun_builder_finish(b);
@@ -196,7 +197,7 @@ turn_reply_error(struct turn_engine *e, const struct stun_msg *req, int code,
 void
 turn_req_finish(struct turn_req *r, struct stun_builder *b)
 {
-	/* RFC 8489 §9.2.4 (S27): MI-SHA256 if the request used it, else
+	/* RFC 8489 §9.2.4: MI-SHA256 if the request used it, else
 	 * MI with the key that verified the request */
 	if (r->auth->sign_sha256)
 		stun_add_integrity_sha256(b, r->auth->key, r->auth->key_len);
@@ -234,7 +235,7 @@ turn_req_alloc(struct turn_engine *e, struct turn_req *r)
 		a = NULL;
 	}
 	if (a == NULL) {
-		/* §19, T5: the request needs an allocation */
+		/* §19: the request needs an allocation */
 		turn_req_error(e, r, STUN_ERR_ALLOCATION_MISMATCH);
 		return NULL;
 	}
@@ -242,7 +243,7 @@ turn_req_alloc(struct turn_engine *e, struct turn_req *r)
 		name = r->auth->user;
 		nlen = r->auth->user_len;
 	}
-	/* §5, T4: only the credentials that created it may use it */
+	/* §5: only the credentials that created it may use it */
 	if (nlen != a->name_len || memcmp(name, a->name, nlen) != 0) {
 		turn_req_error(e, r, STUN_ERR_WRONG_CREDENTIALS);
 		return NULL;
@@ -273,7 +274,7 @@ turn_engine_turn(struct turn_engine *e, const struct turn_tuple *t,
 		turn_reply_error(e, m, STUN_ERR_SERVER_ERROR, out);
 		return;
 	}
-	/* §7.2 step 1, §5 (T2): every TURN request is authenticated
+	/* §7.2 step 1, §5: every TURN request is authenticated
 	 * (turn_auth.c: outside keys, revocation, the session window) */
 	if (turn_auth_request(e, t, m, now, &res, out) != 0)
 		goto out;

@@ -105,7 +105,7 @@ void turn_reply_finish(const struct stun_msg *req, struct stun_builder *b,
     struct turn_out *out);
 /* An error answer to an authenticated request: signed (RFC 8489 §9.2.4). */
 void turn_req_error(struct turn_engine *e, struct turn_req *r, int code);
-/* Signs (MI or MI-SHA256 as the request, S27) and finishes. */
+/* Signs (MI or MI-SHA256 as the request, RFC 8489 §9.2.4) and finishes. */
 void turn_req_finish(struct turn_req *r, struct stun_builder *b);
 /* The allocation of the request's 5-tuple, 437/441 answered if unusable. */
 struct turn_alloc *turn_req_alloc(struct turn_engine *e, struct turn_req *r);

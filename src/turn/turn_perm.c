@@ -4,12 +4,13 @@
  *
  * A permission is a peer IP (the port is ignored, §9) that lives exactly
  * TURN_PERM_LIFETIME seconds (opts.perm_lifetime, which only tests change)
- * from its last CreatePermission or ChannelBind (§9 MUST, T21); a channel
+ * from its last CreatePermission or ChannelBind (§9 MUST); a channel
  * binds a number in 0x4000-0x4FFF (or the RFC 5766 range) to a peer
  * ip:port for channel-lifetime seconds (§12). Both are small arrays per
- * allocation, grown only by these requests up to the caps (E.8, C10),
- * scanned linearly on the data path (at most 128 entries, in practice a
- * handful, which a linear scan serves faster than a hash).
+ * allocation, grown only by these requests up to the caps
+ * (docs/security.md, Attack catalogue: resource exhaustion), scanned
+ * linearly on the data path (at most 128 entries, in practice a handful,
+ * which a linear scan serves faster than a hash).
  *
  * Every peer address is canonicalised (::ffff:a.b.c.d is IPv4) and judged
  * by the peer policy before anything is installed: CreatePermission on
@@ -242,22 +243,23 @@ turn_peer_judge(struct turn_engine *e, struct turn_alloc *a,
 	/* §10.2, §12.2: the family on the wire has no relay in this
 	 * allocation. Judged on the wire form, so that ::ffff:127.0.0.1 on an
 	 * IPv6 relay is a policy refusal (403), not a family mismatch
-	 * (reference C3: 443 only where the allocation cannot match). */
+	 * (443 only where the allocation cannot match). */
 	fi = turn_fam_index(addr_family(&raw));
 	if (fi < 0 || a->relay[fi].handle == 0)
 		return STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
 	policy_addr_canonical(&raw, &peer);
-	/* Reference D.3: the IPv4-mapped form itself is never a peer, whatever
-	 * the rules say about the IPv4 address in it; a client that means
-	 * that address sends it as family 0x01, so the address judged is the
-	 * address used (D.1.5). */
+	/* The IPv4-mapped form itself is never a peer, whatever the rules
+	 * say about the IPv4 address in it; a client that means that address
+	 * sends it as family 0x01, so the address judged is the address used
+	 * (docs/security.md, Peer deny list: Canonical forms). */
 	if (addr_family(&peer) != addr_family(&raw)) {
 		turn_outcome_refused(r->out, POLICY_DENY_HARD);
 		return STUN_ERR_FORBIDDEN;
 	}
 	turn_ip_from_addr(&peer, ip);
 	*port = addr_port(&peer);
-	/* §10.2 "MAY impose restrictions": 403 (reference C1-C7) */
+	/* §10.2 "MAY impose restrictions": 403 (docs/security.md, Peer deny
+	 * list) */
 	v = turn_peer_verdict(e, a, ip, *port, how);
 	if (!policy_verdict_is_allowed(v)) {
 		turn_outcome_refused(r->out, v);
@@ -288,7 +290,7 @@ turn_perm_collect(struct turn_engine *e, struct turn_req *r,
 	int n = 0, code;
 
 	if (m->mi_off != 0)
-		end = m->mi_off;	/* S11: later ones are ignored */
+		end = m->mi_off;	/* RFC 8489 §14.5: later ones ignored */
 	else if (m->mi256_off != 0)
 		end = m->mi256_off;
 	while (off + 4 <= end) {
@@ -310,7 +312,7 @@ turn_perm_collect(struct turn_engine *e, struct turn_req *r,
 	return n;
 }
 
-/* §10.2 (T22): all the permissions or none. */
+/* §10.2: all the permissions or none. */
 void
 turn_perm_request(struct turn_engine *e, struct turn_req *r)
 {
@@ -344,7 +346,7 @@ turn_perm_request(struct turn_engine *e, struct turn_req *r)
 	turn_empty_success(r);
 }
 
-/* §12.2 (T26): checks, then the binding and its permission. */
+/* §12.2: checks, then the binding and its permission. */
 void
 turn_chan_request(struct turn_engine *e, struct turn_req *r)
 {

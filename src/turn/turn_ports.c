@@ -4,11 +4,11 @@
  *
  * One atomic state byte per port and family (a port number is free or not
  * per relay IP family: an IPv4 and an IPv6 relay may share a number). A
- * search starts at a random port (RFC 8656 §7.2 SHOULD, T35: random relay
- * ports make TURN loops and port guessing harder) and claims a port with
- * a compare-and-swap, so workers never lock each other out.
+ * search starts at a random port (RFC 8656 §7.2 SHOULD, §21.1.7: random
+ * relay ports make TURN loops and port guessing harder) and claims a port
+ * with a compare-and-swap, so workers never lock each other out.
  *
- * EVEN-PORT with R=1 (§7.2, §18.7, T12): N (even) and N+1 are claimed
+ * EVEN-PORT with R=1 (§7.2, §18.7): N (even) and N+1 are claimed
  * together; N+1 is held under an 8-byte RESERVATION-TOKEN for
  * TURN_RESERVATION_HOLD seconds (at least 30 s). The token table is small,
  * fixed and mutex-protected (allocation creation is off the data path).

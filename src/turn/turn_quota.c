@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * turn_quota: allocation counts per user-id, per client IP and in total,
- * shared by all workers (RFC 8656 §7.2 step 10 and §21.3.1, reference C9
- * and E.8: 486 on exceed).
+ * shared by all workers (RFC 8656 §7.2 step 10 and §21.3.1: 486 on
+ * exceed; docs/security.md, Attack catalogue: resource exhaustion).
  *
  * Keyed on the REST user-id (the part after the separator) or the static
  * user's name, so that minting fresh REST timestamps does not escape the
- * user quota (C9), and on the client IP, /32 for IPv4 and /64 for IPv6 (a
+ * user quota, and on the client IP, /32 for IPv4 and /64 for IPv6 (a
  * host owns a whole /64). A small chained hash under one mutex: it is
  * touched only when an allocation is created or freed, never per packet.
  * The hash is keyed with a random seed so that keys cannot be aimed at one

@@ -228,7 +228,7 @@ turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
 	free(a);
 }
 
-/* Once a second (DESIGN.md: a sweep, not a timer per object). */
+/* Once a second: a sweep, not a timer per object. */
 void
 turn_table_sweep(struct turn_engine *e, uint64_t now)
 {

@@ -328,7 +328,7 @@ scn_build(struct scn_client *c, uint8_t *buf, uint16_t method,
 		stun_add(&b, STUN_ATTR_REALM, SCN_REALM, strlen(SCN_REALM));
 		stun_add(&b, STUN_ATTR_NONCE, c->nonce, c->nonce_len);
 		if (c->sha256) {
-			/* RFC 8489 §9.2.4 (S23): echo the list, pick one */
+			/* RFC 8489 §9.2.4: echo the list, pick one */
 			stun_add(&b, STUN_ATTR_PASSWORD_ALGORITHMS, c->algs,
 			    c->algs_len);
 			stun_add(&b, STUN_ATTR_PASSWORD_ALGORITHM,

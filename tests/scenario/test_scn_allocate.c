@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: Allocate (RFC 8656 §7.2; reference T2, T6-T18, C9, S18-S27). */
+/* Scenario: Allocate (RFC 8656 §5, §7.2; RFC 8489 §9.2.4; the quotas:
+ * docs/security.md, Attack catalogue: resource exhaustion). */
 #include <string.h>
 
 #include "scn.h"
@@ -59,7 +60,7 @@ test_success(void)
 	is_int(s.nopens, 1, "one relay opened");
 	is_int(s.opens[0].family, AF_INET, "IPv4 by default (§7.2 step 7)");
 	is_int(s.opens[0].flags, 0, "no DF flag unless asked");
-	ok(s.opens[0].port >= 49152, "port %u in 49152-65535 (T16)",
+	ok(s.opens[0].port >= 49152, "port %u in 49152-65535 (§7.2)",
 	    s.opens[0].port);
 	ok(scn_resp_relayed(&c, 0, &a) == 0 &&
 	    addr_equal(&a, &s.opens[0].relayed, true),
@@ -81,7 +82,7 @@ test_success(void)
 	ok(c.resp_len == flen && memcmp(c.resp, first, flen) == 0,
 	    "retransmission: byte-identical success");
 	is_int(s.nopens, 1, "retransmission opened nothing");
-	/* T6: a new transaction on the same 5-tuple */
+	/* §7.2 step 2: a new transaction on the same 5-tuple */
 	is_int(scn_allocate(&s, &c, NULL), 437, "second Allocate: 437");
 	ok(c.mi_ok, "437 signed");
 	is_int(s.nopens, 1, "437 opened nothing");
@@ -99,7 +100,7 @@ test_bad_requests(void)
 	scn_init(&s, 0, 0, 0, 0, 0);
 	scn_client_static(&c, "alice", "secret", "8.8.4.4:5001");
 	is_int(scn_request(&s, &c, STUN_ALLOCATE, NULL, NULL), 400,
-	    "no REQUESTED-TRANSPORT: 400 (T7)");
+	    "no REQUESTED-TRANSPORT: 400 (§7.2 step 3)");
 	ok(c.mi_ok, "the 400 is signed");
 	is_int(scn_request(&s, &c, STUN_ALLOCATE, (const struct scn_attr[]){
 	    { STUN_ATTR_REQUESTED_TRANSPORT, udp, 2, NULL }, { 0 } }, NULL),
@@ -115,19 +116,19 @@ test_bad_requests(void)
 	ok(c.mi_ok, "420 signed");
 	is_int(scn_allocate(&s, &c, (const struct scn_attr[]){
 	    { STUN_ATTR_REQUESTED_ADDRESS_FAMILY, fam3, 4, NULL }, { 0 } }),
-	    440, "REQUESTED-ADDRESS-FAMILY 3: 440 (T11)");
+	    440, "REQUESTED-ADDRESS-FAMILY 3: 440 (§7.2 step 7)");
 	is_int(scn_allocate(&s, &c, (const struct scn_attr[]){
 	    { STUN_ATTR_REQUESTED_ADDRESS_FAMILY, fam4, 4, NULL },
 	    { STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, fam6, 4, NULL }, { 0 } }),
-	    400, "both address family attributes: 400 (T10)");
+	    400, "both address family attributes: 400 (§7.2 step 6)");
 	is_int(scn_allocate(&s, &c, (const struct scn_attr[]){
 	    { STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, fam4, 4, NULL }, { 0 } }),
-	    400, "ADDITIONAL-ADDRESS-FAMILY IPv4: 400 (T13)");
+	    400, "ADDITIONAL-ADDRESS-FAMILY IPv4: 400 (§7.2 step 9)");
 	is_int(scn_allocate(&s, &c, (const struct scn_attr[]){
 	    { STUN_ATTR_REQUESTED_ADDRESS_FAMILY, fam4, 2, NULL }, { 0 } }),
 	    400, "malformed REQUESTED-ADDRESS-FAMILY: 400");
 	is_int(s.nopens, 0, "no relay opened by any refusal");
-	/* MI present but NONCE missing: 400 without MI (S22) */
+	/* MI present but NONCE missing: 400 without MI (RFC 8489 §9.2.4) */
 	is_int(scn_request_noauth(&s, &c, STUN_ALLOCATE,
 	    (const struct scn_attr[]){
 	    { STUN_ATTR_USERNAME, "alice", 5, NULL },
@@ -163,7 +164,7 @@ test_lifetime(void)
 		    { STUN_ATTR_LIFETIME, v, 4, NULL }, { 0 } }), 0,
 		    "allocate asking %u s", cases[i].ask);
 		is_int(scn_resp_u32(&c, STUN_ATTR_LIFETIME), cases[i].want,
-		    "LIFETIME %u -> %ld (T17)", cases[i].ask, cases[i].want);
+		    "LIFETIME %u -> %ld (§7.2)", cases[i].ask, cases[i].want);
 	}
 	/* max-allocate-lifetime configured lower */
 	s.opts.max_lifetime = 1200;
@@ -199,7 +200,8 @@ test_nonce_and_rest(void)
 	c.once = false;
 	is_int(scn_request(&s, &c, STUN_REFRESH, NULL, NULL), 0,
 	    "with the new nonce: Refresh succeeds");
-	/* REST credentials (A.11) */
+	/* REST credentials (README.md, Issuing credentials from your
+	 * backend) */
 	scn_client_rest(&s, &c, "carol", "8.8.4.4:7001");
 	is_int(scn_allocate(&s, &c, NULL), 0, "REST user allocates");
 	ok(c.mi_ok, "signed with the REST key");
@@ -329,7 +331,7 @@ test_ports(void)
 	is_int(turn_ports_available(s.ports, AF_INET), 9, "no port leaked");
 	s.fail_open = false;
 	s.no_v4 = true;
-	is_int(scn_allocate(&s, &c, NULL), 440, "no IPv4 relay: 440 (T11)");
+	is_int(scn_allocate(&s, &c, NULL), 440, "no IPv4 relay: 440 (§7.2)");
 	scn_free(&s);
 }
 
@@ -349,7 +351,7 @@ test_options(void)
 	    { STUN_ATTR_DONT_FRAGMENT, NULL, 0, NULL }, { 0 } }), 0,
 	    "allocate with DONT-FRAGMENT");
 	is_int(s.opens[0].flags, TURN_RELAY_DONT_FRAGMENT,
-	    "DF passed to relay_open (T8, T31)");
+	    "DF passed to relay_open (§7.2 step 4)");
 	addr_parse_ip(&want, "198.51.100.7", s.opens[0].port);
 	ok(scn_resp_relayed(&c, 0, &a) == 0 && addr_equal(&a, &want, true),
 	    "external-ip advertised: %s", scn_str(&a));
@@ -399,7 +401,8 @@ test_sha256_and_binding(void)
 	scn_client_static(&c, "alice", "secret", "8.8.4.4:5000");
 	c.sha256 = true;
 	is_int(scn_allocate(&s, &c, NULL), 0, "SHA-256 client allocates");
-	ok(c.mi_ok, "success carries MI-SHA256 with the SHA-256 key (S27)");
+	ok(c.mi_ok,
+	    "success carries MI-SHA256 with the SHA-256 key (RFC 8489 §9.2.4)");
 	ok(c.m.mi_off == 0 && c.m.mi256_off != 0, "and no SHA-1 MI");
 	is_int(scn_permit(&s, &c, "8.8.8.8:1"), 0, "CreatePermission");
 	ok(c.mi_ok, "signed with MI-SHA256 too");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: ChannelBind and ChannelData (RFC 8656 §12; T26-T30, B6, C10). */
+/* Scenario: ChannelBind and ChannelData (RFC 8656 §12; the caps:
+ * docs/security.md, Attack catalogue: resource exhaustion). */
 #include <stdio.h>
 #include <string.h>
 
@@ -45,9 +46,9 @@ test_bind(void)
 	    "relay_send: \"hello\" to 8.8.8.8:53");
 	is_int(c.resp_len, 0, "ChannelData is not answered");
 	is_int(scn_chandata(&s, &c, 0x4000, "", 0), TURN_DROP_NONE,
-	    "empty ChannelData relayed (T27)");
+	    "empty ChannelData relayed (§12.4)");
 	is_int(s.sends[1].len, 0, "as an empty datagram");
-	/* §12.5 (T28): the peer's answer comes back as ChannelData */
+	/* §12.5: the peer's answer comes back as ChannelData */
 	is_int(scn_peer(&s, h, "8.8.8.8:53", "world", 5), TURN_DROP_NONE,
 	    "peer datagram relayed");
 	ok(s.ncsends == 1 && s.csends[0].len == sizeof(cd) &&
@@ -75,7 +76,7 @@ test_errors(void)
 	is_int(scn_bind(&s, &c, 0x3FFF, "8.8.8.8:53"), 400, "0x3FFF: 400");
 	ok(c.mi_ok, "signed");
 	is_int(scn_bind(&s, &c, 0x5000, "8.8.8.8:53"), 400,
-	    "0x5000: 400 (RFC 8656 range, B6)");
+	    "0x5000: 400 (RFC 8656 §12 range)");
 	is_int(scn_request(&s, &c, STUN_CHANNEL_BIND, (const struct scn_attr[]){
 	    { STUN_ATTR_XOR_PEER_ADDRESS, NULL, 0, "8.8.8.8:53" }, { 0 } },
 	    NULL), 400, "no CHANNEL-NUMBER: 400");
@@ -92,7 +93,8 @@ test_errors(void)
 	    "0x4000 to another peer: 400");
 	is_int(scn_bind(&s, &c, 0x4001, "8.8.8.8:53"), 400,
 	    "the peer to another channel: 400");
-	/* C10: 128 channels */
+	/* 128 channels (docs/security.md, Attack catalogue: resource
+	 * exhaustion) */
 	for (i = 1; i < 128; i++) {
 		snprintf(peer, sizeof(peer), "8.8.%d.%d:1", 10 + i / 200,
 		    1 + i % 200);
@@ -117,7 +119,7 @@ test_data_drops(void)
 	setup(&s, &c, false);
 	scn_bind(&s, &c, 0x4000, "8.8.8.8:53");
 	is_int(scn_chandata(&s, &c, 0x4001, "x", 1), TURN_DROP_NO_CHANNEL,
-	    "unbound channel: dropped (T30)");
+	    "unbound channel: dropped (§12.6)");
 	{
 		struct turn_out out = { .buf = c.resp, .cap = sizeof(c.resp) };
 
@@ -184,7 +186,7 @@ test_stream(void)
 	    "peer datagram");
 	ok(s.ncsends == 1 && s.csends[0].len == sizeof(cd) &&
 	    memcmp(s.csends[0].data, cd, sizeof(cd)) == 0,
-	    "ChannelData padded to 12 bytes with zeros (§12.5, T29)");
+	    "ChannelData padded to 12 bytes with zeros (§12.5)");
 	ok(s.csends[0].t.transport == TURN_TCP && s.csends[0].t.conn == 42,
 	    "on the allocation's connection");
 	scn_free(&s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* Scenario: dual allocations (RFC 8656 §7.2 step 9, RFC 6156), EVEN-PORT
- * and RESERVATION-TOKEN (§7.2 steps 5 and 8; T9, T12, T13, T19). */
+ * and RESERVATION-TOKEN (§7.2 steps 5 and 8-10; Refresh of one family,
+ * §8.2). */
 #include <string.h>
 
 #include "scn.h"
@@ -78,7 +79,7 @@ test_dual(void)
 	is_int(turn_ports_available(s.ports, AF_INET6), 16384,
 	    "IPv6 port returned");
 
-	/* no IPv6 relay: success with ADDRESS-ERROR-CODE 440 (T13) */
+	/* no IPv6 relay: success with ADDRESS-ERROR-CODE 440 (§7.2 step 9) */
 	s.no_v6 = true;
 	scn_client_static(&c, "alice", "secret", "8.8.4.4:5001");
 	is_int(scn_allocate(&s, &c, (const struct scn_attr[]){
@@ -94,7 +95,7 @@ test_dual(void)
 }
 
 /*
- * Review regression: after Refresh LIFETIME 0 closed the IPv6 half, a
+ * Regression: after Refresh LIFETIME 0 closed the IPv6 half, a
  * channel bound to an IPv6 peer was still used, and ChannelData reached
  * relay_send() with the closed relay's handle 0 (reported as delivered).
  */
@@ -166,7 +167,7 @@ test_even_port(void)
 	    { STUN_ATTR_EVEN_PORT, even1, 1, NULL }, { 0 } }), 0,
 	    "EVEN-PORT R=1");
 	tok = stun_msg_attr(&c.m, STUN_ATTR_RESERVATION_TOKEN);
-	ok(tok != NULL && tok->len == 8, "RESERVATION-TOKEN of 8 bytes (T18)");
+	ok(tok != NULL && tok->len == 8, "RESERVATION-TOKEN of 8 bytes (§7.2)");
 	if (tok != NULL)
 		memcpy(token, tok->val, 8);
 	scn_resp_relayed(&c, 0, &r);
@@ -184,7 +185,7 @@ test_even_port(void)
 	scn_client_static(&d, "bob", "hunter2", "1.1.1.1:302");
 	is_int(scn_allocate(&s, &d, (const struct scn_attr[]){
 	    { STUN_ATTR_RESERVATION_TOKEN, token, 8, NULL }, { 0 } }), 508,
-	    "the token is used up: 508 (T9)");
+	    "the token is used up: 508 (§7.2 step 10)");
 	is_int(scn_allocate(&s, &d, (const struct scn_attr[]){
 	    { STUN_ATTR_RESERVATION_TOKEN, token, 8, NULL },
 	    { STUN_ATTR_EVEN_PORT, even0, 1, NULL }, { 0 } }), 400,
@@ -199,7 +200,7 @@ test_even_port(void)
 	is_int(scn_allocate(&s, &d, (const struct scn_attr[]){
 	    { STUN_ATTR_EVEN_PORT, even1, 1, NULL },
 	    { STUN_ATTR_ADDITIONAL_ADDRESS_FAMILY, fam6, 4, NULL }, { 0 } }),
-	    400, "R=1 with ADDITIONAL-ADDRESS-FAMILY: 400 (T12)");
+	    400, "R=1 with ADDITIONAL-ADDRESS-FAMILY: 400 (§7.2 step 8)");
 	is_int(scn_allocate(&s, &d, (const struct scn_attr[]){
 	    { STUN_ATTR_EVEN_PORT, even1, 0, NULL }, { 0 } }), 400,
 	    "empty EVEN-PORT: 400");

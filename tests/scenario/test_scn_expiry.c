@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: the lifetime of REST credentials (issue 4; reference A.11).
+/* Scenario: the lifetime of REST credentials (README.md, Issuing
+ * credentials from your backend).
  * An expired credential cannot allocate; the allocation it made may keep
  * refreshing (and renewing permissions and channels) until expiry +
  * max-session-duration, unless strict-credential-expiry. */

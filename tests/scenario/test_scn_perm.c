@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: CreatePermission, Send and Data (RFC 8656 §9-§11; T21-T24,
- * C1-C7, C10, reference B.6). */
+/* Scenario: CreatePermission, Send and Data (RFC 8656 §9-§11; the peer
+ * policy: docs/security.md, Peer deny list). */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +13,11 @@ static const uint8_t fam6[4] = { 0x02, 0, 0, 0 };
 static const uint8_t tid_t[12] = { 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6,
     0x86, 0xfa, 0x87, 0xdf, 0xae };
 
-/* Reference B.6: XOR-PEER-ADDRESS attributes (IPv6 ones under tid_t). */
+/* XOR-PEER-ADDRESS attributes computed for this project, each a peer the
+ * policy refuses: loopback, unspecified, private, shared, metadata,
+ * multicast and broadcast addresses, and IPv4 loopback or metadata inside
+ * IPv6 forms (mapped, compatible, NAT64, 6to4, Teredo); the IPv6 ones are
+ * XOR-encoded under tid_t. */
 static const char *const b6[] = {
 	"00120008000121425e12a443",
 	"00120008000121042112a442",
@@ -71,7 +75,7 @@ test_b6(void)
 		scn_request(&s, &c, STUN_CREATE_PERMISSION,
 		    (const struct scn_attr[]){ { STUN_ATTR_XOR_PEER_ADDRESS,
 		    raw + 4, (size_t)n - 4, NULL }, { 0 } }, tid_t);
-		is_int(c.code, 403, "B.6 %s: 403", b6[i]);
+		is_int(c.code, 403, "refused peer %s: 403", b6[i]);
 		ok(c.mi_ok, "signed");
 	}
 	turn_engine_stats(s.e, &st);
@@ -97,7 +101,7 @@ test_errors(void)
 
 	h = setup(&s, &c, false);
 	is_int(scn_request(&s, &c, STUN_CREATE_PERMISSION, NULL, NULL), 400,
-	    "no XOR-PEER-ADDRESS: 400 (T22)");
+	    "no XOR-PEER-ADDRESS: 400 (§10.2)");
 	ok(c.mi_ok, "signed");
 	is_int(scn_permit(&s, &c, "[2606:4700::1111]:80"), 443,
 	    "IPv6 peer on an IPv4 allocation: 443");
@@ -110,14 +114,17 @@ test_errors(void)
 	    NULL), 403, "one refused peer of two: 403");
 	is_int(scn_peer(&s, h, "8.8.8.8:1", "x", 1), TURN_DROP_NO_PERMISSION,
 	    "and the allowed one was not installed");
-	/* its own relayed address (C7) */
+	/* its own relayed address: refused here by the default deny list
+	 * (documentation space); a permission is per IP, the address itself
+	 * is refused where the port is known (test_own_bound_address) */
 	{
 		char own[64];
 
 		snprintf(own, sizeof(own), "%s", scn_str(&s.opens[0].relayed));
 		is_int(scn_permit(&s, &c, own), 403, "own relayed address: 403");
 	}
-	/* E.8: at most 32 XOR-PEER-ADDRESS per request */
+	/* at most 32 XOR-PEER-ADDRESS per request (docs/security.md, Attack
+	 * catalogue: resource exhaustion) */
 	for (i = 0; i < 33; i++) {
 		snprintf(peers[i], sizeof(peers[i]), "8.8.%d.%d:1", i / 200,
 		    1 + i % 200);
@@ -130,7 +137,7 @@ test_errors(void)
 	many[32].type = 0;
 	is_int(scn_request(&s, &c, STUN_CREATE_PERMISSION, many, NULL), 0,
 	    "32 peers: success");
-	/* C10: 128 per allocation, all or nothing */
+	/* 128 per allocation, all or nothing (§10.2) */
 	for (int r = 1; r < 4; r++) {
 		for (i = 0; i < 32; i++)
 			snprintf(peers[i], sizeof(peers[i]), "8.9.%d.%d:1", r,
@@ -162,9 +169,9 @@ test_lifetime(void)
 
 	h = setup(&s, &c, false);
 	is_int(scn_peer(&s, h, "8.8.8.8:53", "x", 1), TURN_DROP_NO_PERMISSION,
-	    "no permission: peer data dropped (T21)");
+	    "no permission: peer data dropped (§9)");
 	is_int(scn_send(&s, &c, "8.8.8.8:53", "x", 1), TURN_DROP_NO_PERMISSION,
-	    "no permission: Send dropped (T23)");
+	    "no permission: Send dropped (§11.2)");
 	is_int(s.nsends + s.ncsends, 0, "nothing relayed");
 	is_int(scn_permit(&s, &c, "8.8.8.8:1"), 0, "CreatePermission");
 	ok(c.mi_ok, "signed");
@@ -178,7 +185,7 @@ test_lifetime(void)
 	    "relayed at 299.999 s");
 	scn_advance(&s, 1);
 	is_int(scn_peer(&s, h, "8.8.8.8:53", "x", 1), TURN_DROP_NO_PERMISSION,
-	    "exactly 300 s: gone; Send did not refresh it (T21, T23)");
+	    "exactly 300 s: gone; Send did not refresh it (§9, §11.2)");
 	is_int(scn_send(&s, &c, "8.8.8.8:53", "x", 1), TURN_DROP_NO_PERMISSION,
 	    "Send dropped too");
 	turn_engine_stats(s.e, &st);
@@ -231,7 +238,8 @@ test_send_data(void)
 		turn_engine_input(s.e, &c.t, buf, stun_builder_finish(&b),
 		    s.now, &out);
 		is_int(out.drop, TURN_DROP_BAD_INDICATION,
-		    "Send with an unknown required attribute: dropped (S7)");
+		    "Send with an unknown required attribute: dropped "
+		    "(RFC 8489 §6.3.2)");
 	}
 	is_int(scn_send(&s, &c, "[2606:4700::1111]:53", "x", 1),
 	    TURN_DROP_FAMILY, "IPv6 peer on IPv4 allocation: dropped");
@@ -292,7 +300,7 @@ test_policy(void)
 	turn_engine_set_env(s.e, s.creds, p2);
 	is_int(scn_permit(&s, &c, "8.8.8.8:1"), 0, "permission for 8.8.8.8");
 	is_int(scn_send(&s, &c, "8.8.8.8:53", "x", 1), TURN_DROP_POLICY,
-	    "Send to a refused endpoint: silent drop (T23)");
+	    "Send to a refused endpoint: silent drop (§11.2)");
 	is_int(c.resp_len, 0, "no answer");
 	is_int(scn_send(&s, &c, "8.8.8.8:54", "x", 1), TURN_DROP_NONE,
 	    "another port relayed");

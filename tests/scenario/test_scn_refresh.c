@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: Refresh and allocation expiry (RFC 8656 §6, §8; T4, T5, T19,
- * T20). */
+/* Scenario: Refresh and allocation expiry (RFC 8656 §5, §6, §8, §19). */
 #include <string.h>
 
 #include "scn.h"
@@ -31,19 +30,19 @@ test_errors(void)
 	is_int(refresh(&s, &c, NULL), 437, "Refresh without allocation: 437");
 	ok(c.mi_ok, "437 signed");
 	is_int(scn_permit(&s, &c, "8.8.8.8:1"), 437,
-	    "CreatePermission without allocation: 437 (T5)");
+	    "CreatePermission without allocation: 437 (§19)");
 	is_int(scn_bind(&s, &c, 0x4000, "8.8.8.8:1"), 437,
 	    "ChannelBind without allocation: 437");
 	is_int(scn_allocate(&s, &c, NULL), 0, "allocate");
 	scn_client_static(&other, "bob", "hunter2", "8.8.4.4:5000");
 	is_int(refresh(&s, &other, NULL), 441,
-	    "another user on the same 5-tuple: 441 (T4)");
+	    "another user on the same 5-tuple: 441 (§5)");
 	ok(other.mi_ok, "441 signed with bob's key");
 	is_int(scn_permit(&s, &other, "8.8.8.8:1"), 441,
 	    "CreatePermission by another user: 441");
 	is_int(scn_request(&s, &c, STUN_REFRESH, (const struct scn_attr[]){
 	    { STUN_ATTR_REQUESTED_ADDRESS_FAMILY, fam6, 4, NULL }, { 0 } },
-	    NULL), 443, "Refresh for IPv6 on an IPv4 allocation: 443 (T19)");
+	    NULL), 443, "Refresh for IPv6 on an IPv4 allocation: 443 (§8.2)");
 	is_int(scn_request(&s, &c, STUN_REFRESH, (const struct scn_attr[]){
 	    { STUN_ATTR_LIFETIME, "\0\0", 2, NULL }, { 0 } }, NULL), 400,
 	    "malformed LIFETIME: 400");
@@ -98,7 +97,7 @@ test_expiry(void)
 	scn_allocate(&s, &c, NULL);
 	scn_resp_relayed(&c, 0, &relay);
 	h = scn_handle_of(&s, &relay);
-	/* T20: data and permissions flow, but only Refresh extends it */
+	/* §6: data and permissions flow, but only Refresh extends it */
 	for (i = 0; i < 5; i++) {
 		is_int(scn_permit(&s, &c, "8.8.8.8:1"), 0,
 		    "CreatePermission at %d s", i * 100);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: revocation (issue 4; reference A.11 item 6). A revoked user's
+/* Scenario: revocation (README.md, Issuing credentials from your backend:
+ * Revocation). A revoked user's
  * requests get 401 after authentication, and installing credentials that
  * revoke a user ends its live allocations at once. */
 #include <stdlib.h>

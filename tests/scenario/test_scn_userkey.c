@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Scenario: user keys from an outside store (issue 4: turn_io.user_key,
+/* Scenario: user keys from an outside store (turn_hooks.user_key,
  * coturn's turn/realm/<realm>/user/<user>/key). Asked only after the 401
  * round trip, never about static users, REST names or unusable names;
  * FOUND authenticates, UNKNOWN is a 401, UNAVAILABLE a 500 with no state,

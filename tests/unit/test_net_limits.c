@@ -81,7 +81,8 @@ test_prefixes(void)
 	struct addr v4 = mkaddr("203.0.113.7"), m = mkaddr("::ffff:203.0.113.7");
 	struct addr v4b = mkaddr("203.0.113.8");
 
-	/* IPv6 counts per /64 (reference E.8). */
+	/* IPv6 counts per /64 (docs/security.md, Attack catalogue: resource
+	 * exhaustion). */
 	is_int(net_limits_acquire(l, &x1), NET_LIMIT_OK, "v6: 1 in /64");
 	is_int(net_limits_acquire(l, &x2), NET_LIMIT_OK, "v6: 2 in /64");
 	is_int(net_limits_acquire(l, &x3), NET_LIMIT_PER_IP, "v6: 3rd in same /64 refused");
