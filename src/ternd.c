@@ -7,18 +7,19 @@
  *   ternd --print-config [-c FILE] [--key=value ...]
  *   ternd --version | --help
  *
- * Always in the foreground (systemd, containers). Start-up follows
- * reference E.1: configuration parsed and checked, log opened, crypto
- * initialised, every listener bound and TLS loaded, privileges dropped,
- * then the workers start and `event=ready` is logged. Every worker serves
- * STUN and TURN (RFC 8656): net_new() builds the nonce key, credentials,
- * peer policy, relay port pool and quotas from the configuration. SIGHUP
+ * Always in the foreground (systemd, containers). Start-up: configuration
+ * parsed and checked, log opened, crypto initialised, every listener bound
+ * and TLS loaded, privileges dropped, then the workers start and
+ * `event=ready` is logged (docs/security.md, Privilege drop). Every worker
+ * serves STUN and TURN (RFC 8656): daemon_new() builds the nonce key,
+ * credentials, peer policy, relay port pool and quotas from the
+ * configuration (src/daemon/). SIGHUP
  * re-reads the file and the command line and applies log, TLS, credential
  * and peer policy settings, or keeps everything when the new configuration
  * is invalid; SIGTERM and SIGINT stop cleanly with exit status 0. SIGUSR1
- * drains (net_drain.c): no new allocation, the existing ones keep
+ * drains (src/daemon/daemon_drain.c): no new allocation, the existing ones keep
  * relaying until they end or drain-timeout passes, then exit status 0.
- * With `prometheus`, net_new() also binds the metrics endpoint (/metrics,
+ * With `prometheus`, daemon_new() also binds the metrics endpoint (/metrics,
  * /healthz, /readyz) before privileges are dropped.
  */
 #include <sys/prctl.h>
@@ -37,7 +38,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "net/net.h"
+#include "daemon/daemon.h"
 #include "util/crypto.h"
 #include "util/log.h"
 
@@ -56,7 +57,7 @@ struct ternd {
 	char **args;			/* the --key=value arguments */
 	int nargs;
 	struct config *cfg;		/* the configuration in force */
-	struct net *net;
+	struct daemon *daemon;
 	char *pidfile;			/* written at start-up; removed at exit */
 };
 
@@ -364,7 +365,7 @@ ternd_reload(void *arg)
 		goto out;
 	}
 	err[0] = '\0';
-	if (net_reload(t->net, c, err, TERND_ERRCAP) == -1) {
+	if (daemon_reload(t->daemon, c, err, TERND_ERRCAP) == -1) {
 		ternd_log_problems("reload_failed", err);
 		config_free(c);
 		goto out;
@@ -432,20 +433,20 @@ ternd_serve(struct ternd *t)
 		ternd_startup_failed("crypto_init");
 		return 1;
 	}
-	if ((t->net = net_new(t->cfg, err, sizeof(err))) == NULL) {
+	if ((t->daemon = daemon_new(t->cfg, err, sizeof(err))) == NULL) {
 		ternd_startup_failed(err);
 		return 1;
 	}
 	if (ternd_pidfile_write(t) == -1 || ternd_privdrop(t->cfg) == -1)
 		return 1;
-	if (net_start(t->net, err, sizeof(err)) == -1) {
+	if (daemon_start(t->daemon, err, sizeof(err)) == -1) {
 		ternd_startup_failed(err);
 		return 1;
 	}
-	net_log_listeners(t->net);
+	daemon_log_listeners(t->daemon);
 	log_info("ready", "version=%s workers=%u listeners=%zu", TERN_VERSION,
-	    net_worker_count(t->net), net_listener_count(t->net));
-	if (net_run(t->net, ternd_reload, t) == -1) {
+	    daemon_worker_count(t->daemon), daemon_listener_count(t->daemon));
+	if (daemon_run(t->daemon, ternd_reload, t) == -1) {
 		log_error("loop_failed", "reason=\"signal loop\"");
 		return 1;
 	}
@@ -475,8 +476,8 @@ ternd_main_run(struct ternd *t)
 	rv = ternd_serve(t);
 	log_info("exit", "status=%d", rv);
 out:
-	net_free(t->net);
-	net_shutdown();
+	daemon_free(t->daemon);
+	daemon_shutdown();
 	ternd_pidfile_remove(t);
 	crypto_shutdown();
 	config_free(t->cfg);
@@ -492,7 +493,7 @@ main(int argc, char **argv)
 	sigset_t stop;
 	int rv = 1;
 
-	/* Held until net_run() handles them (see net.h). */
+	/* Held until daemon_run() handles them (see net.h). */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);

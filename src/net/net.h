@@ -1,35 +1,27 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * net: the daemon's I/O. Listeners, worker threads with their own event
- * loops, UDP (recvmmsg batches), TCP and TLS streams, and the hand-off of
- * every datagram or stream frame to the pure turn engine (DESIGN.md
- * "Workers own their state"). For TURN (RFC 8656) it carries out what the
- * engine asks through struct turn_io: per-worker UDP relay sockets, peer
- * datagrams read with room for the engine's header in front, relayed data
- * sent to clients over UDP, TCP or TLS; and it owns the TURN environment
- * (nonce key, credentials, peer policy, port pool, quotas, net_env.c).
+ * net: the daemon's I/O, and nothing else. Listeners, worker threads with
+ * their own event loops, UDP (recvmmsg batches), TCP and TLS streams with
+ * their limits, the UDP relay sockets the engine asks for (struct turn_io,
+ * RFC 8656 §7.2 step 6), and the main thread's signal loop. It moves bytes:
+ * every client message and every peer datagram goes to the layer above
+ * through struct net_hooks, which answers with what to send (the daemon
+ * module, src/daemon/, runs the TURN engine there). net knows no Redis, no
+ * credentials, no peer policy; it decodes no STUN beyond the framing of
+ * streams (stun_frame_len, RFC 8656 §12). See ARCHITECTURE.md.
  *
- * With redis-userdb (issue 4, net_redis.c, net_userkey.c): REST secrets,
- * peer rules, quotas and revocations from Redis are merged into the same
- * snapshot, reloaded every redis-snapshot-interval and on tern/events;
- * user keys are looked up on first use and cached; Redis runs on
- * net_run()'s loop, never on a worker's, and is never waited for.
+ * What it must not do: allocate or log per packet, take a lock on the data
+ * path.
  *
- * What it must not do: parse STUN itself (stun_frame_len() frames streams,
- * the engine does the rest), allocate or log per packet, take a lock on the
- * data path. It reads the struct config given to net_new() or to the last
- * successful net_reload() when Redis sends a new snapshot (on the main
- * thread): the caller keeps that config alive until the next successful
- * net_reload() or net_free(), and never changes it.
- *
- * Life cycle, in the order of reference E.1:
- *   net_new()    binds every listener, loads TLS and builds the TURN
- *                environment (before privileges are dropped); fails with a
- *                message naming the address;
+ * Life cycle:
+ *   net_new()    binds every listener and loads TLS (before privileges are
+ *                dropped); fails with a message naming the address;
+ *   net_worker_attach()  the layer above gives each worker its data;
  *   net_start()  starts the worker threads;
+ *   net_run()    the main thread's loop (signals) until SIGTERM/SIGINT or
+ *                net_break();
  *   net_reload() SIGHUP: swaps the TLS context (existing connections keep
- *                theirs) and the credential and peer policy snapshot;
- *                never drops a connection or an allocation;
+ *                theirs); never drops a connection;
  *   net_stop()   stops and joins the workers; net_free() releases the rest.
  *
  * The connection limiter (max-connections, max-connections-per-ip with
@@ -43,33 +35,104 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "turn/turn.h"
 #include "util/addr.h"
 
 struct net;
+struct net_worker;
+struct metrics_worker;
+struct event_base;
+
+/*
+ * What net hands to the layer above, each call on the worker's thread with
+ * the data given to net_worker_attach():
+ *  input: one client message (a datagram, or one stream frame); fill out
+ *    (out->buf, out->cap are net's); net sends out->len bytes back when
+ *    non-zero, and keeps a stream open for the allocation's lifetime once
+ *    out->oc.alloc_created;
+ *  peer_input: one datagram from peer on the relay socket `relay` (the
+ *    handle relay_open returned), with the room around it that
+ *    turn_engine_peer_input() wants;
+ *  conn_closed: a TCP/TLS connection ended (its allocation ends, §3.1);
+ *  tick: once a second;
+ *  wake: after net_wake(), so that the layer above can install what it
+ *    published on the worker's own thread.
+ */
+struct net_hooks {
+	void (*input)(void *data, const struct turn_tuple *t,
+	    const uint8_t *pkt, size_t len, uint64_t now_ms,
+	    struct turn_out *out);
+	enum turn_drop (*peer_input)(void *data, uint64_t relay,
+	    const struct addr *peer, uint8_t *payload, size_t headroom,
+	    size_t len, size_t tailroom, uint64_t now_ms);
+	void (*conn_closed)(void *data, const struct turn_tuple *t);
+	void (*tick)(void *data, uint64_t now_ms);
+	void (*wake)(void *data);
+};
+
+/* The main thread's callbacks from net_run(), each with arg. */
+struct net_main {
+	void *arg;
+	/* the loop exists, before signals are handled: 0 or -1 (stop) */
+	int (*started)(void *arg, struct event_base *base);
+	void (*hup)(void *arg);		/* SIGHUP */
+	void (*usr1)(void *arg);	/* SIGUSR1 */
+	void (*stopping)(void *arg);	/* the loop has ended */
+};
 
 /* Binds all listeners described by c and loads TLS. NULL on failure with
- * the reason in err. c is only read during the call. */
-struct net *net_new(const struct config *c, char *err, size_t errcap);
+ * the reason in err. c is only read during the call; hooks is borrowed for
+ * net's life. */
+struct net *net_new(const struct config *c, const struct net_hooks *hooks,
+    char *err, size_t errcap);
+/* Worker i (i < net_worker_count()). */
+struct net_worker *net_worker(struct net *n, unsigned i);
+/* Before net_start(): the data the hooks get for this worker, and its
+ * metrics block (NULL: not counted). */
+void net_worker_attach(struct net_worker *w, void *data,
+    struct metrics_worker *mw);
+/* The worker's event loop (for the layer above's own events on it). */
+struct event_base *net_worker_base(struct net_worker *w);
+/* The relay sockets of this worker, for its engine (turn_opts.io). */
+const struct turn_io *net_worker_io(struct net_worker *w);
+/* Worker thread: sends a late answer to t's client (a request that waited,
+ * e.g. for a user key). 0, or -1 when the client's connection is gone. */
+int net_worker_reply(struct net_worker *w, const struct turn_tuple *t,
+    const struct turn_out *out);
+/* Worker thread: whether t's stream connection is still open (true for
+ * UDP). */
+bool net_worker_conn_open(struct net_worker *w, const struct turn_tuple *t);
+/* Any thread: every worker runs its wake hook soon, on its own thread. */
+void net_wake(struct net *n);
+/* The address of listener i (i < net_listener_count()), with its port. */
+const struct addr *net_listener_addr(const struct net *n, size_t i);
+/* The relay IP of a family (AF_UNSPEC when there is none): the first
+ * relay-ip of that family; without one, the first listening address of
+ * that family that is not loopback, or the first one if all are. */
+const struct addr *net_relay_ip(const struct net *n, int family);
+/* Unix time in milliseconds. */
+uint64_t net_now_ms(void);
 /* Starts the worker threads. 0 or -1 (err filled). */
 int net_start(struct net *n, char *err, size_t errcap);
-/* Applies what may change at run time (TLS material, credentials, peer
- * policy). 0, or -1 with the old state kept and the reason in err. */
+/* Applies what may change at run time in net (the TLS material). 0, or
+ * -1 with the old state kept and the reason in err. */
 int net_reload(struct net *n, const struct config *c, char *err, size_t errcap);
 /* Stops and joins every worker (main thread only). Idempotent. */
 void net_stop(struct net *n);
 /* Frees everything; closes every socket and connection. NULL is a no-op. */
 void net_free(struct net *n);
 /*
- * Main thread: runs the signal loop until SIGTERM or SIGINT, or until a
- * drain (SIGUSR1) is over. SIGHUP calls on_hup(arg) from this loop (never
+ * Main thread: runs the signal loop until SIGTERM or SIGINT, or until
+ * net_break(). SIGHUP and SIGUSR1 call m's callbacks from this loop (never
  * from a signal handler). SIGPIPE is ignored. The caller should block
  * SIGTERM, SIGINT, SIGHUP and SIGUSR1 early in start-up: net_run()
  * unblocks them once its handlers are in place, so a signal sent
  * meanwhile is handled, not fatal. 0, or -1 if the loop could not be set
  * up.
  */
-typedef void (*net_hup_fn)(void *arg);
-int net_run(struct net *n, net_hup_fn on_hup, void *arg);
+int net_run(struct net *n, const struct net_main *m);
+/* Main thread, from a callback of net_run(): ends its loop. */
+void net_break(struct net *n);
 /* Releases the event library's global state; last, after net_free(). */
 void net_shutdown(void);
 /* Logs one `event=listening` record per listener. */

@@ -26,10 +26,7 @@
 
 #include "net/net.h"
 #include "stun/stun.h"
-#include "auth/auth.h"
-#include "auth/auth_redis.h"
 #include "metrics/metrics.h"
-#include "policy/policy.h"
 #include "turn/turn.h"
 #include "util/addr.h"
 
@@ -64,10 +61,6 @@ struct net_settings {
 };
 
 struct net_worker;
-struct net_uk_parked;
-struct net_userkey;
-struct auth_redis;
-struct auth_redis_snap;
 
 /* One listening socket of one worker. */
 struct net_listener {
@@ -108,50 +101,31 @@ struct net_relay {
 	uint32_t next_free;		/* index + 1 of the next free slot */
 };
 
-/*
- * The reloadable part of the TURN environment: credentials and peer
- * policy, immutable, swapped whole on SIGHUP. refs counts the workers that
- * installed it plus one while it is current (under net.env_mu).
- */
-struct net_env {
-	unsigned refs;
-	struct auth_creds *creds;
-	struct policy_peer *policy;
-};
-
 struct net_worker {
 	struct net *net;
 	unsigned id;
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
-	struct turn_engine *engine;
+	void *data;			/* the hooks' (net_worker_attach) */
 	struct net_listener *listeners;
 	size_t nlisteners;
 	struct net_conn_list conns;
 	struct net_conn **conn_hash;	/* NET_CONN_BUCKETS chains */
 	uint64_t conn_seq;		/* conn ids: seq << 8 | worker id */
-	/* TURN: relay sockets, the engine's I/O table, the tick, the env */
+	/* relay sockets and the engine's I/O table (net_relay.c) */
 	struct turn_io io;
-	struct turn_hooks hooks;	/* user keys, allocation events */
 	struct net_relay **relays;
 	uint32_t nrelays, caprelays;
 	uint32_t relay_free;		/* index + 1 of the first free slot */
-	struct event *tick;
-	struct event *env_ev;		/* activated by net_reload() */
-	struct net_env *env;		/* installed in engine; holds a ref */
+	struct event *tick;		/* hooks->tick, once a second */
+	struct event *wake_ev;		/* hooks->wake, after net_wake() */
 	/* UDP receive batch and the reply buffer (the engine writes here). */
 	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
 	uint8_t *txbuf;			/* NET_OUT_CAP */
-	/* metrics (net_count.c, net_metrics.c): this worker's own block
-	 * (NULL without prometheus) */
+	/* this worker's metrics block (NULL: not counted) */
 	struct metrics_worker *mw;
 	size_t peer_len;		/* payload of the datagram relayed */
-	_Atomic int64_t live_allocs;	/* read by the drain (main thread) */
-	/* requests waiting for a user key (net_userkey.c) */
-	struct event *uk_ev;		/* activated when lookups complete */
-	struct net_uk_parked *uk_head, *uk_tail;
-	unsigned uk_nparked;
 	struct mmsghdr msgs[NET_UDP_BATCH];
 	struct iovec iov[NET_UDP_BATCH];
 	struct sockaddr_storage from[NET_UDP_BATCH];
@@ -166,6 +140,7 @@ struct net_spec {
 struct net_tls;
 
 struct net {
+	const struct net_hooks *hooks;
 	struct net_worker *workers;
 	unsigned nworkers;
 	struct net_spec *specs;
@@ -173,63 +148,17 @@ struct net {
 	struct net_settings set;
 	struct net_limits *limits;
 	struct net_tls *tls;		/* NULL when TLS is off */
-	char *software;			/* owned; the engines borrow it */
 	bool stopped;
-	/* TURN, shared by every worker (see net_env.c) */
-	bool turn_on;
-	struct auth_ctx auth;		/* nonce key; read-only once built */
-	bool auth_ready;
-	struct turn_ports *ports;
-	struct turn_quota *quota;
 	struct addr relay4, relay6;	/* relay IP per family, or AF_UNSPEC */
-	struct addr external4, external6;
-	uint32_t max_lifetime, channel_lifetime, perm_lifetime;
-	uint32_t max_session;		/* max-session-duration, s */
-	bool strict_expiry;		/* strict-credential-expiry */
-	uint16_t chan_max;		/* STUN_CHANNEL_MAX or the RFC 5766 bound */
-	uint16_t min_port, max_port;
-	pthread_mutex_t env_mu;		/* guards env and every env's refs */
-	bool env_mu_ready;
-	struct net_env *env;		/* current snapshot */
-	unsigned quota_user, quota_ip, quota_total;	/* as started */
-	/*
-	 * Redis (net_redis.c), main thread only. cfg is the configuration in
-	 * force, borrowed: the caller keeps it alive until the next
-	 * successful net_reload() or net_free() (see net.h); a snapshot from
-	 * Redis is merged with it into a new net_env.
-	 */
-	const struct config *cfg;
-	bool redis_on;
-	struct auth_redis *redis;	/* while net_run() runs */
-	struct auth_redis_snap *rsnap;	/* last complete load, or NULL */
-	char rsnap_realm[AUTH_REALM_MAX + 1];	/* the realm it was read for */
+	uint32_t max_lifetime;		/* max-allocate-lifetime (streams) */
+	uint16_t chan_max;		/* ChannelData numbers (stream framing) */
 	struct event_base *main_base;	/* net_run()'s, while it runs */
-	struct net_userkey *uk;		/* shared user-key cache, or NULL */
-	/*
-	 * Metrics, readiness and drain (issue 5; net_metrics.c,
-	 * net_drain.c). metrics and http exist with `prometheus`; mw_main
-	 * is the main thread's block (Redis). draining is set once by
-	 * SIGUSR1 and read by every worker.
-	 */
-	struct metrics *metrics;
-	struct metrics_http *http;
-	struct metrics_worker *mw_main;
-	bool metrics_on;		/* prometheus */
-	struct addr metrics_addr;	/* its address (a policy self entry) */
-	bool started;			/* net_start() succeeded */
-	uint64_t redis_errs_seen;
-	uint64_t rsnap_time;		/* Unix s of the last Redis load */
-	struct event *tick_ev;		/* main thread, once a second */
-	_Atomic bool draining;
-	unsigned drain_timeout_s;
-	uint64_t drain_deadline_ms;
-	struct event *drain_ev;
-	struct addr alt[CONFIG_MAX_ADDRS];	/* alternate-server */
-	size_t nalt;
 };
 
 /* net_worker.c */
-uint64_t net_now_ms(void);
+/* hooks->input for one client message; out->len is 0 or fits. */
+void net_input(struct net_worker *w, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out);
 const char *net_proto_name(enum net_proto p);
 
 /* net_listen.c */
@@ -250,88 +179,7 @@ struct net_listener *net_udp_listener(struct net_worker *w,
 /* net_relay.c */
 void net_relay_io_init(struct net_worker *w);
 void net_relay_clear(struct net_worker *w);
-
-/* net_env.c */
-int net_env_init(struct net *n, const struct config *c, char *err,
-    size_t errcap);
-void net_env_clear(struct net *n);
-struct net_env *net_env_prepare(struct net *n, const struct config *c,
-    char *err, size_t errcap);
-void net_env_discard(struct net *n, struct net_env *env);
-void net_env_publish(struct net *n, struct net_env *env);
-void net_env_wake(struct net *n);
-int net_env_worker_init(struct net_worker *w, char *err, size_t errcap);
-void net_env_worker_clear(struct net_worker *w);
-
-/* net_env.c, with what Redis adds (n->rsnap) */
-void net_env_quota_apply(struct net *n, const struct config *c);
-
-/* net_redis.c (main thread) */
-int net_redis_init(struct net *n, const struct config *c, char *err,
-    size_t errcap);
-int net_redis_start(struct net *n, struct event_base *base);
-void net_redis_stop(struct net *n);
-void net_redis_reload(struct net *n, const struct config *old,
-    const struct config *c);
-void net_redis_clear(struct net *n);
-
-/* net_userkey.c: the user-key cache shared by the workers */
-#define NET_UK_QUEUE		1024	/* lookups queued for the main thread */
-#define NET_UK_PARK		64	/* parked requests per worker */
-/* A lookup on its way to Redis: a copy of the name (the cookie). */
-struct net_uk_req {
-	size_t len;
-	uint8_t user[];
-};
-struct net_userkey *net_userkey_new(unsigned ttl_s, unsigned neg_ttl_s,
-    unsigned timeout_s);
-void net_userkey_free(struct net_userkey *uk);
-/* turn_io.user_key (ctx: the worker). */
-enum turn_key net_userkey_get(void *ctx, const uint8_t *user, size_t len,
-    uint8_t key[16]);
-/* Main thread: where lookups go, or NULL (all then UNAVAILABLE). */
-void net_userkey_attach(struct net *n, struct event_base *base);
-void net_userkey_detach(struct net *n);
-/* Main thread: auth_redis's on_key; cookie is the queued request. */
-void net_userkey_answer(void *arg, void *cookie,
-    enum auth_redis_key_result res, const uint8_t key[16]);
-/* Main thread: a `user` event (drop every cached answer). */
-void net_userkey_flush(struct net_userkey *uk);
-/* Worker: keep a copy of a request the engine left PENDING. */
-void net_userkey_park(struct net_worker *w, const struct turn_tuple *t,
-    const uint8_t *pkt, size_t len);
-/* Worker: its events, and freeing what is parked. */
-int net_userkey_worker_init(struct net_worker *w);
-void net_userkey_worker_clear(struct net_worker *w);
-/* Worker tick: re-submits requests parked longer than the timeout. */
-void net_userkey_tick(struct net_worker *w, uint64_t now_ms);
-
-/* net_metrics.c */
-int net_metrics_conf(struct net *n, const struct config *c, char *err,
-    size_t errcap);
-int net_metrics_init(struct net *n, const struct config *c, char *err,
-    size_t errcap);
-void net_metrics_http_stop(struct net *n);
-void net_metrics_clear(struct net *n);
-struct metrics_worker *net_metrics_worker(struct net *n, unsigned id);
-void net_metrics_tick(struct net_worker *w);
-void net_metrics_main_tick(struct net *n);
-int net_metrics_main_start(struct net *n, struct event_base *base);
-void net_metrics_main_stop(struct net *n);
-
-/* net_count.c (worker) */
-void net_engine_input(struct net_worker *w, const struct turn_tuple *t,
-    const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
-/* turn_hooks.alloc_event (ctx: the worker). */
-void net_count_alloc_event(void *ctx, const struct turn_alloc_event *ev);
-
-/* net_drain.c */
-int net_drain_init(struct net *n, const struct config *c, char *err,
-    size_t errcap);
-void net_drain_begin(struct net *n);
-void net_drain_clear(struct net *n);
-
-/* net_relay.c */
+void net_relay_ips(struct net *n, const struct config *c);
 struct net_relay *net_relay_by_idx(struct net_worker *w, uint32_t idx);
 
 /* net_stream.c */

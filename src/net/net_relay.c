@@ -132,7 +132,8 @@ net_relay_read_cb(evutil_socket_t fd, short what, void *arg)
 			memcpy(&peer.u.ss, h->msg_name, h->msg_namelen);
 			/* client_send counts the payload if it goes out. */
 			w->peer_len = w->msgs[i].msg_len;
-			d = turn_engine_peer_input(w->engine, handle, &peer,
+			d = w->data == NULL ? TURN_DROP_NO_ALLOCATION :
+			    w->net->hooks->peer_input(w->data, handle, &peer,
 			    h->msg_iov->iov_base, NET_UDP_HEADROOM,
 			    w->msgs[i].msg_len, NET_UDP_SLOT - NET_UDP_HEADROOM -
 			    w->msgs[i].msg_len, now);
@@ -194,6 +195,62 @@ net_relay_socket(const struct addr *ip, uint16_t port, unsigned flags,
 fail:
 	close(fd);
 	return -1;
+}
+
+/*
+ * The relay IP of a family: the first relay-ip of that family; without
+ * one, the first listening address of that family that is not loopback,
+ * or the first one if all are (a relay on 127.0.0.1 is only useful for
+ * tests). With no address of a family, Allocate for it gets 440 (RFC 8656
+ * §7.2).
+ */
+static bool
+net_addr_is_loopback(const struct addr *a)
+{
+	if (addr_family(a) == AF_INET)
+		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
+	return addr_family(a) == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
+}
+
+static void
+net_relay_pick(const struct net *n, const struct config *c, int fam,
+    struct addr *out)
+{
+	const struct addr *first = NULL;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->u.sa.sa_family = AF_UNSPEC;
+	for (i = 0; i < c->n_relay_ip; i++)
+		if (addr_family(&c->relay_ip[i]) == fam) {
+			first = &c->relay_ip[i];
+			goto found;
+		}
+	if (c->n_relay_ip > 0)
+		return;		/* relay-ip given, none of this family */
+	for (i = 0; i < n->nspecs; i++) {
+		if (addr_family(&n->specs[i].addr) != fam)
+			continue;
+		if (first == NULL)
+			first = &n->specs[i].addr;
+		if (!net_addr_is_loopback(&n->specs[i].addr)) {
+			first = &n->specs[i].addr;
+			break;
+		}
+	}
+	if (first == NULL)
+		return;
+found:
+	*out = *first;
+	addr_set_port(out, 0);
+}
+
+void
+net_relay_ips(struct net *n, const struct config *c)
+{
+	net_relay_pick(n, c, AF_INET, &n->relay4);
+	net_relay_pick(n, c, AF_INET6, &n->relay6);
 }
 
 static int
@@ -274,6 +331,39 @@ net_client_out(struct net_worker *w, const struct turn_tuple *t,
 	if (sendto(l->fd, data, len, MSG_DONTWAIT, &t->client.u.sa,
 	    addr_len(&t->client)) == -1)
 		return -1;
+	return 0;
+}
+
+bool
+net_worker_conn_open(struct net_worker *w, const struct turn_tuple *t)
+{
+	struct net_conn *c;
+
+	if (t->transport == TURN_UDP)
+		return true;
+	return (c = net_conn_find(w, t->conn)) != NULL && !c->closing;
+}
+
+int
+net_worker_reply(struct net_worker *w, const struct turn_tuple *t,
+    const struct turn_out *out)
+{
+	struct net_listener *l;
+	struct net_conn *c;
+
+	if (t->transport != TURN_UDP) {
+		if ((c = net_conn_find(w, t->conn)) == NULL || c->closing)
+			return -1;
+		net_conn_reply(c, out);
+		return 0;
+	}
+	if ((l = net_udp_listener(w, &t->local)) == NULL ||
+	    sendto(l->fd, out->buf, out->len, MSG_DONTWAIT, &t->client.u.sa,
+	    addr_len(&t->client)) == -1) {
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    METRICS_DROP_SEND_FAILED, 1);
+		return -1;
+	}
 	return 0;
 }
 

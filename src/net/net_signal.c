@@ -3,10 +3,10 @@
  * The main thread's loop: it only waits for signals. SIGTERM and SIGINT end
  * it (the caller then stops the workers); SIGHUP runs the caller's reload
  * from the loop, never from a signal handler, so the reload may allocate,
- * log and take locks. SIGUSR1 starts the drain (net_drain.c), which ends
- * the loop by itself. SIGPIPE is ignored: a client that goes away must
- * never kill the daemon. The loop also runs Redis and, once a second,
- * readiness and the main thread's metrics (net_metrics.c).
+ * log and take locks. SIGUSR1 runs the caller's usr1 (the drain, which
+ * ends the loop with net_break() when it is over). SIGPIPE is ignored: a
+ * client that goes away must never kill the daemon. The caller may run
+ * its own events on the loop (Redis, timers) from m->started.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -21,8 +21,7 @@
 struct net_sig {
 	struct net *n;
 	struct event_base *base;
-	net_hup_fn on_hup;
-	void *arg;
+	const struct net_main *m;
 };
 
 static void
@@ -32,24 +31,32 @@ net_sig_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	if (sig == SIGHUP) {
-		if (s->on_hup != NULL)
-			s->on_hup(s->arg);
+		if (s->m->hup != NULL)
+			s->m->hup(s->m->arg);
 		return;
 	}
 	if (sig == SIGUSR1) {
-		net_drain_begin(s->n);
+		if (s->m->usr1 != NULL)
+			s->m->usr1(s->m->arg);
 		return;
 	}
 	log_info("stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	event_base_loopbreak(s->base);
 }
 
+void
+net_break(struct net *n)
+{
+	if (n->main_base != NULL)
+		event_base_loopbreak(n->main_base);
+}
+
 int
-net_run(struct net *n, net_hup_fn on_hup, void *arg)
+net_run(struct net *n, const struct net_main *m)
 {
 	static const int sigs[NET_NSIGS] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	struct event *ev[NET_NSIGS] = { NULL, NULL, NULL, NULL };
-	struct net_sig s = { n, NULL, on_hup, arg };
+	struct net_sig s = { n, NULL, m };
 	sigset_t set;
 	int rv = -1;
 	size_t i;
@@ -57,9 +64,8 @@ net_run(struct net *n, net_hup_fn on_hup, void *arg)
 	signal(SIGPIPE, SIG_IGN);
 	if ((s.base = event_base_new()) == NULL)
 		goto out;
-	/* Redis lives on this loop, never on a worker's (net_redis.c). */
-	if (net_redis_start(n, s.base) == -1 ||
-	    net_metrics_main_start(n, s.base) == -1)
+	n->main_base = s.base;
+	if (m->started != NULL && m->started(m->arg, s.base) == -1)
 		goto out;
 	for (i = 0; i < NET_NSIGS; i++) {
 		ev[i] = evsignal_new(s.base, sigs[i], net_sig_cb, &s);
@@ -76,9 +82,9 @@ net_run(struct net *n, net_hup_fn on_hup, void *arg)
 		goto out;
 	rv = 0;
 out:
-	net_drain_clear(n);
-	net_metrics_main_stop(n);
-	net_redis_stop(n);
+	if (m->stopping != NULL)
+		m->stopping(m->arg);
+	n->main_base = NULL;
 	for (i = 0; i < NET_NSIGS; i++)
 		if (ev[i] != NULL)
 			event_free(ev[i]);

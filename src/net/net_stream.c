@@ -77,8 +77,8 @@ net_conn_close(struct net_conn *c)
 	 * with it. Called before anything is freed: the engine may close
 	 * relays but never sends on this connection from here. At shutdown
 	 * the engine is gone already (net_worker_clear). */
-	if (w->engine != NULL)
-		turn_engine_conn_closed(w->engine, &c->tuple);
+	if (w->data != NULL && w->net->hooks->conn_closed != NULL)
+		w->net->hooks->conn_closed(w->data, &c->tuple);
 	metrics_gauge_add(w->mw, METRICS_CONNECTIONS, c->tuple.transport, -1);
 	net_conn_unhash(c);
 	TAILQ_REMOVE(&w->conns, c, entry);
@@ -159,10 +159,8 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
 	memset(&out, 0, sizeof(out));
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
-	net_engine_input(w, &c->tuple, p, len, net_now_ms(), &out);
-	if (out.len == 0 && out.drop == TURN_DROP_PENDING)
-		net_userkey_park(w, &c->tuple, p, len);
-	else if (out.len > 0 && bufferevent_write(c->bev, out.buf,
+	net_input(w, &c->tuple, p, len, net_now_ms(), &out);
+	if (out.len > 0 && bufferevent_write(c->bev, out.buf,
 	    out.len) == -1)
 		return -1;
 	/* From an Allocate on, the allocation's lifetime, which the client

@@ -59,11 +59,7 @@ net_udp_one(struct net_listener *l, struct mmsghdr *m, uint64_t now)
 	memset(&out, 0, sizeof(out));
 	out.buf = w->txbuf;
 	out.cap = NET_OUT_CAP;
-	net_engine_input(w, &t, h->msg_iov->iov_base, m->msg_len, now, &out);
-	if (out.len == 0 && out.drop == TURN_DROP_PENDING) {
-		net_userkey_park(w, &t, h->msg_iov->iov_base, m->msg_len);
-		return;
-	}
+	net_input(w, &t, h->msg_iov->iov_base, m->msg_len, now, &out);
 	if (out.len == 0 || out.len > out.cap)
 		return;
 	r = sendto(l->fd, out.buf, out.len, MSG_DONTWAIT, h->msg_name,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The server object and its workers: binding every listener up front (so
- * that start-up fails fast, before privileges are dropped, reference E.1),
+ * that start-up fails fast, before privileges are dropped),
  * the worker threads and their event loops, the main thread's signal loop,
  * reload and an orderly stop that frees everything.
  */
@@ -42,53 +42,60 @@ net_proto_name(enum net_proto p)
 	return (unsigned)p < 3 ? names[p] : "?";
 }
 
+/* Once a second: the hooks' tick (expiry sweeps, RFC 8656 §7, §9, §12). */
+static void
+net_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+
+	(void)fd, (void)what;
+	if (w->data != NULL && w->net->hooks->tick != NULL)
+		w->net->hooks->tick(w->data, net_now_ms());
+}
+
+static void
+net_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+
+	(void)fd, (void)what;
+	if (w->data != NULL && w->net->hooks->wake != NULL)
+		w->net->hooks->wake(w->data);
+}
+
+static int
+net_worker_events(struct net_worker *w)
+{
+	const struct timeval tick = { .tv_sec = NET_TICK_MS / 1000,
+	    .tv_usec = (NET_TICK_MS % 1000) * 1000 };
+
+	w->wake_ev = event_new(w->base, -1, 0, net_wake_cb, w);
+	w->tick = event_new(w->base, -1, EV_PERSIST, net_tick_cb, w);
+	if (w->wake_ev == NULL || w->tick == NULL ||
+	    event_add(w->tick, &tick) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 net_worker_init(struct net *n, struct net_worker *w, unsigned id,
     char *err, size_t errcap)
 {
-	struct turn_opts opts = { .software = n->software };
 	size_t i;
 
 	w->net = n;
 	w->id = id;
-	w->mw = net_metrics_worker(n, id);
-	atomic_init(&w->live_allocs, 0);
 	TAILQ_INIT(&w->conns);
 	net_relay_io_init(w);
-	/* Every worker's engine serves TURN with the shared pool, quotas
-	 * and nonce key, and its own relay sockets (net_relay.c). */
-	opts.io = &w->io;
-	w->hooks.ctx = w;
-	w->hooks.alloc_event = net_count_alloc_event;
-	opts.hooks = &w->hooks;
-	opts.auth = &n->auth;
-	opts.ports = n->ports;
-	opts.quota = n->quota;
-	opts.external4 = n->external4;
-	opts.external6 = n->external6;
-	opts.max_lifetime = n->max_lifetime;
-	opts.channel_lifetime = n->channel_lifetime;
-	opts.perm_lifetime = n->perm_lifetime;
-	opts.max_session_duration = n->max_session;
-	opts.strict_credential_expiry = n->strict_expiry;
-	opts.rfc5766_channels = n->chan_max != STUN_CHANNEL_MAX;
-	opts.alternates = n->alt;
-	opts.nalternates = n->nalt;
 	w->base = event_base_new();
-	w->engine = turn_engine_new(&opts);
 	/* an array of bucket head pointers */
 	w->conn_hash = calloc(NET_CONN_BUCKETS, sizeof(*w->conn_hash)); // NOLINT(bugprone-sizeof-expression)
 	w->rxbuf = malloc((size_t)NET_UDP_BATCH * NET_UDP_SLOT);
 	w->txbuf = calloc(1, NET_OUT_CAP);
 	w->listeners = calloc(n->nspecs, sizeof(*w->listeners));
-	if (w->base == NULL || w->engine == NULL || w->rxbuf == NULL ||
-	    w->txbuf == NULL || w->listeners == NULL || w->conn_hash == NULL) {
-		snprintf(err, errcap, "worker %u: out of memory", id);
-		return -1;
-	}
-	if (net_env_worker_init(w, err, errcap) == -1)
-		return -1;
-	if (net_userkey_worker_init(w) == -1) {
+	if (w->base == NULL || w->rxbuf == NULL || w->txbuf == NULL ||
+	    w->listeners == NULL || w->conn_hash == NULL ||
+	    net_worker_events(w) == -1) {
 		snprintf(err, errcap, "worker %u: out of memory", id);
 		return -1;
 	}
@@ -101,22 +108,22 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	return 0;
 }
 
+/*
+ * After the layer above has let go of the worker (its engine, which closes
+ * relays through the I/O table, is gone): connections, relay slots,
+ * listeners, all while the event base still exists.
+ */
 static void
 net_worker_clear(struct net_worker *w)
 {
 	size_t i;
 
-	/* Connections first (each ends its allocation in the engine), then
-	 * the engine (it closes the remaining relays through the I/O table),
-	 * then the relay slots, all while the event base still exists.
-	 * Whatever ends now ends because the daemon stops: the engine goes
-	 * first, so that its allocations end as a shutdown. */
-	turn_engine_free(w->engine);
-	w->engine = NULL;
 	net_stream_close_all(w);
 	net_relay_clear(w);
-	net_userkey_worker_clear(w);
-	net_env_worker_clear(w);
+	if (w->wake_ev != NULL)
+		event_free(w->wake_ev);
+	if (w->tick != NULL)
+		event_free(w->tick);
 	for (i = 0; i < w->nlisteners; i++)
 		net_listener_close(&w->listeners[i]);
 	free(w->listeners);
@@ -202,26 +209,29 @@ net_new_tls(struct net *n, const struct config *c, char *err, size_t errcap)
 }
 
 struct net *
-net_new(const struct config *c, char *err, size_t errcap)
+net_new(const struct config *c, const struct net_hooks *hooks, char *err,
+    size_t errcap)
 {
 	struct net *n;
 	unsigned i;
 	long cpus;
 
-	/* Every base created from here on is thread-safe (loopexit from the
-	 * main thread). Idempotent in practice; must precede any base. */
+	/* Every base created from here on is thread-safe: the main thread
+	 * wakes workers (net_wake) and stops them (loopexit). Idempotent in
+	 * practice; must precede any base. */
 	if (evthread_use_pthreads() == -1) {
 		snprintf(err, errcap, "libevent: no pthreads support");
 		return NULL;
 	}
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		goto fail_mem;
+	n->hooks = hooks;
 	n->set.idle_timeout_s = c->stream_idle_timeout;
 	n->set.handshake_timeout_s = c->tls_handshake_timeout;
 	n->set.buffer_limit = c->stream_buffer_limit;
-	if (c->software_attribute != NULL &&
-	    (n->software = strdup(c->software_attribute)) == NULL)
-		goto fail_mem;
+	n->max_lifetime = c->max_allocate_lifetime;
+	n->chan_max = c->rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
+	    STUN_CHANNEL_MAX;
 	n->nworkers = c->workers;
 	if (n->nworkers == 0) {
 		cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -242,18 +252,7 @@ net_new(const struct config *c, char *err, size_t errcap)
 		goto fail;
 	event_base_free(n->workers[0].base);
 	n->workers[0].base = NULL;
-	/* The metrics endpoint's address is a self entry of the policy
-	 * that net_env_init builds. */
-	if (net_metrics_conf(n, c, err, errcap) == -1 ||
-	    net_env_init(n, c, err, errcap) == -1)
-		goto fail;
-	if (net_redis_init(n, c, err, errcap) == -1)
-		goto fail;
-	/* The metrics endpoint binds here, before privileges drop, and
-	 * its registry exists before the workers take their blocks. */
-	if (net_drain_init(n, c, err, errcap) == -1 ||
-	    net_metrics_init(n, c, err, errcap) == -1)
-		goto fail;
+	net_relay_ips(n, c);
 	for (i = 0; i < n->nworkers; i++)
 		if (net_worker_init(n, &n->workers[i], i, err, errcap) == -1)
 			goto fail;
@@ -263,6 +262,65 @@ fail_mem:
 fail:
 	net_free(n);
 	return NULL;
+}
+
+void
+net_input(struct net_worker *w, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out)
+{
+	out->len = 0;
+	out->drop = TURN_DROP_UNSUPPORTED;	/* nobody attached yet */
+	if (w->data != NULL)
+		w->net->hooks->input(w->data, t, pkt, len, now_ms, out);
+	if (out->len > out->cap)
+		out->len = 0;
+}
+
+struct net_worker *
+net_worker(struct net *n, unsigned i)
+{
+	return i < n->nworkers ? &n->workers[i] : NULL;
+}
+
+void
+net_worker_attach(struct net_worker *w, void *data, struct metrics_worker *mw)
+{
+	w->data = data;
+	w->mw = mw;
+}
+
+struct event_base *
+net_worker_base(struct net_worker *w)
+{
+	return w->base;
+}
+
+const struct turn_io *
+net_worker_io(struct net_worker *w)
+{
+	return &w->io;
+}
+
+void
+net_wake(struct net *n)
+{
+	unsigned i;
+
+	for (i = 0; i < n->nworkers; i++)
+		if (n->workers[i].wake_ev != NULL)
+			event_active(n->workers[i].wake_ev, EV_READ, 0);
+}
+
+const struct addr *
+net_listener_addr(const struct net *n, size_t i)
+{
+	return i < n->nspecs ? &n->specs[i].addr : NULL;
+}
+
+const struct addr *
+net_relay_ip(const struct net *n, int family)
+{
+	return family == AF_INET6 ? &n->relay6 : &n->relay4;
 }
 
 static void *
@@ -294,8 +352,7 @@ net_start(struct net *n, char *err, size_t errcap)
 		n->workers[i].started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	n->started = i == n->nworkers;
-	return n->started ? 0 : -1;
+	return i == n->nworkers ? 0 : -1;
 }
 
 void
@@ -325,18 +382,12 @@ net_free(struct net *n)
 	if (n == NULL)
 		return;
 	net_stop(n);
-	/* No scrape may read the port pool once the workers clear up. */
-	net_metrics_http_stop(n);
 	for (i = 0; n->workers != NULL && i < n->nworkers; i++)
 		net_worker_clear(&n->workers[i]);
-	net_redis_clear(n);
-	net_env_clear(n);
 	free(n->workers);
 	free(n->specs);
 	net_tls_free(n->tls);
 	net_limits_free(n->limits);
-	net_metrics_clear(n);
-	free(n->software);
 	free(n);
 }
 
@@ -358,27 +409,10 @@ net_reload_tls(struct net *n, const struct config *c, char *err, size_t errcap)
 	    errcap);
 }
 
-/*
- * All or nothing: the new credentials and peer policy are built first,
- * the TLS material swapped next, and the snapshot published last, so a
- * failure at any step leaves everything as it was.
- */
 int
 net_reload(struct net *n, const struct config *c, char *err, size_t errcap)
 {
-	struct net_env *env = NULL;
-
-	if (n->turn_on && (env = net_env_prepare(n, c, err, errcap)) == NULL)
-		return -1;
-	if (net_reload_tls(n, c, err, errcap) == -1) {
-		net_env_discard(n, env);
-		return -1;
-	}
-	if (env != NULL)
-		net_env_publish(n, env);
-	net_env_quota_apply(n, c);
-	net_redis_reload(n, n->cfg, c);
-	return 0;
+	return net_reload_tls(n, c, err, errcap);
 }
 
 void

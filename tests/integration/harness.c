@@ -472,11 +472,13 @@ harness_peer_start(struct harness_peer *p, const char *ip, bool echo)
 	p->fd = -1;
 	p->echo = echo;
 	atomic_init(&p->stop, false);
-	/* Loopback only: the tests never send anywhere else. */
-	if (strcmp(ip, "127.0.0.1") != 0 && strcmp(ip, "::1") != 0)
+	/* Loopback only (127.0.0.0/8, ::1): the tests never send anywhere
+	 * else. */
+	if (addr_parse_ip(&a, ip, 0) == -1 || !((addr_family(&a) == AF_INET &&
+	    (ntohl(a.u.sin.sin_addr.s_addr) >> 24) == 127) ||
+	    strcmp(ip, "::1") == 0))
 		return -1;
-	if (addr_parse_ip(&a, ip, 0) == -1 ||
-	    (p->fd = socket(addr_family(&a), SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((p->fd = socket(addr_family(&a), SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (bind(p->fd, &a.u.sa, addr_len(&a)) == -1 ||
 	    getsockname(p->fd, (struct sockaddr *)&ss, &sl) == -1 ||

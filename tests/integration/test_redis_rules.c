@@ -43,7 +43,7 @@ case_rules(struct rt *t, struct harness_peer *p)
 		return;
 	ok(rt_echo(&turn, p, true, RT_WAIT_MS) >= 0, "the peer is relayed");
 	cli(t, "SADD", DENY, "not-an-ip-range");
-	cli(t, "SADD", DENY, "127.0.0.1-127.0.0.1");
+	cli(t, "SADD", DENY, "127.0.0.2-127.0.0.2");
 	cli(t, "PUBLISH", "tern/events", "rules " RT_REALM);
 	t0 = client_now_ms();
 	while (client_now_ms() - t0 < 1000)
@@ -55,7 +55,7 @@ case_rules(struct rt *t, struct harness_peer *p)
 	    "within 1 s (%ld ms)", ms);
 	r = client_turn_permit(&turn, &p->addr, 1, RT_WAIT_MS);
 	is_int(r, 403, "a new CreatePermission gets 403");
-	cli(t, "SREM", DENY, "127.0.0.1-127.0.0.1");
+	cli(t, "SREM", DENY, "127.0.0.2-127.0.0.2");
 	cli(t, "PUBLISH", "tern/events", "rules " RT_REALM);
 	t0 = client_now_ms();
 	do
@@ -102,7 +102,8 @@ main(int argc, char *argv[])
 		goto out;
 	cli(&t, "SADD", "turn/realm/" RT_REALM "/secret", SECRET);
 	if (!ok(rt_start_ternd(&t, &t.h, NULL) == 0, "ternd started") ||
-	    !ok(harness_peer_start(&p, "127.0.0.1", true) == 0, "echo peer"))
+	    !ok(harness_peer_start(&p, "127.0.0.2", true) == 0,
+	    "echo peer on 127.0.0.2 (not the relay IP)"))
 		goto out;
 	ok(rt_rest_until(&t.h, SECRET, "x", 0, 3000) >= 0, "snapshot read");
 	if (strcmp(mode, "rules") == 0)

@@ -34,7 +34,11 @@
  * 5-tuple is served in order by one worker); after a bounded drain every
  * canary count is compared with the expected one.
  *
- * deny:  no allow rule. Every request is 403 and every canary counts 0.
+ * deny:  no allow rule. Every request is 403 and every canary counts 0,
+ *        except CreatePermission for the relay IPs themselves (127.0.0.1,
+ *        ::1): a permission is per IP (RFC 8656 §9) and another
+ *        allocation there is a legitimate peer, so it is granted, while
+ *        every datagram to a port outside the relay range is refused.
  * allow: the expected-positive control: allow-loopback-peers and
  *        allowed-peer-ip = 10.0.0.0/8 (plus 169.254.0.0/16 and fc00::/7,
  *        which must not reopen the metadata endpoints). Exactly the UDP
@@ -576,13 +580,17 @@ static void
 probe(struct client_turn *t, const struct target *tg, uint16_t channel)
 {
 	struct addr peer;
+	enum want perm;
 	int rc;
 
 	if (!ok(addr_parse_ip(&peer, tg->ip, tg->port) == 0, "parse %s", tg->ip))
 		return;
+	/* the relay IPs: a permission per IP is granted (relay-to-relay) */
+	perm = strcmp(tg->ip, "127.0.0.1") == 0 || strcmp(tg->ip, "::1") == 0 ?
+	    WANT_OK : tg->want;
 	rc = client_turn_permit(t, &peer, 1, WAIT_MS);
-	if (!ok(want_met(tg->want, rc), "CreatePermission [%s]:%u (%s): %s", tg->ip,
-	    tg->port, tg->form, want_name(tg->want)))
+	if (!ok(want_met(perm, rc), "CreatePermission [%s]:%u (%s): %s", tg->ip,
+	    tg->port, tg->form, want_name(perm)))
 		printf("#   got %d\n", rc);
 	rc = client_turn_channel_bind(t, channel, &peer, WAIT_MS);
 	if (!ok(want_met(tg->want, rc), "ChannelBind 0x%x [%s]:%u (%s): %s", channel,

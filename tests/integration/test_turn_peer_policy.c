@@ -9,6 +9,12 @@
  * forms must be judged as the IPv4 they carry. A public address on the
  * same allocation is permitted (nothing is sent to it), so the 403s come
  * from the policy and not from a broken allocation.
+ *
+ * The one exception is the relay IP itself (127.0.0.1 and ::1 here, where
+ * the test relays on loopback): a permission is per IP (RFC 8656 §9) and
+ * another allocation on that IP is a legitimate peer (relay-to-relay), so
+ * CreatePermission succeeds, while a channel to any port of it outside
+ * the relay range is refused.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +23,15 @@
 #include "tap.h"
 
 #define WAIT_MS		3000
+
+/* Whether a and the IP literal ip are the same address (port ignored). */
+static bool
+addr_equal_ip_str(const struct addr *a, const char *ip)
+{
+	struct addr b;
+
+	return addr_parse_ip(&b, ip, 0) == 0 && addr_equal(a, &b, false);
+}
 
 static const char conf[] = HARNESS_TURN_CONF
     "user = alice:secret\n"
@@ -38,11 +53,13 @@ static void
 check_denied(struct client_turn *t, const char *ip, uint16_t port, uint16_t channel)
 {
 	struct addr peer;
+	const bool relay_ip = addr_equal_ip_str(&t->relayed, ip);
 
 	if (!ok(addr_parse_ip(&peer, ip, port) == 0, "parse %s", ip))
 		return;
-	is_int(client_turn_permit(t, &peer, 1, WAIT_MS), 403,
-	    "CreatePermission [%s]:%u: 403", ip, port);
+	is_int(client_turn_permit(t, &peer, 1, WAIT_MS), relay_ip ? 0 : 403,
+	    "CreatePermission [%s]:%u: %s", ip, port,
+	    relay_ip ? "granted (the relay IP, relay-to-relay)" : "403");
 	is_int(client_turn_channel_bind(t, channel, &peer, WAIT_MS), 403,
 	    "ChannelBind 0x%x to [%s]:%u: 403", channel, ip, port);
 }
@@ -68,7 +85,7 @@ run(struct harness *h, struct client_turn *t, bool v6)
 	}
 	/* Two peers in one request, one denied: 403 for the request. */
 	ok(addr_parse_ip(&pub[0], v6 ? "2001:4860:4860::8888" : "8.8.8.8", 53) == 0 &&
-	    addr_parse_ip(&pub[1], list[0], 53) == 0, "parse a public and a denied peer");
+	    addr_parse_ip(&pub[1], list[1], 53) == 0, "parse a public and a denied peer");
 	is_int(client_turn_permit(t, pub, 2, WAIT_MS), 403,
 	    "CreatePermission with a denied peer among two: 403");
 	is_int(client_turn_permit(t, pub, 1, WAIT_MS), 0,

@@ -9,18 +9,18 @@
  */
 #include <string.h>
 
-#include "net/net_int.h"
+#include "daemon/daemon_int.h"
 
 /* Index of the relay family label. */
 static unsigned
-net_count_family(unsigned turn_family)
+daemon_count_family(unsigned turn_family)
 {
 	return turn_family == TURN_FAMILY_V6 ? METRICS_IPV6 : METRICS_IPV4;
 }
 
 /* What the engine says it did with one client message. */
 static void
-net_count_outcome(struct net_worker *w, const struct turn_out *out)
+daemon_count_outcome(struct daemon_worker *w, const struct turn_out *out)
 {
 	const struct turn_outcome *oc = &out->oc;
 
@@ -50,7 +50,7 @@ net_count_outcome(struct net_worker *w, const struct turn_out *out)
  * lookup).
  */
 void
-net_engine_input(struct net_worker *w, const struct turn_tuple *t,
+daemon_engine_input(struct daemon_worker *w, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out)
 {
 	turn_engine_input(w->engine, t, pkt, len, now, out);
@@ -58,12 +58,12 @@ net_engine_input(struct net_worker *w, const struct turn_tuple *t,
 		out->len = 0;
 	if (out->len == 0 && out->drop == TURN_DROP_PENDING)
 		return;		/* counted when it is submitted again */
-	net_count_outcome(w, out);
+	daemon_count_outcome(w, out);
 }
 
 /* tern_allocations{transport,family} moves by one per relay family. */
 static void
-net_count_families(struct net_worker *w, const struct turn_alloc_event *ev,
+daemon_count_families(struct daemon_worker *w, const struct turn_alloc_event *ev,
     int delta)
 {
 	unsigned f;
@@ -71,28 +71,28 @@ net_count_families(struct net_worker *w, const struct turn_alloc_event *ev,
 	for (f = TURN_FAMILY_V4; f <= TURN_FAMILY_V6; f <<= 1)
 		if (ev->families & f)
 			metrics_gauge_add2(w->mw, METRICS_ALLOCATIONS,
-			    ev->tuple->transport, net_count_family(f), delta);
+			    ev->tuple->transport, daemon_count_family(f), delta);
 }
 
 /* turn_hooks.alloc_event (ctx: the worker). */
 void
-net_count_alloc_event(void *ctx, const struct turn_alloc_event *ev)
+daemon_count_alloc_event(void *ctx, const struct turn_alloc_event *ev)
 {
-	struct net_worker *w = ctx;
+	struct daemon_worker *w = ctx;
 	uint64_t ms;
 
 	switch (ev->kind) {
 	case TURN_EV_CREATED:
-		net_count_families(w, ev, 1);
+		daemon_count_families(w, ev, 1);
 		atomic_fetch_add_explicit(&w->live_allocs, 1,
 		    memory_order_relaxed);
 		metrics_count(w->mw, METRICS_ALLOCATIONS_CREATED, 0, 1);
 		break;
 	case TURN_EV_RELAY_CLOSED:
-		net_count_families(w, ev, -1);
+		daemon_count_families(w, ev, -1);
 		break;
 	case TURN_EV_ENDED:
-		net_count_families(w, ev, -1);
+		daemon_count_families(w, ev, -1);
 		atomic_fetch_sub_explicit(&w->live_allocs, 1,
 		    memory_order_relaxed);
 		/* enum turn_end follows the label order (metrics_table.c) */

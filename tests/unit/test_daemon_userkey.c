@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * net_userkey.c: the user-key cache the workers share (turn_io.user_key),
+ * daemon_userkey.c: the user-key cache the workers share (turn_io.user_key),
  * without Redis: answers are injected as auth_redis would deliver them.
  * Checks the PENDING -> answer transitions, the fail-fast answers (no
  * client, queue full, a lookup past its deadline), the flush on a `user`
@@ -12,29 +12,29 @@
 
 #include <event2/event.h>
 
-#include "net/net_int.h"
+#include "daemon/daemon_int.h"
 #include "tap.h"
 
-static struct net n;
-static struct net_worker w;
+static struct daemon n;
+static struct daemon_worker w;
 static struct event_base *mb;
 
 static enum turn_key
 get(const char *user, uint8_t key[16])
 {
-	return net_userkey_get(&w, (const uint8_t *)user, strlen(user), key);
+	return daemon_userkey_get(&w, (const uint8_t *)user, strlen(user), key);
 }
 
 static void
 answer(const char *user, enum auth_redis_key_result res, uint8_t fill)
 {
-	struct net_uk_req *q = malloc(sizeof(*q) + strlen(user));
+	struct daemon_uk_req *q = malloc(sizeof(*q) + strlen(user));
 	uint8_t key[16];
 
 	memset(key, fill, sizeof(key));
 	q->len = strlen(user);
 	memcpy(q->user, user, q->len);
-	net_userkey_answer(&n, q, res, res == AUTH_REDIS_KEY_FOUND ? key : NULL);
+	daemon_userkey_answer(&n, q, res, res == AUTH_REDIS_KEY_FOUND ? key : NULL);
 }
 
 static void
@@ -42,23 +42,23 @@ setup(unsigned timeout_s)
 {
 	memset(&n, 0, sizeof(n));
 	memset(&w, 0, sizeof(w));
-	n.uk = net_userkey_new(60, 60, timeout_s);
+	n.uk = daemon_userkey_new(60, 60, timeout_s);
 	n.nworkers = 1;
 	n.workers = &w;
-	w.net = &n;
+	w.d = &n;
 	w.base = event_base_new();
-	ok(n.uk != NULL && w.base != NULL && net_userkey_worker_init(&w) == 0,
+	ok(n.uk != NULL && w.base != NULL && daemon_userkey_worker_init(&w) == 0,
 	    "cache and worker");
-	ok(w.hooks.user_key == net_userkey_get,
+	ok(w.hooks.user_key == daemon_userkey_get,
 	    "the worker's turn_hooks.user_key");
 }
 
 static void
 teardown(void)
 {
-	net_userkey_detach(&n);
-	net_userkey_worker_clear(&w);
-	net_userkey_free(n.uk);
+	daemon_userkey_detach(&n);
+	daemon_userkey_worker_clear(&w);
+	daemon_userkey_free(n.uk);
 	event_base_free(w.base);
 }
 
@@ -70,7 +70,7 @@ test_answers(void)
 	setup(2);
 	is_int(get("alice", key), TURN_KEY_UNAVAILABLE, "no Redis client: "
 	    "UNAVAILABLE at once");
-	net_userkey_attach(&n, mb);
+	daemon_userkey_attach(&n, mb);
 	is_int(get("alice", key), TURN_KEY_PENDING, "a miss: PENDING");
 	is_int(get("alice", key), TURN_KEY_PENDING, "still PENDING");
 	event_base_loop(mb, EVLOOP_NONBLOCK);
@@ -88,7 +88,7 @@ test_answers(void)
 	is_int(get("nobody-asked", key), TURN_KEY_PENDING, "an answer nobody "
 	    "waits for is not cached");
 	is_int(get("", key), TURN_KEY_UNKNOWN, "an empty name: UNKNOWN");
-	net_userkey_flush(n.uk);
+	daemon_userkey_flush(n.uk);
 	is_int(get("bob", key), TURN_KEY_PENDING, "after a flush: asked again");
 	teardown();
 }
@@ -102,7 +102,7 @@ test_deadline(void)
 	enum turn_key r;
 
 	setup(1);
-	net_userkey_attach(&n, mb);
+	daemon_userkey_attach(&n, mb);
 	is_int(get("dave", key), TURN_KEY_PENDING, "dave: PENDING");
 	t0 = (int64_t)net_now_ms();
 	do {
@@ -125,18 +125,18 @@ test_bounds(void)
 	int i, pending = 0;
 
 	setup(5);
-	net_userkey_attach(&n, mb);
-	for (i = 0; i < NET_UK_QUEUE + 10; i++) {
+	daemon_userkey_attach(&n, mb);
+	for (i = 0; i < DAEMON_UK_QUEUE + 10; i++) {
 		snprintf(name, sizeof(name), "user-%d", i);
 		pending += get(name, key) == TURN_KEY_PENDING;
 	}
-	is_int(pending, NET_UK_QUEUE, "the request queue is bounded");
+	is_int(pending, DAEMON_UK_QUEUE, "the request queue is bounded");
 	is_int(get("one-more", key), TURN_KEY_UNAVAILABLE, "full: UNAVAILABLE");
 	memset(&t, 0, sizeof(t));
 	memset(pkt, 7, sizeof(pkt));
-	for (i = 0; i < NET_UK_PARK + 6; i++)
-		net_userkey_park(&w, &t, pkt, sizeof(pkt));
-	is_int((int)w.uk_nparked, NET_UK_PARK, "parked requests are bounded");
+	for (i = 0; i < DAEMON_UK_PARK + 6; i++)
+		daemon_userkey_park(&w, &t, pkt, sizeof(pkt));
+	is_int((int)w.uk_nparked, DAEMON_UK_PARK, "parked requests are bounded");
 	teardown();
 }
 

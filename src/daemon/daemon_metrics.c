@@ -33,41 +33,41 @@
 
 #include <event2/event.h>
 
-#include "net/net_int.h"
+#include "daemon/daemon_int.h"
 #include "util/crypto.h"
 #include "util/log.h"
 
-#define NET_TOKEN_FILE_MAX	(METRICS_HTTP_TOKEN_MAX + 2)
+#define DAEMON_TOKEN_FILE_MAX	(METRICS_HTTP_TOKEN_MAX + 2)
 
 static double
-net_metrics_ports(void *arg, unsigned l0, unsigned l1, bool used)
+daemon_metrics_ports(void *arg, unsigned l0, unsigned l1, bool used)
 {
-	const struct net *n = arg;
-	double free_ports = 0, range = (double)n->max_port - n->min_port + 1;
+	const struct daemon *d = arg;
+	double free_ports = 0, range = (double)d->max_port - d->min_port + 1;
 	double total = 0;
 
 	(void)l0, (void)l1;
-	if (addr_family(&n->relay4) == AF_INET) {
-		free_ports += (double)turn_ports_available(n->ports, AF_INET);
+	if (addr_family(&d->relay4) == AF_INET) {
+		free_ports += (double)turn_ports_available(d->ports, AF_INET);
 		total += range;
 	}
-	if (addr_family(&n->relay6) == AF_INET6) {
-		free_ports += (double)turn_ports_available(n->ports, AF_INET6);
+	if (addr_family(&d->relay6) == AF_INET6) {
+		free_ports += (double)turn_ports_available(d->ports, AF_INET6);
 		total += range;
 	}
 	return used ? total - free_ports : free_ports;
 }
 
 static double
-net_metrics_ports_used(void *arg, unsigned l0, unsigned l1)
+daemon_metrics_ports_used(void *arg, unsigned l0, unsigned l1)
 {
-	return net_metrics_ports(arg, l0, l1, true);
+	return daemon_metrics_ports(arg, l0, l1, true);
 }
 
 static double
-net_metrics_ports_free(void *arg, unsigned l0, unsigned l1)
+daemon_metrics_ports_free(void *arg, unsigned l0, unsigned l1)
 {
-	return net_metrics_ports(arg, l0, l1, false);
+	return daemon_metrics_ports(arg, l0, l1, false);
 }
 
 /*
@@ -76,10 +76,10 @@ net_metrics_ports_free(void *arg, unsigned l0, unsigned l1)
  * before privileges are dropped; the buffer is wiped.
  */
 static int
-net_metrics_token(const char *path, uint8_t *tok, size_t *len, char *err,
+daemon_metrics_token(const char *path, uint8_t *tok, size_t *len, char *err,
     size_t errcap)
 {
-	char buf[NET_TOKEN_FILE_MAX + 1];
+	char buf[DAEMON_TOKEN_FILE_MAX + 1];
 	struct stat st;
 	ssize_t r;
 	size_t i;
@@ -124,16 +124,16 @@ net_metrics_token(const char *path, uint8_t *tok, size_t *len, char *err,
 	return 0;
 }
 
-/* net_new(), before net_env_init: the endpoint's address (a self entry
+/* net_new(), before daemon_env_init: the endpoint's address (a self entry
  * of the peer policy). */
 int
-net_metrics_conf(struct net *n, const struct config *c, char *err,
+daemon_metrics_conf(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
-	n->metrics_on = c->prometheus;
-	if (!n->metrics_on)
+	d->metrics_on = c->prometheus;
+	if (!d->metrics_on)
 		return 0;
-	if (addr_parse_ip(&n->metrics_addr, c->prometheus_address,
+	if (addr_parse_ip(&d->metrics_addr, c->prometheus_address,
 	    c->prometheus_port) == -1) {
 		snprintf(err, errcap, "prometheus-address: not an IP address");
 		return -1;
@@ -142,7 +142,7 @@ net_metrics_conf(struct net *n, const struct config *c, char *err,
 }
 
 static int
-net_metrics_http(struct net *n, const struct config *c, char *err,
+daemon_metrics_http(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
 	struct metrics_http_opts o;
@@ -151,15 +151,15 @@ net_metrics_http(struct net *n, const struct config *c, char *err,
 	size_t toklen = 0;
 
 	metrics_http_opts_init(&o);
-	o.bind = n->metrics_addr;
-	if (c->prometheus_token_file != NULL && net_metrics_token(
+	o.bind = d->metrics_addr;
+	if (c->prometheus_token_file != NULL && daemon_metrics_token(
 	    c->prometheus_token_file, tok, &toklen, err, errcap) == -1)
 		return -1;
 	o.token = tok;
 	o.toklen = toklen;
-	n->http = metrics_http_start(n->metrics, &o);
+	d->http = metrics_http_start(d->metrics, &o);
 	crypto_wipe(tok, sizeof(tok));
-	if (n->http == NULL) {
+	if (d->http == NULL) {
 		snprintf(err, errcap, "prometheus: cannot listen on %s: %s",
 		    addr_str(&o.bind, as, sizeof(as)), strerror(errno));
 		return -1;
@@ -167,59 +167,59 @@ net_metrics_http(struct net *n, const struct config *c, char *err,
 	return 0;
 }
 
-/* net_new(), after net_env_init (the port pool) and before the workers. */
+/* net_new(), after daemon_env_init (the port pool) and before the workers. */
 int
-net_metrics_init(struct net *n, const struct config *c, char *err,
+daemon_metrics_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
 	const char *why = "out of memory";
 
-	if (!n->metrics_on)
+	if (!d->metrics_on)
 		return 0;
 	/* The main thread (Redis) writes the last block. */
-	if ((n->metrics = metrics_tern_new(n->nworkers + 1, &why)) == NULL) {
+	if ((d->metrics = metrics_tern_new(d->nworkers + 1, &why)) == NULL) {
 		snprintf(err, errcap, "metrics: %s", why);
 		return -1;
 	}
-	n->mw_main = metrics_worker(n->metrics, n->nworkers);
-	if (metrics_process_register(n->metrics) == -1 ||
-	    metrics_gauge_fn_set(n->metrics, METRICS_RELAY_PORTS_USED,
-	    net_metrics_ports_used, n) == -1 ||
-	    metrics_gauge_fn_set(n->metrics, METRICS_RELAY_PORTS_FREE,
-	    net_metrics_ports_free, n) == -1) {
+	d->mw_main = metrics_worker(d->metrics, d->nworkers);
+	if (metrics_process_register(d->metrics) == -1 ||
+	    metrics_gauge_fn_set(d->metrics, METRICS_RELAY_PORTS_USED,
+	    daemon_metrics_ports_used, d) == -1 ||
+	    metrics_gauge_fn_set(d->metrics, METRICS_RELAY_PORTS_FREE,
+	    daemon_metrics_ports_free, d) == -1) {
 		snprintf(err, errcap, "metrics: callbacks refused");
 		return -1;
 	}
-	return net_metrics_http(n, c, err, errcap);
+	return daemon_metrics_http(d, c, err, errcap);
 }
 
 /* The endpoint first (no scrape reads the port pool or the blocks any
  * more), then the registry, once every worker has stopped counting. */
 void
-net_metrics_http_stop(struct net *n)
+daemon_metrics_http_stop(struct daemon *d)
 {
-	metrics_http_stop(n->http);
-	n->http = NULL;
+	metrics_http_stop(d->http);
+	d->http = NULL;
 }
 
 void
-net_metrics_clear(struct net *n)
+daemon_metrics_clear(struct daemon *d)
 {
-	net_metrics_http_stop(n);
-	metrics_free(n->metrics);
-	n->metrics = NULL;
-	n->mw_main = NULL;
+	daemon_metrics_http_stop(d);
+	metrics_free(d->metrics);
+	d->metrics = NULL;
+	d->mw_main = NULL;
 }
 
 struct metrics_worker *
-net_metrics_worker(struct net *n, unsigned id)
+daemon_metrics_worker(struct daemon *d, unsigned id)
 {
-	return n->metrics != NULL ? metrics_worker(n->metrics, id) : NULL;
+	return d->metrics != NULL ? metrics_worker(d->metrics, id) : NULL;
 }
 
 /* Worker tick: the engine's live counts and its counters' growth. */
 void
-net_metrics_tick(struct net_worker *w)
+daemon_metrics_tick(struct daemon_worker *w)
 {
 	struct turn_stats st;
 
@@ -237,69 +237,69 @@ net_metrics_tick(struct net_worker *w)
  * Redis gauges. Runs on net_run()'s loop, where Redis lives.
  */
 void
-net_metrics_main_tick(struct net *n)
+daemon_metrics_main_tick(struct daemon *d)
 {
 	struct auth_redis_stats rs;
 	uint64_t errs;
 	bool ready, draining;
 
-	draining = atomic_load(&n->draining);
-	ready = n->started && !draining;
+	draining = atomic_load(&d->draining);
+	ready = d->started && !draining;
 	memset(&rs, 0, sizeof(rs));
-	if (n->redis_on) {
-		if (n->redis != NULL)
-			auth_redis_stats(n->redis, &rs);
+	if (d->redis_on) {
+		if (d->redis != NULL)
+			auth_redis_stats(d->redis, &rs);
 		ready = ready && rs.up;
 	}
-	if (n->http != NULL)
-		metrics_http_set_ready(n->http, ready);
-	if (n->mw_main == NULL)
+	if (d->http != NULL)
+		metrics_http_set_ready(d->http, ready);
+	if (d->mw_main == NULL)
 		return;
-	metrics_gauge_set(n->mw_main, METRICS_DRAINING, 0, draining);
-	if (n->env != NULL)
-		metrics_gauge_set(n->mw_main, METRICS_SECRETS_LOADED, 0,
-		    (int64_t)auth_creds_nsecrets(n->env->creds));
-	if (!n->redis_on)
+	metrics_gauge_set(d->mw_main, METRICS_DRAINING, 0, draining);
+	if (d->env != NULL)
+		metrics_gauge_set(d->mw_main, METRICS_SECRETS_LOADED, 0,
+		    (int64_t)auth_creds_nsecrets(d->env->creds));
+	if (!d->redis_on)
 		return;
-	metrics_gauge_set(n->mw_main, METRICS_REDIS_UP, 0, rs.up);
+	metrics_gauge_set(d->mw_main, METRICS_REDIS_UP, 0, rs.up);
 	errs = rs.load_failures + rs.lookup_failures + rs.bad_replies +
 	    rs.disconnects;
-	if (errs > n->redis_errs_seen)
-		metrics_count(n->mw_main, METRICS_REDIS_ERRORS, 0,
-		    errs - n->redis_errs_seen);
-	n->redis_errs_seen = errs;
-	if (n->rsnap_time != 0)
-		metrics_gauge_set(n->mw_main, METRICS_SNAPSHOT_TIMESTAMP, 0,
-		    (int64_t)n->rsnap_time);
+	if (errs > d->redis_errs_seen)
+		metrics_count(d->mw_main, METRICS_REDIS_ERRORS, 0,
+		    errs - d->redis_errs_seen);
+	d->redis_errs_seen = errs;
+	if (d->rsnap_time != 0)
+		metrics_gauge_set(d->mw_main, METRICS_SNAPSHOT_TIMESTAMP, 0,
+		    (int64_t)d->rsnap_time);
 }
 
 static void
-net_metrics_main_cb(evutil_socket_t fd, short what, void *arg)
+daemon_metrics_main_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what;
-	net_metrics_main_tick(arg);
+	daemon_metrics_main_tick(arg);
 }
 
 /* net_run(): readiness and the Redis gauges, once a second. */
 int
-net_metrics_main_start(struct net *n, struct event_base *base)
+daemon_metrics_main_start(struct daemon *d, struct event_base *base)
 {
 	const struct timeval sec = { 1, 0 };
 
-	n->tick_ev = event_new(base, -1, EV_PERSIST, net_metrics_main_cb, n);
-	if (n->tick_ev == NULL || event_add(n->tick_ev, &sec) == -1)
+	d->tick_ev = event_new(base, -1, EV_PERSIST, daemon_metrics_main_cb, d);
+	if (d->tick_ev == NULL || event_add(d->tick_ev, &sec) == -1)
 		return -1;
-	net_metrics_main_tick(n);
+	daemon_metrics_main_tick(d);
 	return 0;
 }
 
 void
-net_metrics_main_stop(struct net *n)
+daemon_metrics_main_stop(struct daemon *d)
 {
-	if (n->tick_ev != NULL)
-		event_free(n->tick_ev);
-	n->tick_ev = NULL;
+	if (d->tick_ev != NULL)
+		event_free(d->tick_ev);
+	d->tick_ev = NULL;
 	/* Not ready any more: the loop that serves Redis has ended. */
-	if (n->http != NULL)
-		metrics_http_set_ready(n->http, false);
+	if (d->http != NULL)
+		metrics_http_set_ready(d->http, false);
 }

@@ -13,37 +13,37 @@
 #include <string.h>
 
 #include "auth/auth_redis.h"
-#include "net/net_int.h"
+#include "daemon/daemon_int.h"
 #include "util/log.h"
 
 static void
-net_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
+daemon_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 {
-	struct net *n = arg;
-	struct auth_redis_snap *old = n->rsnap;
-	struct net_env *env;
+	struct daemon *d = arg;
+	struct auth_redis_snap *old = d->rsnap;
+	struct daemon_env *env;
 	char err[256];
 
 	/* A complete load, changed or not (tern_snapshot_timestamp_seconds). */
-	n->rsnap_time = net_now_ms() / 1000;
+	d->rsnap_time = net_now_ms() / 1000;
 	if (old != NULL && auth_redis_snap_equal(old, snap)) {
 		auth_redis_snap_free(snap);
 		return;
 	}
-	if (!n->turn_on || n->cfg == NULL) {
+	if (!d->turn_on || d->cfg == NULL) {
 		auth_redis_snap_free(snap);
 		return;
 	}
-	n->rsnap = snap;
-	snprintf(n->rsnap_realm, sizeof(n->rsnap_realm), "%s", n->cfg->realm);
-	if ((env = net_env_prepare(n, n->cfg, err, sizeof(err))) == NULL) {
+	d->rsnap = snap;
+	snprintf(d->rsnap_realm, sizeof(d->rsnap_realm), "%s", d->cfg->realm);
+	if ((env = daemon_env_prepare(d, d->cfg, err, sizeof(err))) == NULL) {
 		log_warn("redis_snapshot_refused", "reason=\"%s\"", err);
-		n->rsnap = old;
+		d->rsnap = old;
 		auth_redis_snap_free(snap);
 		return;
 	}
-	net_env_publish(n, env);
-	net_env_quota_apply(n, n->cfg);
+	daemon_env_publish(d, env);
+	daemon_env_quota_apply(d, d->cfg);
 	auth_redis_snap_free(old);
 	log_info("redis_snapshot", "secrets=%zu allowed=%zu denied=%zu "
 	    "revoked=%zu", snap->nsecrets, snap->nallow, snap->ndeny,
@@ -53,20 +53,20 @@ net_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 /* Main thread, like every auth_redis callback: its metrics block is the
  * main thread's (NULL without `prometheus`: a no-op). */
 static void
-net_redis_latency_cb(void *arg, double seconds)
+daemon_redis_latency_cb(void *arg, double seconds)
 {
-	struct net *n = arg;
+	struct daemon *d = arg;
 
-	metrics_observe(n->mw_main, METRICS_REDIS_COMMAND_SECONDS, 0, seconds);
+	metrics_observe(d->mw_main, METRICS_REDIS_COMMAND_SECONDS, 0, seconds);
 }
 
 static void
-net_redis_user_event_cb(void *arg)
+daemon_redis_user_event_cb(void *arg)
 {
-	struct net *n = arg;
+	struct daemon *d = arg;
 
-	if (n->uk != NULL)
-		net_userkey_flush(n->uk);
+	if (d->uk != NULL)
+		daemon_userkey_flush(d->uk);
 }
 
 /*
@@ -74,14 +74,14 @@ net_redis_user_event_cb(void *arg)
  * cache. Nothing connects before net_run().
  */
 int
-net_redis_init(struct net *n, const struct config *c, char *err,
+daemon_redis_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
 	struct auth_redis_conf rc;
 	const char *why = NULL;
 
-	n->cfg = c;
-	if (c->redis_userdb == NULL || !n->turn_on)
+	d->cfg = c;
+	if (c->redis_userdb == NULL || !d->turn_on)
 		return 0;
 	if (auth_redis_conf_parse(c->redis_userdb, strlen(c->redis_userdb), &rc,
 	    &why) == -1) {
@@ -89,18 +89,18 @@ net_redis_init(struct net *n, const struct config *c, char *err,
 		return -1;
 	}
 	auth_redis_conf_clear(&rc);
-	n->uk = net_userkey_new(c->user_key_cache_ttl, c->user_key_negative_ttl,
+	d->uk = daemon_userkey_new(c->user_key_cache_ttl, c->user_key_negative_ttl,
 	    c->redis_command_timeout);
-	if (n->uk == NULL) {
+	if (d->uk == NULL) {
 		snprintf(err, errcap, "redis: out of memory");
 		return -1;
 	}
-	n->redis_on = true;
+	d->redis_on = true;
 	return 0;
 }
 
 static struct auth_redis *
-net_redis_open(struct net *n, struct event_base *base, const struct config *c)
+daemon_redis_open(struct daemon *d, struct event_base *base, const struct config *c)
 {
 	struct auth_redis_opts o;
 	struct auth_redis_conf rc;
@@ -115,11 +115,11 @@ net_redis_open(struct net *n, struct event_base *base, const struct config *c)
 	o.realm = c->realm;
 	o.interval_ms = c->redis_snapshot_interval * 1000;
 	o.command_timeout_ms = c->redis_command_timeout * 1000;
-	o.on_snapshot = net_redis_snapshot_cb;
-	o.on_user_event = net_redis_user_event_cb;
-	o.on_key = net_userkey_answer;
-	o.on_latency = net_redis_latency_cb;
-	o.arg = n;
+	o.on_snapshot = daemon_redis_snapshot_cb;
+	o.on_user_event = daemon_redis_user_event_cb;
+	o.on_key = daemon_userkey_answer;
+	o.on_latency = daemon_redis_latency_cb;
+	o.arg = d;
 	r = auth_redis_new(base, &o);
 	auth_redis_conf_clear(&rc);
 	return r;
@@ -127,29 +127,29 @@ net_redis_open(struct net *n, struct event_base *base, const struct config *c)
 
 /* In net_run(), before its loop. 0 or -1 (no memory). */
 int
-net_redis_start(struct net *n, struct event_base *base)
+daemon_redis_start(struct daemon *d, struct event_base *base)
 {
-	n->main_base = base;
-	if (!n->redis_on)
+	d->main_base = base;
+	if (!d->redis_on)
 		return 0;
-	if ((n->redis = net_redis_open(n, base, n->cfg)) == NULL) {
+	if ((d->redis = daemon_redis_open(d, base, d->cfg)) == NULL) {
 		log_error("redis_failed", "reason=\"out of memory\"");
 		return -1;
 	}
-	net_userkey_attach(n, base);
+	daemon_userkey_attach(d, base);
 	log_info("redis", "interval_s=%u command_timeout_s=%u",
-	    n->cfg->redis_snapshot_interval, n->cfg->redis_command_timeout);
+	    d->cfg->redis_snapshot_interval, d->cfg->redis_command_timeout);
 	return 0;
 }
 
 /* In net_run(), after its loop, while the base still exists. */
 void
-net_redis_stop(struct net *n)
+daemon_redis_stop(struct daemon *d)
 {
-	net_userkey_detach(n);
-	auth_redis_free(n->redis);
-	n->redis = NULL;
-	n->main_base = NULL;
+	daemon_userkey_detach(d);
+	auth_redis_free(d->redis);
+	d->redis = NULL;
+	d->main_base = NULL;
 }
 
 /*
@@ -158,30 +158,30 @@ net_redis_stop(struct net *n)
  * said for the old realm no longer applies.
  */
 void
-net_redis_reload(struct net *n, const struct config *old,
+daemon_redis_reload(struct daemon *d, const struct config *old,
     const struct config *c)
 {
-	n->cfg = c;
-	if (!n->redis_on || n->redis == NULL || old == NULL ||
+	d->cfg = c;
+	if (!d->redis_on || d->redis == NULL || old == NULL ||
 	    strcmp(old->realm, c->realm) == 0)
 		return;
-	auth_redis_free(n->redis);
-	n->redis = net_redis_open(n, n->main_base, c);
-	auth_redis_snap_free(n->rsnap);
-	n->rsnap = NULL;
-	net_userkey_flush(n->uk);
+	auth_redis_free(d->redis);
+	d->redis = daemon_redis_open(d, d->main_base, c);
+	auth_redis_snap_free(d->rsnap);
+	d->rsnap = NULL;
+	daemon_userkey_flush(d->uk);
 	log_info("redis_realm_changed", "reason=\"reading the new realm's "
 	    "keys\"");
 }
 
 void
-net_redis_clear(struct net *n)
+daemon_redis_clear(struct daemon *d)
 {
-	auth_redis_free(n->redis);
-	n->redis = NULL;
-	auth_redis_snap_free(n->rsnap);
-	n->rsnap = NULL;
-	net_userkey_free(n->uk);
-	n->uk = NULL;
-	n->cfg = NULL;
+	auth_redis_free(d->redis);
+	d->redis = NULL;
+	auth_redis_snap_free(d->rsnap);
+	d->rsnap = NULL;
+	daemon_userkey_free(d->uk);
+	d->uk = NULL;
+	d->cfg = NULL;
 }

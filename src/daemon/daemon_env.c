@@ -5,9 +5,9 @@
  * Built once at start-up: the nonce key (auth_ctx), the relay port pool,
  * the allocation quotas, the relay IP and the external IP of each family.
  * Built at start-up and again on every SIGHUP: a snapshot of the
- * credentials and the peer policy (struct net_env), immutable once built.
+ * credentials and the peer policy (struct daemon_env), immutable once built.
  *
- * Publication (DESIGN.md "snapshots swapped whole"): net_env_reload()
+ * Publication (DESIGN.md "snapshots swapped whole"): daemon_env_reload()
  * builds the new snapshot off the data path, makes it current under
  * env_mu, and wakes every worker with event_active() on its env event.
  * Each worker then installs it on its own thread (turn_engine_set_env) and
@@ -22,7 +22,7 @@
  * With no address of a family, Allocate for it gets 440 (RFC 8656 §7.2).
  *
  * With redis-userdb, a snapshot is the configuration merged with the last
- * complete load from Redis (n->rsnap, net_redis.c): the configured
+ * complete load from Redis (d->rsnap, net_redis.c): the configured
  * secrets first, then Redis's; configured rules plus Redis's (a member
  * that does not parse is skipped and logged, rate-limited); Redis's
  * quotas over the configured ones; Redis's revocations.
@@ -39,59 +39,17 @@
 #include <event2/event.h>
 
 #include "auth/auth_redis.h"
-#include "net/net_int.h"
+#include "daemon/daemon_int.h"
 #include "util/log.h"
 
-#define NET_REST_SKEW	30	/* s of clock skew tolerated (reference A.11) */
-
-static bool
-net_addr_is_loopback(const struct addr *a)
-{
-	if (addr_family(a) == AF_INET)
-		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
-	return addr_family(a) == AF_INET6 &&
-	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
-}
-
-static void
-net_env_relay_pick(struct net *n, const struct config *c, int fam,
-    struct addr *out)
-{
-	const struct addr *first = NULL;
-	size_t i;
-
-	memset(out, 0, sizeof(*out));
-	out->u.sa.sa_family = AF_UNSPEC;
-	for (i = 0; i < c->n_relay_ip; i++)
-		if (addr_family(&c->relay_ip[i]) == fam) {
-			first = &c->relay_ip[i];
-			goto found;
-		}
-	if (c->n_relay_ip > 0)
-		return;		/* relay-ip given, none of this family */
-	for (i = 0; i < n->nspecs; i++) {
-		if (addr_family(&n->specs[i].addr) != fam)
-			continue;
-		if (first == NULL)
-			first = &n->specs[i].addr;
-		if (!net_addr_is_loopback(&n->specs[i].addr)) {
-			first = &n->specs[i].addr;
-			break;
-		}
-	}
-	if (first == NULL)
-		return;
-found:
-	*out = *first;
-	addr_set_port(out, 0);
-}
+#define DAEMON_REST_SKEW	30	/* s of clock skew tolerated (RFC 8656 §7.2 leaves skew to the server) */
 
 /*
  * external-ip for the relay of one family: a PUBLIC/PRIVATE pair whose
  * PRIVATE is that relay IP, else a bare PUBLIC of that family.
  */
 static void
-net_env_external_pick(const struct config *c, const struct addr *relay,
+daemon_env_external_pick(const struct config *c, const struct addr *relay,
     struct addr *out)
 {
 	const struct config_external_ip *x, *bare = NULL;
@@ -116,28 +74,28 @@ net_env_external_pick(const struct config *c, const struct addr *relay,
 		*out = bare->public_ip;
 }
 
-static struct log_ratelimit net_env_rl = LOG_RATELIMIT_INIT(5, 60);
+static struct log_ratelimit daemon_env_rl = LOG_RATELIMIT_INIT(5, 60);
 
 /* What Redis adds to a credential set; its problems never fail a build. */
 static void
-net_env_creds_redis(struct auth_creds *cr, const struct auth_redis_snap *rs)
+daemon_env_creds_redis(struct auth_creds *cr, const struct auth_redis_snap *rs)
 {
 	size_t i;
 
 	for (i = 0; i < rs->nsecrets; i++)
 		if (auth_creds_add_secret(cr, rs->secrets[i].p,
 		    rs->secrets[i].len) == -1)
-			log_rl(&net_env_rl, LOG_LVL_WARN, "redis_secret_skipped",
+			log_rl(&daemon_env_rl, LOG_LVL_WARN, "redis_secret_skipped",
 			    "reason=\"more than 16 secrets, or too long\"");
 	for (i = 0; i < rs->nrevoked; i++)
 		if (auth_creds_add_revoked(cr, rs->revoked[i].user.p,
 		    rs->revoked[i].user.len, rs->revoked[i].until) == -1)
-			log_rl(&net_env_rl, LOG_LVL_WARN, "redis_revoked_skipped",
+			log_rl(&daemon_env_rl, LOG_LVL_WARN, "redis_revoked_skipped",
 			    "reason=\"too long, or out of memory\"");
 }
 
 static struct auth_creds *
-net_env_creds(const struct config *c, const struct auth_redis_snap *rs,
+daemon_env_creds(const struct config *c, const struct auth_redis_snap *rs,
     const char **why)
 {
 	struct auth_creds *cr;
@@ -147,7 +105,7 @@ net_env_creds(const struct config *c, const struct auth_redis_snap *rs,
 	if (c->realm == NULL)	/* the table gives it a default */
 		return NULL;
 	cr = auth_creds_new(c->realm, strlen(c->realm), c->rest_api_separator,
-	    c->max_credential_ttl, NET_REST_SKEW);
+	    c->max_credential_ttl, DAEMON_REST_SKEW);
 	if (cr == NULL)
 		return NULL;
 	*why = "rest-api-hmac was refused";
@@ -167,7 +125,7 @@ net_env_creds(const struct config *c, const struct auth_redis_snap *rs,
 		    strlen(c->static_auth_secret[i])) == -1)
 			goto fail;
 	if (rs != NULL)
-		net_env_creds_redis(cr, rs);
+		daemon_env_creds_redis(cr, rs);
 	auth_creds_seal(cr);
 	return cr;
 fail:
@@ -180,7 +138,7 @@ fail:
  * caller frees it). NULL only on out of memory; *n set.
  */
 static struct policy_range *
-net_env_rules(const struct policy_range *cfg, size_t ncfg,
+daemon_env_rules(const struct policy_range *cfg, size_t ncfg,
     const struct auth_redis_str *extra, size_t nextra, size_t *n)
 {
 	struct policy_range *v;
@@ -200,7 +158,7 @@ net_env_rules(const struct policy_range *cfg, size_t ncfg,
 			(*n)++;
 			continue;
 		}
-		log_rl(&net_env_rl, LOG_LVL_WARN, "redis_rule_skipped",
+		log_rl(&daemon_env_rl, LOG_LVL_WARN, "redis_rule_skipped",
 		    "value=%s", log_escape(esc, sizeof(esc), extra[i].p,
 		    extra[i].len));
 	}
@@ -210,7 +168,7 @@ net_env_rules(const struct policy_range *cfg, size_t ncfg,
 /* Redis's TCP address, when redis-userdb names an IP literal: a relay
  * must never reach it (reference E.13 item 3, "self" entries). 0 or -1. */
 static int
-net_env_redis_addr(const struct config *c, struct addr *out)
+daemon_env_redis_addr(const struct config *c, struct addr *out)
 {
 	struct auth_redis_conf rc;
 	const char *why;
@@ -232,20 +190,20 @@ net_env_redis_addr(const struct config *c, struct addr *out)
  * and external IP on that port. Room: nspecs + n_external_ip + 1.
  */
 static size_t
-net_env_self_metrics(const struct net *n, const struct config *c,
+daemon_env_self_metrics(const struct daemon *d, const struct config *c,
     struct addr *self)
 {
-	const uint16_t port = addr_port(&n->metrics_addr);
+	const uint16_t port = addr_port(&d->metrics_addr);
 	size_t i, k = 0;
 
-	if (!n->metrics_on)
+	if (!d->metrics_on)
 		return 0;
-	if (!addr_is_any(&n->metrics_addr)) {
-		self[0] = n->metrics_addr;
+	if (!addr_is_any(&d->metrics_addr)) {
+		self[0] = d->metrics_addr;
 		return 1;
 	}
-	for (i = 0; i < n->nspecs; i++) {
-		self[k] = n->specs[i].addr;
+	for (i = 0; i < d->nlisten; i++) {
+		self[k] = d->listen[i];
 		addr_set_port(&self[k++], port);
 	}
 	for (i = 0; i < c->n_external_ip; i++) {
@@ -262,7 +220,7 @@ net_env_self_metrics(const struct net *n, const struct config *c,
  * external IPs.
  */
 static struct policy_peer *
-net_env_policy(const struct net *n, const struct config *c,
+daemon_env_policy(const struct daemon *d, const struct config *c,
     const struct auth_redis_snap *rs, const char **why)
 {
 	struct policy_peer_opts o;
@@ -274,17 +232,17 @@ net_env_policy(const struct net *n, const struct config *c,
 
 	*why = "out of memory";
 	/* listeners, external IPs on 2 ports, Redis, the metrics endpoint */
-	self = calloc(2 * n->nspecs + 3 * c->n_external_ip + 2, sizeof(*self));
+	self = calloc(2 * d->nlisten + 3 * c->n_external_ip + 2, sizeof(*self));
 	relay = calloc(2 + c->n_relay_ip + c->n_external_ip, sizeof(*relay));
-	allow = net_env_rules(c->allowed_peer_ip, c->n_allowed_peer_ip,
+	allow = daemon_env_rules(c->allowed_peer_ip, c->n_allowed_peer_ip,
 	    rs != NULL ? rs->allow : NULL, rs != NULL ? rs->nallow : 0, &nallow);
-	deny = net_env_rules(c->denied_peer_ip, c->n_denied_peer_ip,
+	deny = daemon_env_rules(c->denied_peer_ip, c->n_denied_peer_ip,
 	    rs != NULL ? rs->deny : NULL, rs != NULL ? rs->ndeny : 0, &ndeny);
 	if (self == NULL || relay == NULL || allow == NULL || deny == NULL)
 		goto out;
-	for (i = 0; i < n->nspecs; i++)
-		self[nself++] = n->specs[i].addr;
-	if (net_env_redis_addr(c, &self[nself]) == 0)
+	for (i = 0; i < d->nlisten; i++)
+		self[nself++] = d->listen[i];
+	if (daemon_env_redis_addr(c, &self[nself]) == 0)
 		nself++;
 	for (i = 0; i < c->n_external_ip; i++) {
 		for (k = 0; k < 2; k++) {
@@ -293,13 +251,13 @@ net_env_policy(const struct net *n, const struct config *c,
 		}
 		relay[nrelay++] = c->external_ip[i].public_ip;
 	}
-	nself += net_env_self_metrics(n, c, self + nself);
+	nself += daemon_env_self_metrics(d, c, self + nself);
 	for (i = 0; i < c->n_relay_ip; i++)
 		relay[nrelay++] = c->relay_ip[i];
-	if (addr_family(&n->relay4) == AF_INET)
-		relay[nrelay++] = n->relay4;
-	if (addr_family(&n->relay6) == AF_INET6)
-		relay[nrelay++] = n->relay6;
+	if (addr_family(&d->relay4) == AF_INET)
+		relay[nrelay++] = d->relay4;
+	if (addr_family(&d->relay6) == AF_INET6)
+		relay[nrelay++] = d->relay6;
 	memset(&o, 0, sizeof(o));
 	o.allow = allow;
 	o.nallow = nallow;
@@ -311,8 +269,8 @@ net_env_policy(const struct net *n, const struct config *c,
 	o.nself = nself;
 	o.relay = relay;
 	o.nrelay = nrelay;
-	o.relay_port_min = n->min_port;
-	o.relay_port_max = n->max_port;
+	o.relay_port_min = d->min_port;
+	o.relay_port_max = d->max_port;
 	p = policy_peer_new(&o, why);
 out:
 	free(self);
@@ -322,11 +280,11 @@ out:
 	return p;
 }
 
-static struct net_env *
-net_env_build(const struct net *n, const struct config *c, char *err,
+static struct daemon_env *
+daemon_env_build(const struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
-	struct net_env *env;
+	struct daemon_env *env;
 	const struct auth_redis_snap *rs = NULL;
 	const char *why = "out of memory";
 
@@ -334,12 +292,12 @@ net_env_build(const struct net *n, const struct config *c, char *err,
 		goto fail;
 	/* What Redis said for another realm (a SIGHUP changed it) does not
 	 * apply: the next load, for the new realm, brings it back. */
-	if (n->rsnap != NULL && c->realm != NULL &&
-	    strcmp(n->rsnap_realm, c->realm) == 0)
-		rs = n->rsnap;
-	if ((env->creds = net_env_creds(c, rs, &why)) == NULL)
+	if (d->rsnap != NULL && c->realm != NULL &&
+	    strcmp(d->rsnap_realm, c->realm) == 0)
+		rs = d->rsnap;
+	if ((env->creds = daemon_env_creds(c, rs, &why)) == NULL)
 		goto fail;
-	if ((env->policy = net_env_policy(n, c, rs, &why)) == NULL)
+	if ((env->policy = daemon_env_policy(d, c, rs, &why)) == NULL)
 		goto fail;
 	env->refs = 1;
 	return env;
@@ -354,15 +312,15 @@ fail:
 
 /* Drops one reference; frees the snapshot with the last one. */
 static void
-net_env_unref(struct net *n, struct net_env *env)
+daemon_env_unref(struct daemon *d, struct daemon_env *env)
 {
 	bool last;
 
 	if (env == NULL)
 		return;
-	pthread_mutex_lock(&n->env_mu);
+	pthread_mutex_lock(&d->env_mu);
 	last = --env->refs == 0;
-	pthread_mutex_unlock(&n->env_mu);
+	pthread_mutex_unlock(&d->env_mu);
 	if (!last)
 		return;
 	policy_peer_free(env->policy);
@@ -371,156 +329,111 @@ net_env_unref(struct net *n, struct net_env *env)
 }
 
 static void
-net_env_log(const struct net *n, const struct config *c)
+daemon_env_log(const struct daemon *d, const struct config *c)
 {
 	char r4[ADDR_STRLEN] = "none", r6[ADDR_STRLEN] = "none";
 
-	if (addr_family(&n->relay4) == AF_INET)
-		addr_ip_str(&n->relay4, r4, sizeof(r4));
-	if (addr_family(&n->relay6) == AF_INET6)
-		addr_ip_str(&n->relay6, r6, sizeof(r6));
+	if (addr_family(&d->relay4) == AF_INET)
+		addr_ip_str(&d->relay4, r4, sizeof(r4));
+	if (addr_family(&d->relay6) == AF_INET6)
+		addr_ip_str(&d->relay6, r6, sizeof(r6));
 	log_info("turn", "relay4=%s relay6=%s ports=%u-%u users=%zu "
-	    "rest_secrets=%zu", r4, r6, n->min_port, n->max_port, c->n_user,
+	    "rest_secrets=%zu", r4, r6, d->min_port, d->max_port, c->n_user,
 	    c->n_static_auth_secret);
 }
 
 /* After the listener specs are known, before the workers are built. */
 int
-net_env_init(struct net *n, const struct config *c, char *err, size_t errcap)
+daemon_env_init(struct daemon *d, const struct config *c, char *err, size_t errcap)
 {
-	if (pthread_mutex_init(&n->env_mu, NULL) != 0) {
+	if (pthread_mutex_init(&d->env_mu, NULL) != 0) {
 		snprintf(err, errcap, "turn: mutex");
 		return -1;
 	}
-	n->env_mu_ready = true;
-	if (auth_ctx_init(&n->auth, c->stale_nonce) == -1) {
+	d->env_mu_ready = true;
+	if (auth_ctx_init(&d->auth, c->stale_nonce) == -1) {
 		snprintf(err, errcap, "turn: no random nonce key");
 		return -1;
 	}
-	n->auth_ready = true;
-	n->min_port = c->min_port;
-	n->max_port = c->max_port;
-	n->max_lifetime = c->max_allocate_lifetime;
-	n->channel_lifetime = c->channel_lifetime;
-	n->perm_lifetime = c->permission_lifetime;
-	n->max_session = c->max_session_duration;
-	n->strict_expiry = c->strict_credential_expiry;
-	n->chan_max = c->rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
-	    STUN_CHANNEL_MAX;
-	n->quota_user = c->user_quota;
-	n->quota_ip = c->max_allocations_per_ip;
-	n->quota_total = c->total_quota;
-	net_env_relay_pick(n, c, AF_INET, &n->relay4);
-	net_env_relay_pick(n, c, AF_INET6, &n->relay6);
-	net_env_external_pick(c, &n->relay4, &n->external4);
-	net_env_external_pick(c, &n->relay6, &n->external6);
-	n->ports = turn_ports_new(c->min_port, c->max_port);
-	n->quota = turn_quota_new(c->user_quota, c->max_allocations_per_ip,
+	d->auth_ready = true;
+	d->min_port = c->min_port;
+	d->max_port = c->max_port;
+	d->max_lifetime = c->max_allocate_lifetime;
+	d->channel_lifetime = c->channel_lifetime;
+	d->perm_lifetime = c->permission_lifetime;
+	d->max_session = c->max_session_duration;
+	d->strict_expiry = c->strict_credential_expiry;
+	d->rfc5766_channels = c->rfc5766_channels;
+	d->quota_user = c->user_quota;
+	d->quota_ip = c->max_allocations_per_ip;
+	d->quota_total = c->total_quota;
+	d->relay4 = *net_relay_ip(d->net, AF_INET);
+	d->relay6 = *net_relay_ip(d->net, AF_INET6);
+	daemon_env_external_pick(c, &d->relay4, &d->external4);
+	daemon_env_external_pick(c, &d->relay6, &d->external6);
+	d->ports = turn_ports_new(c->min_port, c->max_port);
+	d->quota = turn_quota_new(c->user_quota, c->max_allocations_per_ip,
 	    c->total_quota);
-	if (n->ports == NULL || n->quota == NULL) {
+	if (d->ports == NULL || d->quota == NULL) {
 		snprintf(err, errcap, "turn: bad relay port range or no memory");
 		return -1;
 	}
-	if ((n->env = net_env_build(n, c, err, errcap)) == NULL)
+	if ((d->env = daemon_env_build(d, c, err, errcap)) == NULL)
 		return -1;
-	n->turn_on = true;
-	net_env_log(n, c);
+	d->turn_on = true;
+	daemon_env_log(d, c);
 	return 0;
 }
 
 void
-net_env_clear(struct net *n)
+daemon_env_clear(struct daemon *d)
 {
-	if (n->env_mu_ready) {
-		net_env_unref(n, n->env);
-		n->env = NULL;
-		pthread_mutex_destroy(&n->env_mu);
-		n->env_mu_ready = false;
+	if (d->env_mu_ready) {
+		daemon_env_unref(d, d->env);
+		d->env = NULL;
+		pthread_mutex_destroy(&d->env_mu);
+		d->env_mu_ready = false;
 	}
-	turn_ports_free(n->ports);
-	turn_quota_free(n->quota);
-	n->ports = NULL;
-	n->quota = NULL;
-	if (n->auth_ready)
-		auth_ctx_clear(&n->auth);
-	n->auth_ready = false;
+	turn_ports_free(d->ports);
+	turn_quota_free(d->quota);
+	d->ports = NULL;
+	d->quota = NULL;
+	if (d->auth_ready)
+		auth_ctx_clear(&d->auth);
+	d->auth_ready = false;
 }
 
-/* On the worker's thread: installs the current snapshot if it changed. */
-static void
-net_env_install(struct net_worker *w)
+/* On the worker's thread (and before it starts): installs the drain
+ * state and the current snapshot if it changed. */
+void
+daemon_env_install(struct daemon_worker *w)
 {
-	struct net *n = w->net;
-	struct net_env *cur, *old;
+	struct daemon *d = w->d;
+	struct daemon_env *cur, *old;
 
 	/* drain is engine state, set on the worker's own thread */
-	turn_engine_drain(w->engine, atomic_load_explicit(&n->draining,
+	turn_engine_drain(w->engine, atomic_load_explicit(&d->draining,
 	    memory_order_relaxed));
-	pthread_mutex_lock(&n->env_mu);
-	cur = n->env;
+	pthread_mutex_lock(&d->env_mu);
+	cur = d->env;
 	if (cur == w->env) {
-		pthread_mutex_unlock(&n->env_mu);
+		pthread_mutex_unlock(&d->env_mu);
 		return;
 	}
 	cur->refs++;
-	pthread_mutex_unlock(&n->env_mu);
+	pthread_mutex_unlock(&d->env_mu);
 	old = w->env;
 	w->env = cur;
 	turn_engine_set_env(w->engine, cur->creds, cur->policy);
-	net_env_unref(n, old);
-}
-
-static void
-net_env_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	net_env_install(arg);
-}
-
-/* Once a second: expiry sweeps (RFC 8656 §7, §9, §12: lazy, then swept). */
-static void
-net_tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct net_worker *w = arg;
-	uint64_t now = net_now_ms();
-
-	(void)fd;
-	(void)what;
-	turn_engine_tick(w->engine, now);
-	net_metrics_tick(w);
-	net_userkey_tick(w, now);
-}
-
-/* Before the worker's thread starts: its events and the first snapshot. */
-int
-net_env_worker_init(struct net_worker *w, char *err, size_t errcap)
-{
-	const struct timeval tick = { .tv_sec = NET_TICK_MS / 1000,
-	    .tv_usec = (NET_TICK_MS % 1000) * 1000 };
-
-	w->env_ev = event_new(w->base, -1, 0, net_env_cb, w);
-	w->tick = event_new(w->base, -1, EV_PERSIST, net_tick_cb, w);
-	if (w->env_ev == NULL || w->tick == NULL ||
-	    event_add(w->tick, &tick) == -1) {
-		snprintf(err, errcap, "worker %u: out of memory", w->id);
-		return -1;
-	}
-	net_env_install(w);
-	return 0;
+	daemon_env_unref(d, old);
 }
 
 /* After the engine is freed. */
 void
-net_env_worker_clear(struct net_worker *w)
+daemon_env_worker_clear(struct daemon_worker *w)
 {
-	if (w->env_ev != NULL)
-		event_free(w->env_ev);
-	if (w->tick != NULL)
-		event_free(w->tick);
-	w->env_ev = w->tick = NULL;
 	if (w->env != NULL)
-		net_env_unref(w->net, w->env);
+		daemon_env_unref(w->d, w->env);
 	w->env = NULL;
 }
 
@@ -528,36 +441,36 @@ net_env_worker_clear(struct net_worker *w)
  * SIGHUP, step 1: a new snapshot of credentials and peer policy, not yet
  * in force. NULL with the reason in err; the current one then stays.
  */
-struct net_env *
-net_env_prepare(struct net *n, const struct config *c, char *err,
+struct daemon_env *
+daemon_env_prepare(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
-	return net_env_build(n, c, err, errcap);
+	return daemon_env_build(d, c, err, errcap);
 }
 
 /* Quotas: Redis's values (when it has them) over the configured ones. */
 void
-net_env_quota_apply(struct net *n, const struct config *c)
+daemon_env_quota_apply(struct daemon *d, const struct config *c)
 {
-	const struct auth_redis_snap *rs = n->rsnap;
+	const struct auth_redis_snap *rs = d->rsnap;
 	uint32_t user = c->user_quota, total = c->total_quota;
 
-	if (!n->turn_on)
+	if (!d->turn_on)
 		return;
-	if (rs != NULL && strcmp(n->rsnap_realm, c->realm) != 0)
+	if (rs != NULL && strcmp(d->rsnap_realm, c->realm) != 0)
 		rs = NULL;
 	if (rs != NULL && rs->has_user_quota)
 		user = rs->user_quota;
 	if (rs != NULL && rs->has_total_quota)
 		total = rs->total_quota;
-	turn_quota_set_limits(n->quota, user, c->max_allocations_per_ip, total);
+	turn_quota_set_limits(d->quota, user, c->max_allocations_per_ip, total);
 }
 
 /* A prepared snapshot that will not be published. NULL is a no-op. */
 void
-net_env_discard(struct net *n, struct net_env *env)
+daemon_env_discard(struct daemon *d, struct daemon_env *env)
 {
-	net_env_unref(n, env);
+	daemon_env_unref(d, env);
 }
 
 /*
@@ -566,26 +479,22 @@ net_env_discard(struct net *n, struct net_env *env)
  * their permissions and channels at once (turn_engine_set_env, D.6).
  */
 void
-net_env_publish(struct net *n, struct net_env *env)
+daemon_env_publish(struct daemon *d, struct daemon_env *env)
 {
-	struct net_env *old;
+	struct daemon_env *old;
 
-	pthread_mutex_lock(&n->env_mu);
-	old = n->env;
-	n->env = env;
-	pthread_mutex_unlock(&n->env_mu);
-	net_env_unref(n, old);
-	net_env_wake(n);
+	pthread_mutex_lock(&d->env_mu);
+	old = d->env;
+	d->env = env;
+	pthread_mutex_unlock(&d->env_mu);
+	daemon_env_unref(d, old);
+	daemon_env_wake(d);
 }
 
 /* Main thread: every worker installs the current snapshot and drain
- * state on its own thread (net_env_install). */
+ * state on its own thread (daemon_env_install). */
 void
-net_env_wake(struct net *n)
+daemon_env_wake(struct daemon *d)
 {
-	unsigned i;
-
-	for (i = 0; i < n->nworkers; i++)
-		if (n->workers[i].env_ev != NULL)
-			event_active(n->workers[i].env_ev, EV_READ, 0);
+	net_wake(d->net);
 }

@@ -14,32 +14,32 @@
 
 #include <event2/event.h>
 
-#include "net/net_int.h"
+#include "daemon/daemon_int.h"
 #include "util/log.h"
 
 /* net_new(): alternate-server and drain-timeout, as started. */
 int
-net_drain_init(struct net *n, const struct config *c, char *err,
+daemon_drain_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
 {
 	size_t i;
 
-	atomic_init(&n->draining, false);
-	n->drain_timeout_s = c->drain_timeout;
+	atomic_init(&d->draining, false);
+	d->drain_timeout_s = c->drain_timeout;
 	for (i = 0; i < c->n_alternate_server && i < CONFIG_MAX_ADDRS; i++) {
-		if (addr_parse(&n->alt[i], c->alternate_server[i], 0) == -1) {
+		if (addr_parse(&d->alt[i], c->alternate_server[i], 0) == -1) {
 			snprintf(err, errcap, "alternate-server: not an IP "
 			    "address with an optional port");
 			return -1;
 		}
-		n->nalt++;
+		d->nalt++;
 	}
 	return 0;
 }
 
 /* drain-timeout is a duration: a clock step must not shorten it. */
 static uint64_t
-net_drain_now_ms(void)
+daemon_drain_now_ms(void)
 {
 	struct timespec ts;
 
@@ -48,13 +48,13 @@ net_drain_now_ms(void)
 }
 
 static uint64_t
-net_drain_live(const struct net *n)
+daemon_drain_live(const struct daemon *d)
 {
 	int64_t v, sum = 0;
 	unsigned i;
 
-	for (i = 0; i < n->nworkers; i++) {
-		v = atomic_load_explicit(&n->workers[i].live_allocs,
+	for (i = 0; i < d->nworkers; i++) {
+		v = atomic_load_explicit(&d->workers[i].live_allocs,
 		    memory_order_relaxed);
 		sum += v > 0 ? v : 0;
 	}
@@ -63,50 +63,50 @@ net_drain_live(const struct net *n)
 
 /* Main thread, once a second while draining. */
 static void
-net_drain_check(evutil_socket_t fd, short what, void *arg)
+daemon_drain_check(evutil_socket_t fd, short what, void *arg)
 {
-	struct net *n = arg;
-	uint64_t live = net_drain_live(n), now = net_drain_now_ms();
+	struct daemon *d = arg;
+	uint64_t live = daemon_drain_live(d), now = daemon_drain_now_ms();
 
 	(void)fd, (void)what;
-	net_metrics_main_tick(n);
-	if (live > 0 && now < n->drain_deadline_ms)
+	daemon_metrics_main_tick(d);
+	if (live > 0 && now < d->drain_deadline_ms)
 		return;
 	log_info("drained", "allocations_left=%llu reason=%s",
 	    (unsigned long long)live, live == 0 ? "none_left" : "drain_timeout");
-	event_base_loopbreak(n->main_base);
+	event_base_loopbreak(d->main_base);
 }
 
 /* Main thread: SIGUSR1 (a second one changes nothing). */
 void
-net_drain_begin(struct net *n)
+daemon_drain_begin(struct daemon *d)
 {
 	const struct timeval sec = { 1, 0 };
 
-	if (atomic_exchange(&n->draining, true))
+	if (atomic_exchange(&d->draining, true))
 		return;
-	n->drain_deadline_ms = net_drain_now_ms() +
-	    (uint64_t)n->drain_timeout_s * 1000;
+	d->drain_deadline_ms = daemon_drain_now_ms() +
+	    (uint64_t)d->drain_timeout_s * 1000;
 	log_info("draining", "allocations=%llu drain_timeout=%u "
-	    "alternate_servers=%zu", (unsigned long long)net_drain_live(n),
-	    n->drain_timeout_s, n->nalt);
-	net_env_wake(n);	/* each engine learns it on its own thread */
-	net_metrics_main_tick(n);
-	n->drain_ev = event_new(n->main_base, -1, EV_PERSIST, net_drain_check,
-	    n);
-	if (n->drain_ev == NULL || event_add(n->drain_ev, &sec) == -1) {
+	    "alternate_servers=%zu", (unsigned long long)daemon_drain_live(d),
+	    d->drain_timeout_s, d->nalt);
+	daemon_env_wake(d);	/* each engine learns it on its own thread */
+	daemon_metrics_main_tick(d);
+	d->drain_ev = event_new(d->main_base, -1, EV_PERSIST, daemon_drain_check,
+	    d);
+	if (d->drain_ev == NULL || event_add(d->drain_ev, &sec) == -1) {
 		log_error("drain_failed", "reason=\"no timer: stopping now\"");
-		event_base_loopbreak(n->main_base);
+		event_base_loopbreak(d->main_base);
 		return;
 	}
 	/* Nothing to wait for: stop at the next check, not in a second. */
-	event_active(n->drain_ev, EV_TIMEOUT, 0);
+	event_active(d->drain_ev, EV_TIMEOUT, 0);
 }
 
 void
-net_drain_clear(struct net *n)
+daemon_drain_clear(struct daemon *d)
 {
-	if (n->drain_ev != NULL)
-		event_free(n->drain_ev);
-	n->drain_ev = NULL;
+	if (d->drain_ev != NULL)
+		event_free(d->drain_ev);
+	d->drain_ev = NULL;
 }
