@@ -155,7 +155,7 @@ struct net {
 	struct event_base *main_base;	/* net_run()'s, while it runs */
 };
 
-/* net_worker.c */
+/* net_core.c */
 /* hooks->input for one client message; out->len is 0 or fits. */
 void net_input(struct net_worker *w, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out);

@@ -20,28 +20,6 @@
 #include "net/net_int.h"
 #include "util/log.h"
 
-/*
- * Wall-clock milliseconds: the engine compares `now` with REST credential
- * expiry times and nonce timestamps that other servers of a fleet must
- * agree on, so a monotonic clock would not do.
- */
-uint64_t
-net_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-const char *
-net_proto_name(enum net_proto p)
-{
-	static const char *const names[] = { "udp", "tcp", "tls" };
-
-	return (unsigned)p < 3 ? names[p] : "?";
-}
-
 /* Once a second: the hooks' tick (expiry sweeps, RFC 8656 §7, §9, §12). */
 static void
 net_tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -262,18 +240,6 @@ fail_mem:
 fail:
 	net_free(n);
 	return NULL;
-}
-
-void
-net_input(struct net_worker *w, const struct turn_tuple *t,
-    const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out)
-{
-	out->len = 0;
-	out->drop = TURN_DROP_UNSUPPORTED;	/* nobody attached yet */
-	if (w->data != NULL)
-		w->net->hooks->input(w->data, t, pkt, len, now_ms, out);
-	if (out->len > out->cap)
-		out->len = 0;
 }
 
 struct net_worker *

@@ -45,16 +45,6 @@ struct turn_plan {
 	int addr_err;		/* for the second family, 0 if fine */
 };
 
-int
-turn_fam_index(int family)
-{
-	if (family == AF_INET)
-		return TURN_FAM_V4;
-	if (family == AF_INET6)
-		return TURN_FAM_V6;
-	return -1;
-}
-
 /* §18.6 family byte -> AF_*, 0 for an unknown value (440). */
 static int
 turn_fam_from_wire(uint8_t f)

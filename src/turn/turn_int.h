@@ -96,9 +96,33 @@ struct turn_req {
 	struct turn_out *out;
 };
 
-/* ---- turn_engine.c ---- */
+/*
+ * Layers (ARCHITECTURE.md): turn_engine.c dispatches to the method files
+ * (binding, auth, alloc, perm, data); those use turn_reply.c, turn_table.c,
+ * turn_ip.c, turn_ports.c and turn_quota.c; turn_reply.c uses the table;
+ * turn_ip.c, turn_ports.c and turn_quota.c call no other file.
+ */
+
+/* Whether `now` is before `expires` (ms): everything expires lazily. */
+static inline bool
+turn_now_before(uint64_t expires, uint64_t now)
+{
+	return now < expires;
+}
+
+/* Remembers the latest now_ms given (for turn_engine_set_env). */
+static inline void
+turn_engine_clock(struct turn_engine *e, uint64_t now_ms)
+{
+	if (now_ms > e->clock)
+		e->clock = now_ms;
+}
+
+/* ---- turn_binding.c ---- */
 void turn_binding_request(struct turn_engine *e, const struct turn_tuple *t,
     const struct stun_msg *req, struct turn_out *out);
+
+/* ---- turn_reply.c ---- */
 void turn_reply_error(struct turn_engine *e, const struct stun_msg *req,
     int code, struct turn_out *out);
 void turn_reply_finish(const struct stun_msg *req, struct stun_builder *b,
@@ -109,13 +133,10 @@ void turn_req_error(struct turn_engine *e, struct turn_req *r, int code);
 void turn_req_finish(struct turn_req *r, struct stun_builder *b);
 /* The allocation of the request's 5-tuple, 437/441 answered if unusable. */
 struct turn_alloc *turn_req_alloc(struct turn_engine *e, struct turn_req *r);
-bool turn_now_before(uint64_t expires, uint64_t now);
 /* Notes in the outcome that a peer was refused (the first one counts). */
 void turn_outcome_refused(struct turn_out *out, enum policy_verdict v);
 /* Notes in the outcome that a quota or a cap refused the request. */
 void turn_outcome_quota(struct turn_out *out, enum turn_quota_kind k);
-/* Remembers the latest now_ms given (for turn_engine_set_env). */
-void turn_engine_clock(struct turn_engine *e, uint64_t now_ms);
 
 /* ---- turn_auth.c ---- */
 /* Authenticates a TURN request (and applies the session window): 0 with
@@ -146,19 +167,21 @@ void turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
 /* The allocation has been granted: TURN_EV_CREATED. */
 void turn_table_commit(struct turn_engine *e, struct turn_alloc *a,
     uint64_t now);
-void turn_table_sweep(struct turn_engine *e, uint64_t now);
 void turn_table_clear(struct turn_engine *e);
 
 /* ---- turn_alloc.c ---- */
 void turn_alloc_request(struct turn_engine *e, struct turn_req *r);
 void turn_refresh_request(struct turn_engine *e, struct turn_req *r);
+
+/* ---- turn_ip.c ---- */
 int turn_fam_index(int family);
+void turn_ip_from_addr(const struct addr *a, struct turn_ip *ip);
+void turn_ip_to_addr(const struct turn_ip *ip, uint16_t port, struct addr *a);
+bool turn_ip_equal(const struct turn_ip *a, const struct turn_ip *b);
 
 /* ---- turn_perm.c ---- */
 void turn_perm_request(struct turn_engine *e, struct turn_req *r);
 void turn_chan_request(struct turn_engine *e, struct turn_req *r);
-void turn_ip_from_addr(const struct addr *a, struct turn_ip *ip);
-void turn_ip_to_addr(const struct turn_ip *ip, uint16_t port, struct addr *a);
 struct turn_perm *turn_perm_find(struct turn_alloc *a,
     const struct turn_ip *ip, uint64_t now);
 struct turn_chan *turn_chan_by_num(struct turn_alloc *a, uint16_t num,

@@ -27,40 +27,6 @@
 #include "turn/turn_int.h"
 #include "util/buf.h"
 
-void
-turn_ip_from_addr(const struct addr *a, struct turn_ip *ip)
-{
-	memset(ip, 0, sizeof(*ip));
-	if (addr_family(a) == AF_INET) {
-		ip->fam = TURN_FAM_V4;
-		memcpy(ip->b, &a->u.sin.sin_addr, 4);
-	} else {
-		ip->fam = TURN_FAM_V6;
-		memcpy(ip->b, &a->u.sin6.sin6_addr, 16);
-	}
-}
-
-void
-turn_ip_to_addr(const struct turn_ip *ip, uint16_t port, struct addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ip->fam == TURN_FAM_V4) {
-		a->u.sin.sin_family = AF_INET;
-		memcpy(&a->u.sin.sin_addr, ip->b, 4);
-		a->u.sin.sin_port = htons(port);
-	} else {
-		a->u.sin6.sin6_family = AF_INET6;
-		memcpy(&a->u.sin6.sin6_addr, ip->b, 16);
-		a->u.sin6.sin6_port = htons(port);
-	}
-}
-
-static bool
-turn_ip_equal(const struct turn_ip *a, const struct turn_ip *b)
-{
-	return a->fam == b->fam && memcmp(a->b, b->b, sizeof(a->b)) == 0;
-}
-
 struct turn_perm *
 turn_perm_find(struct turn_alloc *a, const struct turn_ip *ip, uint64_t now)
 {

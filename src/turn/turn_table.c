@@ -228,25 +228,6 @@ turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
 	free(a);
 }
 
-/* Once a second: a sweep, not a timer per object. */
-void
-turn_table_sweep(struct turn_engine *e, uint64_t now)
-{
-	struct turn_alloc *a, *next;
-	size_t i;
-
-	for (i = 0; i < TURN_HASH_BUCKETS; i++)
-		for (a = e->by_tuple[i]; a != NULL; a = next) {
-			next = a->next;
-			if (!turn_now_before(a->expires, now))
-				turn_table_remove(e, a, TURN_END_EXPIRED);
-			else
-				turn_perm_prune(e, a, now, false);
-		}
-	if (e->opts.ports != NULL)
-		turn_ports_sweep(e->opts.ports, now);
-}
-
 void
 turn_table_clear(struct turn_engine *e)
 {
