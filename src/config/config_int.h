@@ -32,6 +32,7 @@ struct config_dropped {
 extern const struct config_dropped config_dropped[];
 const struct config_dropped *config_dropped_find(const char *name);
 
+/* The error list and the text helpers (config_err.c, calls no other file). */
 void config_err_init(struct config_err *e, char *buf, size_t cap);
 /* Appends one line: "WHERE: OPTION: PROBLEM" (where/option may be NULL). */
 void config_err_add(struct config_err *e, const char *where,
@@ -42,16 +43,19 @@ void config_warn_add(struct config_err *e, const char *option,
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A value as it may be shown in a message (short and plain, or escaped). */
 const char *config_echo(char *out, size_t cap, const char *s);
+/* Code points of UTF-8 text without control bytes, or -1. */
+long config_text_chars(const char *s);
 
 /*
- * Sets option o in c from the text val (NULL for a bare flag). On error
- * one line is added to e, prefixed with `where`; a secret's value is never
- * echoed. 0 or -1.
+ * Sets option o in c from the text val (NULL for a bare flag), by its type
+ * (config_value.c). On error one line is added to e, prefixed with `where`;
+ * a secret's value is never echoed. 0 or -1.
  */
 int config_option_set(struct config *c, const struct config_option *o,
     const char *val, const char *where, struct config_err *e);
 
-/* Value parsers, exposed for the tests. 0 or -1. */
+/* Value parsers, exposed for the tests (config_value.c, then
+ * config_list.c). 0 or -1. */
 int config_parse_bool(const char *s, bool *out);
 int config_parse_uint(const char *s, uint64_t *out);
 int config_parse_duration(const char *s, uint64_t *out);
@@ -65,9 +69,6 @@ const char *config_parse_external_ip(const char *s,
     struct config_external_ip *out);
 /* realm: NULL, or a static reason (used as the option's check). */
 const char *config_realm_problem(const char *s);
-
-/* Code points of UTF-8 text without control bytes, or -1. */
-long config_text_chars(const char *s);
 
 /* The setters of the list and character types (config_list.c). */
 int config_set_char(struct config *c, const struct config_option *o,
