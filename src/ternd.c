@@ -235,9 +235,10 @@ ternd_caps_drop(void)
 }
 
 /*
- * Reference E.1 step 4: supplementary groups, then the group, then the user
- * (every call checked), then proof that root cannot be regained. Without
- * proc-user/proc-group only the process hardening applies.
+ * docs/security.md, Privilege drop: supplementary groups, then the group,
+ * then the user (every call checked), then proof that root cannot be
+ * regained. Without proc-user/proc-group only the process hardening
+ * applies.
  */
 static int
 ternd_privdrop(const struct config *c)

@@ -63,8 +63,8 @@ daemon_engine_input(struct daemon_worker *w, const struct turn_tuple *t,
 
 /* tern_allocations{transport,family} moves by one per relay family. */
 static void
-daemon_count_families(struct daemon_worker *w, const struct turn_alloc_event *ev,
-    int delta)
+daemon_count_families(struct daemon_worker *w,
+    const struct turn_alloc_event *ev, int delta)
 {
 	unsigned f;
 

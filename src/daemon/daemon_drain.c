@@ -4,7 +4,7 @@
  * From then on /readyz answers 503, the engines answer a new Allocate with
  * 508 or 300 Try Alternate (turn_engine_drain, turn_alloc.c), and every
  * existing allocation keeps relaying, refreshing and binding until it
- * ends. When none is left, or drain-timeout has passed, net_run() returns
+ * ends. When none is left, or drain-timeout has passed, daemon_run() returns
  * and ternd exits 0. What lives here is the signal's effect, the timer and
  * readiness; the answers are the engine's.
  */
@@ -17,7 +17,7 @@
 #include "daemon/daemon_int.h"
 #include "util/log.h"
 
-/* net_new(): alternate-server and drain-timeout, as started. */
+/* daemon_new(): alternate-server and drain-timeout, as started. */
 int
 daemon_drain_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap)

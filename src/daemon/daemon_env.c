@@ -7,7 +7,8 @@
  * Built at start-up and again on every SIGHUP: a snapshot of the
  * credentials and the peer policy (struct daemon_env), immutable once built.
  *
- * Publication (DESIGN.md "snapshots swapped whole"): daemon_env_reload()
+ * Publication (ARCHITECTURE.md, "Threads and shared state"):
+ * daemon_env_reload()
  * builds the new snapshot off the data path, makes it current under
  * env_mu, and wakes every worker with event_active() on its env event.
  * Each worker then installs it on its own thread (turn_engine_set_env) and
@@ -22,7 +23,7 @@
  * With no address of a family, Allocate for it gets 440 (RFC 8656 §7.2).
  *
  * With redis-userdb, a snapshot is the configuration merged with the last
- * complete load from Redis (d->rsnap, net_redis.c): the configured
+ * complete load from Redis (d->rsnap, daemon_redis.c): the configured
  * secrets first, then Redis's; configured rules plus Redis's (a member
  * that does not parse is skipped and logged, rate-limited); Redis's
  * quotas over the configured ones; Redis's revocations.
@@ -42,7 +43,8 @@
 #include "daemon/daemon_int.h"
 #include "util/log.h"
 
-#define DAEMON_REST_SKEW	30	/* s of clock skew tolerated (RFC 8656 §7.2 leaves skew to the server) */
+/* s of clock skew tolerated on REST expiry times (a server choice) */
+#define DAEMON_REST_SKEW	30
 
 /*
  * external-ip for the relay of one family: a PUBLIC/PRIVATE pair whose
@@ -166,7 +168,8 @@ daemon_env_rules(const struct policy_range *cfg, size_t ncfg,
 }
 
 /* Redis's TCP address, when redis-userdb names an IP literal: a relay
- * must never reach it (reference E.13 item 3, "self" entries). 0 or -1. */
+ * must never reach it (docs/security.md, The server's own addresses). 0 or
+ * -1. */
 static int
 daemon_env_redis_addr(const struct config *c, struct addr *out)
 {
@@ -185,7 +188,8 @@ daemon_env_redis_addr(const struct config *c, struct addr *out)
 }
 
 /*
- * The metrics endpoint's own entries (reference D.5, E.13 item 3): its
+ * The metrics endpoint's own entries (docs/security.md, The server's own
+ * addresses): its
  * address and port; a wildcard address stands for every listener address
  * and external IP on that port. Room: nspecs + n_external_ip + 1.
  */
@@ -214,7 +218,8 @@ daemon_env_self_metrics(const struct daemon *d, const struct config *c,
 }
 
 /*
- * The self entries (reference D.5): every listener address on its port,
+ * The self entries (docs/security.md, The server's own addresses): every
+ * listener address on its port,
  * every external IP on every listening port, Redis and the metrics
  * endpoint. The relay list for the relay-to-relay rule: relay IPs and
  * external IPs.
@@ -344,7 +349,8 @@ daemon_env_log(const struct daemon *d, const struct config *c)
 
 /* After the listener specs are known, before the workers are built. */
 int
-daemon_env_init(struct daemon *d, const struct config *c, char *err, size_t errcap)
+daemon_env_init(struct daemon *d, const struct config *c, char *err,
+    size_t errcap)
 {
 	if (pthread_mutex_init(&d->env_mu, NULL) != 0) {
 		snprintf(err, errcap, "turn: mutex");
@@ -476,7 +482,7 @@ daemon_env_discard(struct daemon *d, struct daemon_env *env)
 /*
  * SIGHUP, step 2: makes env current and wakes every worker to install it.
  * Existing allocations keep their keys; peers the new policy refuses lose
- * their permissions and channels at once (turn_engine_set_env, D.6).
+ * their permissions and channels at once (turn_engine_set_env).
  */
 void
 daemon_env_publish(struct daemon *d, struct daemon_env *env)

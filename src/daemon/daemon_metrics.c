@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The daemon's metrics, counted per worker (ARCHITECTURE.md). With `prometheus`, net_new() builds the registry (one block
+ * The daemon's metrics, counted per worker (ARCHITECTURE.md). With
+ * `prometheus`, daemon_new() builds the registry (one block
  * per worker, one for the main thread, which runs Redis) and binds the
  * endpoint (metrics/metrics_http.c) before privileges are dropped; without
  * it every block is NULL and every counting call is a no-op.
  *
  * Where the counts come from:
- *  - the engine's outcome of every client message (net_count.c): requests
+ *  - the engine's outcome of every client message (daemon_count.c): requests
  *    and indications by method, responses by method and code, drops by
  *    reason, peer refusals by verdict, quota refusals by kind,
  *    authentication failures by reason;
- *  - the engine's allocation events (net_count.c): live allocations by
+ *  - the engine's allocation events (daemon_count.c): live allocations by
  *    client transport and relay family (each family of a dual allocation
  *    counts in its own family), allocations created, ended by reason, and
  *    their duration;
@@ -124,7 +125,7 @@ daemon_metrics_token(const char *path, uint8_t *tok, size_t *len, char *err,
 	return 0;
 }
 
-/* net_new(), before daemon_env_init: the endpoint's address (a self entry
+/* daemon_new(), before daemon_env_init: the endpoint's address (a self entry
  * of the peer policy). */
 int
 daemon_metrics_conf(struct daemon *d, const struct config *c, char *err,
@@ -167,7 +168,7 @@ daemon_metrics_http(struct daemon *d, const struct config *c, char *err,
 	return 0;
 }
 
-/* net_new(), after daemon_env_init (the port pool) and before the workers. */
+/* daemon_new(), after daemon_env_init (the port pool), before the workers. */
 int
 daemon_metrics_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap)
@@ -234,7 +235,7 @@ daemon_metrics_tick(struct daemon_worker *w)
 /*
  * Main thread, once a second and at every drain change: readiness
  * (listeners up, Redis connected when configured, not draining) and the
- * Redis gauges. Runs on net_run()'s loop, where Redis lives.
+ * Redis gauges. Runs on daemon_run()'s loop, where Redis lives.
  */
 void
 daemon_metrics_main_tick(struct daemon *d)
@@ -280,7 +281,7 @@ daemon_metrics_main_cb(evutil_socket_t fd, short what, void *arg)
 	daemon_metrics_main_tick(arg);
 }
 
-/* net_run(): readiness and the Redis gauges, once a second. */
+/* daemon_run(): readiness and the Redis gauges, once a second. */
 int
 daemon_metrics_main_start(struct daemon *d, struct event_base *base)
 {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Redis in the daemon (issue 4): starts auth_redis on the main thread's
+ * Redis in the daemon: starts auth_redis on the main thread's
  * event_base (the one that handles signals, never a worker's) while
- * net_run() runs, and turns each complete load into a new net_env through
- * the same publish path SIGHUP uses (net_env.c). A load equal to the one
+ * daemon_run() runs, and turns each complete load into a new daemon_env through
+ * the same publish path SIGHUP uses (daemon_env.c). A load equal to the one
  * in force changes nothing, so the periodic re-read costs the workers
  * nothing. A failed load or an outage keeps the snapshot in force
  * (auth_redis.c logs it, rate-limited); ternd starts while Redis is down.
@@ -70,8 +70,8 @@ daemon_redis_user_event_cb(void *arg)
 }
 
 /*
- * In net_new(): checks the connection string and builds the user-key
- * cache. Nothing connects before net_run().
+ * In daemon_new(): checks the connection string and builds the user-key
+ * cache. Nothing connects before daemon_run().
  */
 int
 daemon_redis_init(struct daemon *d, const struct config *c, char *err,
@@ -100,7 +100,8 @@ daemon_redis_init(struct daemon *d, const struct config *c, char *err,
 }
 
 static struct auth_redis *
-daemon_redis_open(struct daemon *d, struct event_base *base, const struct config *c)
+daemon_redis_open(struct daemon *d, struct event_base *base,
+    const struct config *c)
 {
 	struct auth_redis_opts o;
 	struct auth_redis_conf rc;
@@ -125,7 +126,7 @@ daemon_redis_open(struct daemon *d, struct event_base *base, const struct config
 	return r;
 }
 
-/* In net_run(), before its loop. 0 or -1 (no memory). */
+/* In daemon_run(), before its loop. 0 or -1 (no memory). */
 int
 daemon_redis_start(struct daemon *d, struct event_base *base)
 {
@@ -142,7 +143,7 @@ daemon_redis_start(struct daemon *d, struct event_base *base)
 	return 0;
 }
 
-/* In net_run(), after its loop, while the base still exists. */
+/* In daemon_run(), after its loop, while the base still exists. */
 void
 daemon_redis_stop(struct daemon *d)
 {
@@ -153,7 +154,7 @@ daemon_redis_stop(struct daemon *d)
 }
 
 /*
- * After a successful net_reload() from the main loop: c is now in force.
+ * After a successful daemon_reload() from the main loop: c is now in force.
  * A new realm names other keys: the client starts again, and what Redis
  * said for the old realm no longer applies.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * User keys from Redis on first use (turn_io.user_key), never blocking a
- * worker (DESIGN.md "Redis is never on the hot path").
+ * worker (ARCHITECTURE.md: Redis is never on the data path).
  *
  * A cache shared by the workers, behind one mutex taken only for a
  * USERNAME that is neither a static user nor a REST credential (never per
@@ -395,7 +395,8 @@ daemon_userkey_park(struct daemon_worker *w, const struct turn_tuple *t,
 
 /* Hands one parked request to the engine again and sends its answer. */
 static void
-daemon_uk_resubmit(struct daemon_worker *w, struct daemon_uk_parked *p, uint64_t now)
+daemon_uk_resubmit(struct daemon_worker *w, struct daemon_uk_parked *p,
+    uint64_t now)
 {
 	struct turn_out out;
 

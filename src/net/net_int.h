@@ -37,7 +37,7 @@
  * One receive slot: a peer datagram is read NET_UDP_HEADROOM bytes into
  * it, so that the engine can write the ChannelData or Data indication
  * header in front of it and the padding behind it without a copy
- * (TURN_PEER_HEADROOM, TURN_PEER_TAILROOM; DESIGN.md "data path").
+ * (TURN_PEER_HEADROOM, TURN_PEER_TAILROOM; ARCHITECTURE.md).
  */
 #define NET_UDP_HEADROOM	64	/* >= TURN_PEER_HEADROOM, aligned */
 #define NET_UDP_SLOT		(NET_UDP_HEADROOM + NET_UDP_BUFSZ + 64)
@@ -190,7 +190,7 @@ struct net_conn *net_conn_find(struct net_worker *w, uint64_t id);
 /* client_send() on a stream: queues a relayed frame (0), or drops it
  * (-1). */
 int net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
-/* The engine's answer to a request handed to it again (net_userkey.c). */
+/* A late answer to a request handed to the hooks again (net_worker_reply). */
 void net_conn_reply(struct net_conn *c, const struct turn_out *out);
 
 /* net_tls.c */

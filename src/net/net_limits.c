@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The stream connection limiter: a count in total and a count per client
- * prefix (IPv4 /32, IPv6 /64, reference E.8), behind one mutex. It is used
- * at accept and close only, never per packet.
+ * prefix (IPv4 /32, IPv6 /64; docs/security.md, TCP/TLS exhaustion),
+ * behind one mutex. It is used at accept and close only, never per packet.
  *
  * The per-prefix counts live in an open-addressed table with linear probing
  * and backward-shift deletion. The table holds at most max_total entries

@@ -5,8 +5,9 @@
  * relay_open binds one UDP socket per allocation and family on the relay
  * IP of that family (RFC 8656 §7.2 step 6; RFC 6156 for IPv6): IPv6 relays
  * are IPV6_V6ONLY so that no IPv4-mapped peer can reach them, and no relay
- * ever gets SO_BROADCAST (reference D.7). The DF bit follows DONT-FRAGMENT
- * (§7.2 step 4, §14): set when the client asked, clear otherwise.
+ * ever gets SO_BROADCAST (docs/security.md, Operating-system backstops).
+ * The DF bit follows DONT-FRAGMENT (§7.2 step 4, §14): set when the client
+ * asked, clear otherwise.
  *
  * Peer datagrams are read with recvmmsg() into the worker's batch, each
  * NET_UDP_HEADROOM bytes into its slot, so the engine writes the
@@ -179,7 +180,7 @@ net_relay_socket(const struct addr *ip, uint16_t port, unsigned flags,
 	if (fd == -1)
 		return -1;
 	/* No SO_REUSEADDR/SO_REUSEPORT: a relay port belongs to one
-	 * allocation. No SO_BROADCAST, ever (D.7). */
+	 * allocation. No SO_BROADCAST, ever. */
 	if (fam == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		goto fail;

@@ -6,13 +6,14 @@
  * Each connection is a bufferevent. Frames are cut with stun_frame_len()
  * directly on the input evbuffer, pulling up only the bytes the framer
  * needs, so a connection carries no reassembly buffer of its own. Every
- * resource is capped (reference E.8, C16, C17):
+ * resource is capped (docs/security.md, TCP/TLS exhaustion):
  *  - input: the read high-water mark is one largest frame; a stream the
- *    framer rejects is closed, never resynchronised by guessing (C16);
+ *    framer rejects is closed, never resynchronised by guessing
+ *    (RFC 8656 §12);
  *  - output: more than stream-buffer-limit bytes queued towards a client
  *    that does not read closes the connection;
  *  - time: tls-handshake-timeout until the TLS handshake completes, then
- *    stream-idle-timeout without a valid STUN message closes it (C17);
+ *    stream-idle-timeout without a valid STUN message closes it;
  *  - count: max-connections and max-connections-per-ip at accept.
  */
 #include <sys/types.h>
@@ -359,7 +360,7 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->hnext = *net_conn_bucket(w, c->tuple.conn);
 	*net_conn_bucket(w, c->tuple.conn) = c;
 	metrics_gauge_add(w->mw, METRICS_CONNECTIONS, c->tuple.transport, 1);
-	/* At most one largest frame is buffered per connection (C16). */
+	/* At most one largest frame is buffered per connection. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, STUN_MAX_FRAME);
 	bufferevent_setcb(c->bev, net_conn_read_cb, net_conn_write_cb,
 	    net_conn_event_cb, c);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * TLS for stream connections: the one file of tern that includes libssl
- * (DESIGN.md), plus libevent's OpenSSL bufferevent.
+ * (scripts/lint, LIB_HEADERS), plus libevent's OpenSSL bufferevent.
  *
- * The server context follows reference E.4 and BCP 195 (RFC 9325), which
- * RFC 8656 references for TURN over TLS: TLS 1.2 minimum, TLS 1.3 allowed,
- * security level 2, ECDHE with AEAD suites for TLS 1.2, no renegotiation
- * (C18), no compression, server cipher preference, released idle buffers,
- * no session resumption state (no tickets, no cache: forward secrecy and a
- * fixed per-connection cost).
+ * The server context follows BCP 195 (RFC 9325; docs/security.md, TLS),
+ * which RFC 8656 references for TURN over TLS: TLS 1.2 minimum, TLS 1.3
+ * allowed, security level 2, ECDHE with AEAD suites for TLS 1.2, no
+ * renegotiation, no compression, server cipher preference, released idle
+ * buffers, no session resumption state (no tickets, no cache: forward
+ * secrecy and a fixed per-connection cost).
  *
  * ALPN (RFC 7443): "stun.turn" is selected when offered; a client that
  * offers ALPN without it gets a fatal no_application_protocol alert
@@ -31,7 +31,7 @@
 
 #include "net/net_int.h"
 
-/* Mozilla "intermediate" TLS 1.2 suites without DHE (reference E.4). */
+/* Mozilla "intermediate" TLS 1.2 suites without DHE (docs/security.md, TLS). */
 #define NET_TLS_CIPHERS \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
