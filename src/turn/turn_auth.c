@@ -98,13 +98,15 @@ turn_auth_check(struct turn_engine *e, const struct turn_tuple *t,
 	enum turn_key k;
 
 	memset(res, 0, sizeof(*res));
-	if (h == NULL || h->user_key == NULL ||
-	    !auth_user_key_wanted(e->opts.auth, e->creds, m, &t->client,
-	    now / 1000, &name, &len)) {
+	if (h == NULL || h->user_key == NULL) {
 		auth_check(e->opts.auth, e->creds, m, &t->client, now / 1000,
 		    res);
 		return 0;
 	}
+	/* one nonce check either way (docs/security.md, Credentials) */
+	if (!auth_check_or_want_key(e->opts.auth, e->creds, m, &t->client,
+	    now / 1000, res, &name, &len))
+		return 0;	/* res holds auth_check()'s verdict */
 	memset(key, 0, sizeof(key));
 	k = h->user_key(h->ctx, name, len, key);
 	if (k == TURN_KEY_FOUND)

@@ -396,7 +396,8 @@ fz_attr(struct fz *f, struct fz_client *c, struct stun_builder *b)
 static void
 fz_sign(struct fz_client *c, struct stun_builder *b, uint8_t mode)
 {
-	static const uint8_t algs[8] = { 0, 1, 0, 0, 0, 2, 0, 0 };
+	/* SHA-256 first, as the server lists them (RFC 8489 §9.2.4) */
+	static const uint8_t algs[8] = { 0, 2, 0, 0, 0, 1, 0, 0 };
 	uint8_t bad[32];
 
 	stun_add(b, STUN_ATTR_USERNAME, c->user, strlen(c->user));
