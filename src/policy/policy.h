@@ -193,4 +193,146 @@ const char *policy_verdict_name(enum policy_verdict v);
  */
 void policy_addr_canonical(const struct addr *in, struct addr *out);
 
+/* ==== Per-source budgets (policy_rate.c) ==================================
+ *
+ * What it does: bounds how often one source is answered before it has
+ * authenticated (docs/security.md, Per-source budgets). A source is an
+ * IPv4 /32 or an IPv6 /64; an IPv4-mapped ::ffff:a.b.c.d is the IPv4
+ * source, as in policy_addr_canonical(). Every IPv6 /64 also draws from a
+ * larger budget of its /48, so that the 65,536 /64s of one /48 (a site,
+ * RFC 6177) cannot multiply the limit by 65,536: a take passes only if the
+ * /64 and its /48 both hold a token, and then takes one from each.
+ *
+ * Token buckets: rate tokens per period_ms are added, in integers (a token
+ * is period_ms units, a bucket gains rate units per ms: exactly rate
+ * tokens per period, nothing lost to rounding), lazily from the time
+ * elapsed since the bucket was last touched, capped at burst. A new source
+ * starts with a full bucket. Time is the caller's monotonic clock in ms; a
+ * now earlier than one already seen counts as the latest seen.
+ *
+ * Two uses, two tables per worker:
+ *   unauthenticated answers (unauth-rate, unauth-burst): one take per
+ *     answer to a request that has NOT passed MESSAGE-INTEGRITY (Binding
+ *     success, 401, 420, 400, 438); refused = drop silently. Defaults
+ *     POLICY_RATE_UNAUTH_RATE per second, POLICY_RATE_UNAUTH_BURST.
+ *   failed credentials (auth-failure-limit): one take per failed
+ *     MESSAGE-INTEGRITY check, and policy_rate_over() before checking a
+ *     request's credentials (true = drop it). rate = burst = the limit per
+ *     60000 ms, with lockout: a source that has spent its limit stays over
+ *     until its bucket is full again, which is a minute after it ran dry
+ *     ("dropped for the rest of the minute"), and other sources are
+ *     unaffected (a /48 that has spent its own budget, 8 times larger, is
+ *     locked the same way, for all its /64s). Without lockout a source
+ *     would be let through again after 60 / limit seconds, one failure at
+ *     a time. Over a long time a source gets at most limit failures a
+ *     minute either way.
+ *
+ * The table: entries (a power of two, default 65,536: 2 MiB) in sets of
+ * 8 ways; a source's set is SipHash-2-4 of its prefix under a 16-byte key
+ * drawn at creation (crypto_random), so that no one can aim sources at
+ * one set. A new source may take an empty way or a way whose bucket is
+ * FULL at that moment, never one whose bucket is not full; a /48 is also
+ * kept, full or not, until every /64 that has drawn on it is full again
+ * (it records when that is). When every way of its set holds a bucket that
+ * may not be evicted, the source is judged by one shared overflow bucket
+ * (default: the budget of one source) and gets no entry.
+ *
+ * Why eviction is harmless: a full bucket has nothing to remember. If it
+ * is dropped and the source comes back, its new entry starts full, which
+ * is exactly what the dropped one would have held (a full bucket stays
+ * full). A bucket that is not full (a source that has spent tokens, the
+ * only state whose loss would hand it a fresh budget) is never evicted: it
+ * stays until it has refilled to full, and a /64 that is not full keeps
+ * its /48 too. So a flood of spoofed sources can never give a real client
+ * back tokens it has spent, whatever the flood's size; a client whose
+ * bucket is not full keeps its buckets exactly as a table with no size
+ * limit would, and a source's own buckets never pass more than
+ * burst + rate * elapsed (tests/unit/test_policy_rate.c and
+ * tests/fuzz/fuzz_policy_rate.c check both). What a flood can do: keep a
+ * set's 8 ways not full, so that a new source, or a full one that was
+ * evicted and comes back, is judged by the shared overflow bucket (and
+ * may be refused while the flood lasts). Holding k entries not full costs
+ * the attacker k * rate answered packets per second (each bucket refills
+ * at rate; an IPv6 packet holds a /64 and its /48 for as long as the /64
+ * is not full, k / 2 * rate), so filling the whole default table takes
+ * 1.6 to 3.3 million packets a second per worker; a smaller flood fills a
+ * set only by chance, and the keyed hash stops it from choosing which.
+ *
+ * The /48 budget defaults to POLICY_RATE_AGG48 (8) times the /64 budget:
+ * a /48 is usually one site, and a site's LANs are /64s; 8 busy LANs at
+ * full rate at once, and a residential ISP's /48 (256 /56s) shares 400
+ * answers a second at the default rate, far beyond what call set-ups use.
+ *
+ * Per worker: SO_REUSEPORT spreads a source's UDP flows (its ports) over
+ * the workers, so a source may get up to (workers) times the budget; the
+ * defaults are sized for one worker (docs/security.md, Per-source budgets).
+ *
+ * What it must not do: I/O, logging, locking or allocating after
+ * policy_rate_new(). One table per worker thread: not thread-safe, and it
+ * needs no atomics. Cost of a call: one or two SipHash-2-4 of 16 bytes and
+ * a scan of one or two sets of 8 entries (32 bytes each).
+ */
+#define POLICY_RATE_UNAUTH_RATE		50	/* per second per source */
+#define POLICY_RATE_UNAUTH_BURST	400	/* see docs/security.md */
+#define POLICY_RATE_AUTH_FAILURE_LIMIT	30	/* failures per minute */
+#define POLICY_RATE_AGG48		8	/* /48 budget = 8 x /64's */
+#define POLICY_RATE_ENTRIES		65536	/* per table */
+#define POLICY_RATE_SEED_LEN		16
+
+struct policy_rate_opts {
+	uint32_t rate;		/* tokens per period per source, >= 1 */
+	uint32_t burst;		/* bucket size per source, >= 1 */
+	uint32_t period_ms;	/* 1000: rate per second; 60000: per minute */
+	/* The /48 budget of IPv6 sources; 0: POLICY_RATE_AGG48 times rate,
+	 * times burst. */
+	uint32_t rate48, burst48;
+	/* The one bucket shared by sources the table has no room for;
+	 * 0: rate, burst (all of them together get one source's budget). */
+	uint32_t overflow_rate, overflow_burst;
+	uint32_t entries;	/* a power of two, 8 to 2^22; 0: 65,536 */
+	/* Once a source bucket (not the shared one) has run dry, refuse it
+	 * until it is full again (the failure limit). */
+	bool lockout;
+};
+
+/* Counters (one table's, for tests and metrics). */
+struct policy_rate_stats {
+	uint64_t allowed;	/* takes that passed (a token was taken) */
+	uint64_t refused;	/* takes refused */
+	uint64_t evictions;	/* full entries replaced by a new source */
+	uint64_t overflow;	/* takes judged (in part) by the overflow */
+	uint64_t entries;	/* entries in use */
+};
+
+struct policy_rate;
+
+/* opts with the defaults of each use: unauthenticated answers (rate per
+ * second, burst) and failed credentials (limit per minute, lockout). */
+void policy_rate_opts_unauth(struct policy_rate_opts *o, uint32_t rate,
+    uint32_t burst);
+void policy_rate_opts_failures(struct policy_rate_opts *o, uint32_t limit);
+
+/* Builds a table. seed: POLICY_RATE_SEED_LEN random bytes (crypto_random).
+ * NULL on bad options (*why, if not NULL, says which: a static string) or
+ * out of memory (*why = "out of memory"). Freed with policy_rate_free(). */
+struct policy_rate *policy_rate_new(const struct policy_rate_opts *o,
+    const uint8_t seed[POLICY_RATE_SEED_LEN], const char **why);
+void policy_rate_free(struct policy_rate *r);	/* NULL is a no-op */
+/* Takes a token from src's buckets at now_ms: true if it passed (a token
+ * taken from each), false if over a budget (nothing taken). A family other
+ * than IPv4 and IPv6 is refused. */
+bool policy_rate_take(struct policy_rate *r, const struct addr *src,
+    uint64_t now_ms);
+/* Whether a take for src at now_ms would be refused; changes nothing. */
+bool policy_rate_over(const struct policy_rate *r, const struct addr *src,
+    uint64_t now_ms);
+/* How many takes in a row src's own buckets would pass at now_ms (the
+ * smaller of the /64's and the /48's; 0 while locked out; a source with no
+ * entry counts as full; the shared overflow bucket is not counted). */
+uint32_t policy_rate_tokens(const struct policy_rate *r,
+    const struct addr *src, uint64_t now_ms);
+void policy_rate_stats(const struct policy_rate *r,
+    struct policy_rate_stats *out);
+/* ==== end of Per-source budgets ========================================= */
+
 #endif
