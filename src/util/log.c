@@ -9,6 +9,8 @@
  * newline by mistake still produces exactly one line (docs/security.md,
  * Attack catalogue: log injection).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -48,13 +50,92 @@ static const char *const log_level_names[] = {
 	[LOG_LVL_DEBUG] = "debug",
 };
 
+/*
+ * docs/security.md, Hardening: the log file. ternd opens it as root at
+ * start and as the dropped user on SIGHUP, in a directory someone else
+ * may be able to write: a symbolic link (O_NOFOLLOW: ELOOP), a second
+ * hard link (EMLINK) or a FIFO or socket (ENXIO; O_NONBLOCK so that a
+ * FIFO cannot hold the open) is refused instead of written through.
+ * 0640: logs hold client addresses, personal data (docs/security.md,
+ * Attack catalogue: secret leakage).
+ */
 static int
 log_file_open(const char *path)
 {
-	/* 0640: logs hold client addresses, personal data (docs/security.md,
-	 * Attack catalogue: secret leakage). */
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	    0640);
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK, 0640);
+	if (fd == -1)
+		return -1;
+	err = 0;
+	if (fstat(fd, &st) == -1)
+		err = errno;
+	else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		err = ENXIO;
+	else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+		err = EMLINK;
+	else if (fcntl(fd, F_SETFL, O_APPEND) == -1)
+		err = errno;
+	if (err != 0) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+const char *
+log_open_error(int err)
+{
+	switch (err) {
+	case ELOOP:
+		return "is a symbolic link (refused)";
+	case EMLINK:
+		return "has more than one hard link (refused)";
+	case ENXIO:
+		return "is not a regular file (refused)";
+	default:
+		return strerror(err);
+	}
+}
+
+const char *
+log_dir_mode_risk(const struct stat *dir, uid_t uid)
+{
+	if (uid != 0 && dir->st_uid == uid && (dir->st_mode & S_IWUSR))
+		return "the directory belongs to proc-user, who can write it";
+	if ((dir->st_mode & S_ISVTX) == 0 &&
+	    (dir->st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return "the directory is group- or world-writable without the "
+		    "sticky bit";
+	return NULL;
+}
+
+const char *
+log_dir_risk(const char *path, uid_t uid)
+{
+	char dir[LOG_PATH_MAX];
+	struct stat st;
+	const char *slash;
+	size_t n;
+
+	if (path == NULL || (slash = strrchr(path, '/')) == NULL)
+		n = 0;
+	else
+		n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return NULL;
+	if (n == 0)
+		snprintf(dir, sizeof(dir), ".");
+	else {
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	if (stat(dir, &st) == -1)
+		return NULL;
+	return log_dir_mode_risk(&st, uid);
 }
 
 int

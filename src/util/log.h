@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum log_level {
 	LOG_LVL_ERROR = 0,
@@ -37,11 +38,31 @@ enum log_target {
 	LOG_TO_SYSLOG,
 };
 
-/* Start-up: where records go. path is used with LOG_TO_FILE. 0 or -1. */
+/*
+ * Start-up: where records go. path is used with LOG_TO_FILE: opened
+ * O_APPEND | O_CREAT, mode 0640, close-on-exec, and refused when it is a
+ * symbolic link (errno ELOOP), has a second hard link (EMLINK) or is a
+ * FIFO or socket (ENXIO) (docs/security.md, Hardening). 0 or -1.
+ */
 int log_open(const char *progname, enum log_target target, const char *path);
-/* SIGHUP: reopen the file (log rotation). No-op for other targets. 0 or -1. */
+/* SIGHUP: reopen the file (log rotation), with the same refusals; on -1
+ * the old file stays in use. No-op for other targets. 0 or -1. */
 int log_reopen(void);
 void log_close(void);
+/* Why log_open() or log_reopen() failed, for errno err (static text). */
+const char *log_open_error(int err);
+
+/*
+ * Why the directory of the log file at path lets someone other than root
+ * replace or remove the file, for a process that drops to uid (0: it does
+ * not drop), or NULL when it does not: a directory that belongs to uid
+ * and is writable, or one that is group- or world-writable without the
+ * sticky bit, is a risk. log_dir_mode_risk() is the same judgement of a
+ * directory's stat, for the tests.
+ */
+struct stat;
+const char *log_dir_risk(const char *path, uid_t uid);
+const char *log_dir_mode_risk(const struct stat *dir, uid_t uid);
 
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);

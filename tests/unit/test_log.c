@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* test_log: escaping, the one-line guarantee, levels, file and reopen,
- * rate limiting, fatal. Records are read back from a temporary file. */
+ * the refusals of a link, hard link or FIFO as the log file, the
+ * directory risk, rate limiting, fatal. Records are read back from a temporary file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -201,6 +202,99 @@ test_file(void)
 	    "open in a missing directory fails");
 }
 
+/*
+ * docs/security.md, Hardening: a symbolic link, a second hard link or a
+ * FIFO where the log file should be is refused at open and at reopen
+ * (the old file stays in use); a plain file opens with O_NOFOLLOW.
+ */
+static void
+test_file_refused(void)
+{
+	char target[300], link_[300], hard[300], fifo[300], buf[4096];
+	struct stat st;
+
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(link_, sizeof(link_), "%s/link.log", dir);
+	snprintf(hard, sizeof(hard), "%s/hard.log", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo.log", dir);
+
+	ok(symlink(target, link_) == 0, "a dangling link where the log goes");
+	errno = 0;
+	ok(log_open("test", LOG_TO_FILE, link_) == -1 && errno == ELOOP,
+	    "a symbolic link is refused at open (ELOOP)");
+	ok(stat(target, &st) == -1 && errno == ENOENT,
+	    "the link's target was not created");
+	ok(strstr(log_open_error(ELOOP), "symbolic link") != NULL,
+	    "the reason names the link");
+
+	ok(log_open("test", LOG_TO_FILE, logpath) == 0,
+	    "a plain file opens (O_NOFOLLOW path)");
+	log_info("first", "n=1");
+	ok(rename(logpath, oldpath) == 0 && symlink(target, logpath) == 0,
+	    "the log file is moved and replaced by a link");
+	errno = 0;
+	ok(log_reopen() == -1 && errno == ELOOP,
+	    "reopen refuses the link (ELOOP)");
+	log_info("kept", "n=2");
+	slurp(oldpath, buf, sizeof(buf));
+	ok(strstr(buf, "event=first") != NULL &&
+	    strstr(buf, "event=kept") != NULL,
+	    "after the refused reopen records still go to the old file");
+	ok(stat(target, &st) == -1, "nothing was written through the link");
+	log_close();
+	unlink(logpath);
+
+	ok(link(oldpath, hard) == 0, "a second hard link to a file");
+	errno = 0;
+	ok(log_open("test", LOG_TO_FILE, hard) == -1 && errno == EMLINK,
+	    "a file with two hard links is refused (EMLINK)");
+	unlink(hard);
+	ok(mkfifo(fifo, 0600) == 0, "a FIFO where the log goes");
+	errno = 0;
+	ok(log_open("test", LOG_TO_FILE, fifo) == -1 && errno == ENXIO,
+	    "a FIFO is refused at once, not waited on (ENXIO)");
+	unlink(fifo);
+	unlink(oldpath);
+	ok(log_open("test", LOG_TO_FILE, "/dev/null") == 0,
+	    "a character device (/dev/null) is accepted");
+	log_close();
+}
+
+static void
+test_dir_risk(void)
+{
+	struct stat st;
+	char sub[300], path[320];
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFDIR | 0755;
+	st.st_uid = 1000;
+	ok(log_dir_mode_risk(&st, 1000) != NULL,
+	    "a directory of the dropped user is a risk");
+	ok(log_dir_mode_risk(&st, 1001) == NULL,
+	    "a 0755 directory of another user is not");
+	st.st_uid = 0;
+	ok(log_dir_mode_risk(&st, 0) == NULL,
+	    "root's 0755 directory without a dropped user is not");
+	st.st_mode = S_IFDIR | 0775;
+	ok(log_dir_mode_risk(&st, 1000) != NULL,
+	    "a group-writable directory without the sticky bit is a risk");
+	st.st_mode = S_IFDIR | 0777;
+	ok(log_dir_mode_risk(&st, 0) != NULL,
+	    "a world-writable directory without the sticky bit is a risk");
+	st.st_mode = S_IFDIR | 01777;
+	ok(log_dir_mode_risk(&st, 1000) == NULL,
+	    "a sticky /tmp-like directory of root is not");
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(path, sizeof(path), "%s/x.log", sub);
+	ok(mkdir(sub, 0700) == 0 && chmod(sub, 0777) == 0, "a 0777 directory");
+	ok(log_dir_risk(path, 0) != NULL, "log_dir_risk finds it");
+	ok(chmod(sub, 0755) == 0 && log_dir_risk(path, 0) == NULL,
+	    "after chmod 0755 it is no risk without a dropped user");
+	rmdir(sub);
+}
+
 static double
 mono_frac(void)
 {
@@ -359,6 +453,8 @@ main(void)
 	test_escape();
 	test_levels();
 	test_file();
+	test_file_refused();
+	test_dir_risk();
 	test_ratelimit();
 	test_fatal();
 	test_threads();
