@@ -227,6 +227,8 @@ enum metrics_id {
 	METRICS_QUOTA_REFUSALS,		/* counter {kind} */
 	METRICS_DROPPED_PACKETS,	/* counter {reason}: metrics_drop */
 	METRICS_TLS_HANDSHAKES,		/* counter {result} */
+	METRICS_CONN_REFUSALS,		/* counter {reason}: metrics_conn_refusal */
+	METRICS_CONN_TIMEOUTS,		/* counter {reason}: metrics_conn_timeout */
 	METRICS_REDIS_ERRORS,		/* counter */
 	METRICS_REDIS_UP,		/* gauge 0/1 */
 	METRICS_REDIS_COMMAND_SECONDS,	/* histogram */
@@ -278,15 +280,30 @@ enum metrics_tls {
 	METRICS_TLS_OK = 0, METRICS_TLS_FAILED, METRICS_TLS_TIMEOUT,
 	METRICS_TLS_COUNT
 };
+/* TCP/TLS connections refused at accept (docs/security.md, TCP/TLS
+ * exhaustion), and closed for making no progress. */
+enum metrics_conn_refusal {
+	METRICS_CONN_PER_IP = 0,	/* max-connections-per-ip (/32, /64) */
+	METRICS_CONN_PER_48,		/* the IPv6 /48 cap */
+	METRICS_CONN_TOTAL,		/* max-connections */
+	METRICS_CONN_ACCEPT_RATE,	/* new connections per second */
+	METRICS_CONN_REFUSAL_COUNT
+};
+enum metrics_conn_timeout {
+	METRICS_CONN_NO_ALLOCATION = 0,	/* no progress without an allocation */
+	METRICS_CONN_STALLED_FRAME,	/* a frame left incomplete */
+	METRICS_CONN_IDLE,		/* an allocated connection went silent */
+	METRICS_CONN_TIMEOUT_COUNT
+};
 /*
  * Drop reasons: the values of enum turn_drop (turn_drop_name(); "none" and
  * "pending" are not drops and fold into "other"), then the I/O layer's own.
  * The engine's malformed, no_allocation and no_permission are among them.
  */
-#define METRICS_DROP_TURN_COUNT	17	/* == TURN_DROP_COUNT (checked) */
+#define METRICS_DROP_TURN_COUNT	21	/* == TURN_DROP_COUNT (checked) */
 enum metrics_drop {
-	METRICS_DROP_RATE_LIMITED = METRICS_DROP_TURN_COUNT,
-	METRICS_DROP_TOO_BIG,		/* larger than the receive buffer */
+	METRICS_DROP_TOO_BIG = METRICS_DROP_TURN_COUNT,	/* larger than the
+							 * receive buffer */
 	METRICS_DROP_SEND_FAILED,	/* sendto/sendmsg refused it */
 	METRICS_DROP_COUNT
 };

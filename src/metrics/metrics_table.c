@@ -37,6 +37,10 @@ static const char *const auth_v[] = { "bad_integrity", "unknown_user",
 static const char *const quota_v[] = { "user", "ip", "total", "permissions",
 	"channels", "connections", "bandwidth" };
 static const char *const tls_v[] = { "success", "failure", "timeout" };
+static const char *const conn_refusal_v[] = { "per_ip", "per_48", "total",
+	"accept_rate" };
+static const char *const conn_timeout_v[] = { "no_allocation",
+	"stalled_frame", "idle" };
 
 /* Same order as the STUN method list in metrics_stun_method_index(). */
 static const uint16_t stun_methods[] = { STUN_BINDING, STUN_ALLOCATE,
@@ -54,6 +58,10 @@ static const char *const code_v[] = { "200", "300", "400", "401", "403",
 	"500", "508" };
 _Static_assert(NITEMS(end_v) == METRICS_END_COUNT, "end reasons");
 _Static_assert(NITEMS(quota_v) == METRICS_QUOTA_COUNT, "quota kinds");
+_Static_assert(NITEMS(conn_refusal_v) == METRICS_CONN_REFUSAL_COUNT,
+    "connection refusal reasons");
+_Static_assert(NITEMS(conn_timeout_v) == METRICS_CONN_TIMEOUT_COUNT,
+    "connection timeout reasons");
 /* The engine's outcome names the label index directly. */
 _Static_assert((int)METRICS_QUOTA_USER == (int)TURN_QUOTA_USER &&
     (int)METRICS_QUOTA_IP == (int)TURN_QUOTA_IP &&
@@ -80,8 +88,7 @@ metrics_refusal_name(unsigned i)
 	return policy_verdict_name((enum policy_verdict)i);
 }
 
-static const char *const drop_io_v[] = { "rate_limited", "too_big",
-	"send_failed" };
+static const char *const drop_io_v[] = { "too_big", "send_failed" };
 _Static_assert(NITEMS(drop_io_v) == METRICS_DROP_COUNT - TURN_DROP_COUNT,
     "drop names");
 
@@ -103,6 +110,10 @@ static const struct metrics_label l_direction = LABEL("direction", direction_v);
 static const struct metrics_label l_auth = LABEL("reason", auth_v);
 static const struct metrics_label l_quota = LABEL("kind", quota_v);
 static const struct metrics_label l_tls = LABEL("result", tls_v);
+static const struct metrics_label l_conn_refusal = LABEL("reason",
+    conn_refusal_v);
+static const struct metrics_label l_conn_timeout = LABEL("reason",
+    conn_timeout_v);
 static const struct metrics_label l_method = LABEL("method", method_v);
 static const struct metrics_label l_code = LABEL("code", code_v);
 static const struct metrics_label l_refusal = { .name = "reason",
@@ -165,6 +176,12 @@ const struct metrics_def metrics_tern_defs[METRICS_ID_COUNT] = {
 	    "Packets dropped without an answer, by reason.", &l_drop),
 	C(METRICS_TLS_HANDSHAKES, "tern_tls_handshakes_total",
 	    "TLS handshakes, by result.", &l_tls),
+	C(METRICS_CONN_REFUSALS, "tern_connection_refusals_total",
+	    "TCP and TLS connections refused at accept, by reason.",
+	    &l_conn_refusal),
+	C(METRICS_CONN_TIMEOUTS, "tern_connection_timeouts_total",
+	    "TCP and TLS connections closed for making no progress, by reason.",
+	    &l_conn_timeout),
 	C(METRICS_REDIS_ERRORS, "tern_redis_errors_total",
 	    "Redis commands or connections that failed.", NULL),
 	G(METRICS_REDIS_UP, "tern_redis_up",

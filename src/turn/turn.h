@@ -81,9 +81,19 @@ enum turn_drop {
 	TURN_DROP_NO_CHANNEL,	/* ChannelData on an unbound channel (§12.6) */
 	TURN_DROP_SHORT,	/* ChannelData shorter than its length (§12.6) */
 	TURN_DROP_NO_ROOM,	/* headroom/tailroom too small, or too long */
-	TURN_DROP_PENDING,	/* waits for turn_io.user_key: not dropped;
-				 * the I/O layer keeps a copy and submits it
-				 * again when the lookup has completed */
+	TURN_DROP_PENDING,	/* waits for turn_hooks.user_key: not
+				 * dropped; the caller keeps a copy and
+				 * submits it again when the lookup has
+				 * completed */
+	TURN_DROP_RATE_LIMITED,	/* an unauthenticated answer over the
+				 * source's budget (docs/security.md,
+				 * Per-source budgets) */
+	TURN_DROP_AUTH_LIMITED,	/* a credential attempt from a source past
+				 * auth-failure-limit */
+	TURN_DROP_BANDWIDTH,	/* over max-bps or bps-capacity */
+	TURN_DROP_SELF_PEER,	/* a Send to the server's own address or
+				 * port (docs/security.md, The server's own
+				 * addresses) */
 	TURN_DROP_COUNT
 };
 
@@ -207,6 +217,7 @@ struct turn_quota;
 #define TURN_MAX_PERMS		128	/* per allocation */
 #define TURN_MAX_CHANNELS	128	/* per allocation */
 #define TURN_MAX_PEERS_PER_REQ	32	/* XOR-PEER-ADDRESS per CreatePermission */
+#define TURN_MAX_PEERS_LIMIT	256	/* the most max_peers_per_request can be */
 #define TURN_RESERVATION_HOLD	30	/* s, EVEN-PORT R=1 (§7.2: at least 30 s) */
 #define TURN_SESSION_DEFAULT	43200	/* s, max-session-duration */
 
@@ -244,6 +255,34 @@ struct turn_opts {
 	 */
 	uint32_t max_session_duration;
 	bool strict_credential_expiry;
+	/*
+	 * Per-source budgets, each per worker (docs/security.md, Per-source
+	 * budgets): every answer to a request that has not passed
+	 * MESSAGE-INTEGRITY (Binding success, 401, 420, 400, 438, 500) takes
+	 * a token of its source's budget of unauth_rate per second and
+	 * unauth_burst at once, or is dropped (TURN_DROP_RATE_LIMITED); a
+	 * source with auth_failure_limit failed credential checks within a
+	 * minute has its requests carrying MESSAGE-INTEGRITY dropped for the
+	 * rest of the minute (TURN_DROP_AUTH_LIMITED). 0 = the defaults of
+	 * policy.h; unlimited_budgets turns both off (tests).
+	 */
+	uint32_t unauth_rate;
+	uint32_t unauth_burst;
+	uint32_t auth_failure_limit;
+	uint32_t budget_entries;	/* sources per table (a power of two) */
+	bool unlimited_budgets;
+	/* Caps per allocation (RFC 8656 §7.2 "MAY impose"): 0 = the
+	 * TURN_MAX_* defaults; max_peers_per_request at most
+	 * TURN_MAX_PEERS_LIMIT. */
+	uint32_t max_permissions;
+	uint32_t max_channels;
+	uint32_t max_peers_per_request;
+	/* Bandwidth, bytes per second: max_bps per allocation, both
+	 * directions together; capacity_bps for everything this engine
+	 * relays (its worker's share of bps-capacity). 0 = unlimited. A
+	 * packet over either is dropped (TURN_DROP_BANDWIDTH). */
+	uint64_t max_bps;
+	uint64_t capacity_bps;
 	/*
 	 * alternate-server: while draining (turn_engine_drain), a new
 	 * Allocate that authenticates gets 300 Try Alternate with an
@@ -317,6 +356,9 @@ struct turn_outcome {
 	uint16_t method;	/* of a STUN request or indication */
 	uint16_t code;		/* of the answer sent: 0 success, else its
 				 * ERROR-CODE (RFC 8489 §14.8) */
+	bool authed;		/* MESSAGE-INTEGRITY verified (RFC 8489
+				 * §9.2.4): the answer is not charged to
+				 * the source's budget */
 	bool auth_failed;	/* auth_fail says why */
 	enum turn_auth_fail auth_fail;
 	bool peer_refused;	/* the peer policy refused a peer: a 403 or
@@ -413,6 +455,11 @@ void turn_engine_stats(const struct turn_engine *e, struct turn_stats *st);
  * allocations included, is served as before. off undoes it.
  */
 void turn_engine_drain(struct turn_engine *e, bool on);
+
+/* New bandwidth limits (SIGHUP, Redis): as turn_opts.max_bps and
+ * capacity_bps, for every allocation from now on. */
+void turn_engine_set_bandwidth(struct turn_engine *e, uint64_t max_bps,
+    uint64_t capacity_bps);
 
 const char *turn_drop_name(enum turn_drop d);
 

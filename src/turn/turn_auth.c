@@ -68,6 +68,13 @@ turn_auth_refuse(struct turn_engine *e, const struct turn_tuple *t,
 		out->oc.auth_failed = true;
 		out->oc.auth_fail = (enum turn_auth_fail)f;
 	}
+	/* A wrong password or an unknown user with a nonce that verified
+	 * counts against auth-failure-limit; an expired credential does not
+	 * (a stale browser tab behind an office's NAT must not lock the
+	 * office out). docs/security.md, Credential brute force. */
+	if ((f == TURN_AUTH_BAD_INTEGRITY || f == TURN_AUTH_UNKNOWN_USER) &&
+	    e->fails != NULL)
+		(void)policy_rate_take(e->fails, &t->client, now);
 	if (res->verdict == AUTH_BAD_REQUEST) {
 		/* RFC 8489 §9.2.4: no MI on this 400 */
 		turn_reply_error(e, m, STUN_ERR_BAD_REQUEST, out);

@@ -24,6 +24,50 @@
 #include "turn/turn_int.h"
 #include "util/buf.h"
 
+/* Refills b at rate bytes per second (at most one second's worth), then
+ * takes len bytes if they fit. Milli-bytes keep the refill exact. */
+static bool
+turn_bucket_take(struct turn_bucket *b, uint64_t rate, size_t len,
+    uint64_t now)
+{
+	const uint64_t cap = rate * 1000, want = (uint64_t)len * 1000;
+
+	if (now > b->last_ms) {
+		b->milli += (now - b->last_ms) * rate;
+		if (b->milli > cap)
+			b->milli = cap;
+	}
+	if (now > b->last_ms || b->last_ms == 0)
+		b->last_ms = now;
+	if (b->milli < want)
+		return false;
+	b->milli -= want;
+	return true;
+}
+
+/*
+ * max-bps per allocation (both directions) and this engine's share of
+ * bps-capacity: two token buckets, no lock, no syscall. A packet that
+ * fits the allocation's but not the engine's costs the allocation
+ * nothing.
+ */
+bool
+turn_bw_take(struct turn_engine *e, struct turn_alloc *a, size_t len,
+    uint64_t now)
+{
+	struct turn_bucket save = a->bw;
+
+	if (e->opts.max_bps != 0 &&
+	    !turn_bucket_take(&a->bw, e->opts.max_bps, len, now))
+		return false;
+	if (e->opts.capacity_bps != 0 &&
+	    !turn_bucket_take(&e->cap, e->opts.capacity_bps, len, now)) {
+		a->bw = save;
+		return false;
+	}
+	return true;
+}
+
 static struct turn_alloc *
 turn_data_alloc(struct turn_engine *e, const struct turn_tuple *t,
     uint64_t now)
@@ -65,8 +109,11 @@ turn_send_check(struct turn_engine *e, const struct turn_tuple *t,
 	v = turn_peer_verdict(e, a, &ip, addr_port(&peer), TURN_JUDGE_PEER);
 	if (!policy_verdict_is_allowed(v)) {
 		turn_outcome_refused(out, v);
-		return TURN_DROP_POLICY;
+		return v == POLICY_DENY_HOST || v == POLICY_DENY_SELF ?
+		    TURN_DROP_SELF_PEER : TURN_DROP_POLICY;
 	}
+	if (!turn_bw_take(e, a, da->len, now))
+		return TURN_DROP_BANDWIDTH;
 	e->opts.io->relay_send(e->opts.io->ctx, a->relay[fi].handle, &peer,
 	    da->val, da->len);
 	return TURN_DROP_NONE;
@@ -113,6 +160,10 @@ turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
 	 * when a new policy refuses it (turn_perm_prune) */
 	if (a->relay[c->ip.fam].handle == 0) {
 		out->drop = TURN_DROP_FAMILY;
+		return;
+	}
+	if (!turn_bw_take(e, a, cd.len, now)) {
+		out->drop = TURN_DROP_BANDWIDTH;
 		return;
 	}
 	turn_ip_to_addr(&c->ip, c->port, &peer);
@@ -217,6 +268,8 @@ turn_peer_relay(struct turn_engine *e, uint64_t relay, const struct addr *from,
 	/* §9: only peers the client gave a permission to */
 	if (turn_perm_find(a, &ip, now) == NULL)
 		return TURN_DROP_NO_PERMISSION;
+	if (!turn_bw_take(e, a, len, now))
+		return TURN_DROP_BANDWIDTH;
 	/* §12.5: ChannelData once a channel is bound */
 	if ((c = turn_chan_by_peer(a, &ip, addr_port(&peer), now)) != NULL)
 		return turn_peer_channel(e, a, c, payload, headroom, len,

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "policy/policy.h"
 #include "stun/stun.h"
 #include "turn/turn.h"
 #include "turn/turn_int.h"
@@ -28,6 +29,52 @@
 
 /* SOFTWARE must stay under 128 characters (§14.14); at most 763 bytes. */
 #define TURN_SOFTWARE_MAX	763
+
+/* The per-allocation caps: defaults and bounds. */
+static void
+turn_engine_caps(struct turn_opts *o)
+{
+	if (o->max_permissions == 0)
+		o->max_permissions = TURN_MAX_PERMS;
+	if (o->max_channels == 0)
+		o->max_channels = TURN_MAX_CHANNELS;
+	if (o->max_peers_per_request == 0)
+		o->max_peers_per_request = TURN_MAX_PEERS_PER_REQ;
+	if (o->max_peers_per_request > TURN_MAX_PEERS_LIMIT)
+		o->max_peers_per_request = TURN_MAX_PEERS_LIMIT;
+}
+
+/* The per-source tables (docs/security.md, Per-source budgets), each with
+ * its own random seed so that sources cannot be aimed at one set. */
+static int
+turn_engine_budgets(struct turn_engine *e)
+{
+	uint8_t seed[POLICY_RATE_SEED_LEN];
+	struct policy_rate_opts o;
+	const char *why;
+	int rv = -1;
+
+	if (e->opts.unlimited_budgets)
+		return 0;
+	policy_rate_opts_unauth(&o, e->opts.unauth_rate != 0 ?
+	    e->opts.unauth_rate : POLICY_RATE_UNAUTH_RATE,
+	    e->opts.unauth_burst != 0 ? e->opts.unauth_burst :
+	    POLICY_RATE_UNAUTH_BURST);
+	o.entries = e->opts.budget_entries;
+	if (crypto_random(seed, sizeof(seed)) != 0 ||
+	    (e->unauth = policy_rate_new(&o, seed, &why)) == NULL)
+		goto out;
+	policy_rate_opts_failures(&o, e->opts.auth_failure_limit != 0 ?
+	    e->opts.auth_failure_limit : POLICY_RATE_AUTH_FAILURE_LIMIT);
+	o.entries = e->opts.budget_entries;
+	if (crypto_random(seed, sizeof(seed)) != 0 ||
+	    (e->fails = policy_rate_new(&o, seed, &why)) == NULL)
+		goto out;
+	rv = 0;
+out:
+	crypto_wipe(seed, sizeof(seed));
+	return rv;
+}
 
 struct turn_engine *
 turn_engine_new(const struct turn_opts *opts)
@@ -61,9 +108,11 @@ turn_engine_new(const struct turn_opts *opts)
 	e->software_len = slen;
 	e->chan_max = e->opts.rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
 	    STUN_CHANNEL_MAX;
+	turn_engine_caps(&e->opts);
 	if (crypto_random(&e->seed, sizeof(e->seed)) != 0 ||
-	    crypto_random(e->tid_next, sizeof(e->tid_next)) != 0) {
-		free(e);
+	    crypto_random(e->tid_next, sizeof(e->tid_next)) != 0 ||
+	    turn_engine_budgets(e) != 0) {
+		turn_engine_free(e);
 		return NULL;
 	}
 	return e;
@@ -76,6 +125,8 @@ turn_engine_free(struct turn_engine *e)
 		return;
 	if (e->opts.io != NULL)
 		turn_table_clear(e);
+	policy_rate_free(e->unauth);
+	policy_rate_free(e->fails);
 	free(e);
 }
 
@@ -155,6 +206,14 @@ turn_engine_drain(struct turn_engine *e, bool on)
 	e->draining = on;
 }
 
+void
+turn_engine_set_bandwidth(struct turn_engine *e, uint64_t max_bps,
+    uint64_t capacity_bps)
+{
+	e->opts.max_bps = max_bps;
+	e->opts.capacity_bps = capacity_bps;
+}
+
 static const struct {
 	uint16_t method;
 	void (*fn)(struct turn_engine *, struct turn_req *);
@@ -178,10 +237,18 @@ turn_engine_turn(struct turn_engine *e, const struct turn_tuple *t,
 		turn_reply_error(e, m, STUN_ERR_SERVER_ERROR, out);
 		return;
 	}
+	/* a source past auth-failure-limit tries no more credentials this
+	 * minute (docs/security.md, Credential brute force) */
+	if ((m->mi_off != 0 || m->mi256_off != 0) && e->fails != NULL &&
+	    policy_rate_over(e->fails, &t->client, now)) {
+		out->drop = TURN_DROP_AUTH_LIMITED;
+		return;
+	}
 	/* §7.2 step 1, §5: every TURN request is authenticated
 	 * (turn_auth.c: outside keys, revocation, the session window) */
 	if (turn_auth_request(e, t, m, now, &res, out) != 0)
 		goto out;
+	out->oc.authed = true;
 	r.t = t;
 	r.m = m;
 	r.auth = &res;
@@ -236,16 +303,12 @@ turn_engine_indication(struct turn_engine *e, const struct turn_tuple *t,
 		out->drop = TURN_DROP_UNSUPPORTED;
 }
 
-void
-turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
+static void
+turn_engine_dispatch(struct turn_engine *e, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out)
 {
 	struct stun_msg m;
 
-	out->len = 0;
-	out->drop = TURN_DROP_NONE;
-	memset(&out->oc, 0, sizeof(out->oc));
-	turn_engine_clock(e, now_ms);
 	if (pkt == NULL || len == 0) {
 		out->drop = TURN_DROP_NOT_STUN;
 		return;
@@ -286,6 +349,26 @@ turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
 	}
 }
 
+void
+turn_engine_input(struct turn_engine *e, const struct turn_tuple *t,
+    const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out)
+{
+	out->len = 0;
+	out->drop = TURN_DROP_NONE;
+	memset(&out->oc, 0, sizeof(out->oc));
+	turn_engine_clock(e, now_ms);
+	turn_engine_dispatch(e, t, pkt, len, now_ms, out);
+	/* Whatever is answered before MESSAGE-INTEGRITY has verified costs
+	 * its source a token, or is not sent: a spoofed source cannot turn
+	 * the server into an amplifier (docs/security.md, Amplification and
+	 * reflection). The answer kept no state, so nothing is lost. */
+	if (out->len > 0 && !out->oc.authed && e->unauth != NULL &&
+	    !policy_rate_take(e->unauth, &t->client, now_ms)) {
+		out->len = 0;
+		out->drop = TURN_DROP_RATE_LIMITED;
+	}
+}
+
 const char *
 turn_drop_name(enum turn_drop d)
 {
@@ -307,6 +390,10 @@ turn_drop_name(enum turn_drop d)
 		[TURN_DROP_SHORT] = "short",
 		[TURN_DROP_NO_ROOM] = "no_room",
 		[TURN_DROP_PENDING] = "pending",
+		[TURN_DROP_RATE_LIMITED] = "rate_limited",
+		[TURN_DROP_AUTH_LIMITED] = "auth_failure_limited",
+		[TURN_DROP_BANDWIDTH] = "bandwidth",
+		[TURN_DROP_SELF_PEER] = "self_peer",
 	};
 
 	if ((unsigned)d >= TURN_DROP_COUNT || names[d] == NULL)

@@ -20,6 +20,14 @@
 #define TURN_RESERVATION_TOKEN_LEN 8
 
 struct turn_alloc;
+struct policy_rate;
+
+/* A byte budget: milli-bytes, refilled lazily at a rate in bytes per
+ * second up to one second's worth (turn_data.c). */
+struct turn_bucket {
+	uint64_t milli;
+	uint64_t last_ms;
+};
 
 /* One relayed transport address of an allocation (two when dual). */
 struct turn_relay {
@@ -55,6 +63,7 @@ struct turn_alloc {
 	uint64_t expires;		/* ms */
 	struct turn_relay relay[2];	/* [TURN_FAM_V4], [TURN_FAM_V6] */
 	uint64_t created_ms;		/* when the Allocate succeeded */
+	struct turn_bucket bw;		/* max_bps, both directions */
 	bool live;			/* the Allocate succeeded: its end is
 					 * an event (turn_alloc_event) */
 	uint8_t tid[STUN_TID_LEN];	/* of the Allocate (§7.2 retransmit) */
@@ -81,6 +90,9 @@ struct turn_engine {
 	uint32_t seed;		/* hash seed, random per engine */
 	uint64_t clock;		/* ms, the latest `now` given (set_env) */
 	bool draining;		/* turn_engine_drain() */
+	struct policy_rate *unauth;	/* answers before MESSAGE-INTEGRITY */
+	struct policy_rate *fails;	/* failed credential checks */
+	struct turn_bucket cap;		/* capacity_bps of this engine */
 	uint8_t tid_next[STUN_TID_LEN];	/* Data indication TIDs */
 	struct turn_alloc *by_tuple[TURN_HASH_BUCKETS];
 	struct turn_relay *by_relay[TURN_HASH_BUCKETS];
@@ -206,6 +218,10 @@ void turn_perm_prune(struct turn_engine *e, struct turn_alloc *a, uint64_t now,
     bool policy_too);
 
 /* ---- turn_data.c ---- */
+/* Whether len more bytes fit the allocation's and the engine's bandwidth
+ * budgets now (taken if so). */
+bool turn_bw_take(struct turn_engine *e, struct turn_alloc *a, size_t len,
+    uint64_t now);
 void turn_send_indication(struct turn_engine *e, const struct turn_tuple *t,
     const struct stun_msg *m, uint64_t now, struct turn_out *out);
 void turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,

@@ -160,17 +160,20 @@ turn_perm_resize(void **arr, unsigned *cap, unsigned want, unsigned max,
 
 /* Room for want permissions / channels in total: 0 or -1 (no memory). */
 static int
-turn_perm_grow(struct turn_alloc *a, unsigned want_perms, unsigned want_chans)
+turn_perm_grow(const struct turn_engine *e, struct turn_alloc *a,
+    unsigned want_perms, unsigned want_chans)
 {
+	const unsigned max_perms = e->opts.max_permissions;
+	const unsigned max_chans = e->opts.max_channels;
 	void *p = a->perms, *c = a->chans;
 	int rc;
 
-	rc = turn_perm_resize(&p, &a->capperms, want_perms, TURN_MAX_PERMS,
+	rc = turn_perm_resize(&p, &a->capperms, want_perms, max_perms,
 	    sizeof(*a->perms));
 	a->perms = p;
 	if (rc == 0)
-		rc = turn_perm_resize(&c, &a->capchans, want_chans,
-		    TURN_MAX_CHANNELS, sizeof(*a->chans));
+		rc = turn_perm_resize(&c, &a->capchans, want_chans, max_chans,
+		    sizeof(*a->chans));
 	a->chans = c;
 	return rc;
 }
@@ -266,7 +269,7 @@ turn_perm_collect(struct turn_engine *e, struct turn_req *r,
 		off += 4 + (((size_t)at.len + 3) & ~(size_t)3);
 		if (at.type != STUN_ATTR_XOR_PEER_ADDRESS)
 			continue;
-		if (n == TURN_MAX_PEERS_PER_REQ) {
+		if ((unsigned)n == e->opts.max_peers_per_request) {
 			turn_outcome_quota(r->out, TURN_QUOTA_PERMISSIONS);
 			return -STUN_ERR_INSUFFICIENT_CAPACITY;
 		}
@@ -282,7 +285,7 @@ turn_perm_collect(struct turn_engine *e, struct turn_req *r,
 void
 turn_perm_request(struct turn_engine *e, struct turn_req *r)
 {
-	struct turn_ip ips[TURN_MAX_PEERS_PER_REQ];
+	struct turn_ip ips[TURN_MAX_PEERS_LIMIT];
 	struct turn_alloc *a;
 	unsigned fresh = 0;
 	int i, j, n;
@@ -301,8 +304,8 @@ turn_perm_request(struct turn_engine *e, struct turn_req *r)
 		if (j == i && turn_perm_find(a, &ips[i], r->now) == NULL)
 			fresh++;
 	}
-	if (a->nperms + fresh > TURN_MAX_PERMS ||
-	    turn_perm_grow(a, a->nperms + fresh, 0) != 0) {
+	if (a->nperms + fresh > e->opts.max_permissions ||
+	    turn_perm_grow(e, a, a->nperms + fresh, 0) != 0) {
 		turn_outcome_quota(r->out, TURN_QUOTA_PERMISSIONS);
 		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
 		return;
@@ -348,9 +351,9 @@ turn_chan_request(struct turn_engine *e, struct turn_req *r)
 	/* the arrays may move when they grow: keep an index, not c */
 	i = turn_perm_find(a, &ip, r->now) == NULL ? 1 : 0;
 	ci = c != NULL ? (unsigned)(c - a->chans) : a->nchans;
-	if ((c == NULL && a->nchans >= TURN_MAX_CHANNELS) ||
-	    a->nperms + i > TURN_MAX_PERMS ||
-	    turn_perm_grow(a, a->nperms + i, a->nchans + (c == NULL)) != 0) {
+	if ((c == NULL && a->nchans >= e->opts.max_channels) ||
+	    a->nperms + i > e->opts.max_permissions ||
+	    turn_perm_grow(e, a, a->nperms + i, a->nchans + (c == NULL)) != 0) {
 		turn_outcome_quota(r->out, TURN_QUOTA_CHANNELS);
 		turn_req_error(e, r, STUN_ERR_INSUFFICIENT_CAPACITY);
 		return;

@@ -668,6 +668,10 @@ fz_setup(struct fz *f, uint8_t cfg)
 	f->opts.max_session_duration = cfg & 16 ? 120 : 0;
 	f->opts.strict_credential_expiry = (cfg & 32) != 0;
 	f->opts.perm_lifetime = cfg & 64 ? 30 : 0;
+	/* small budgets, so that inputs reach both edges of them */
+	f->opts.budget_entries = 64;
+	f->opts.unauth_burst = 8;
+	f->opts.auth_failure_limit = 3;
 	for (i = 0; i < FZ_NCLIENT; i++)
 		fz_client_init(f, (int)i, (cfg & 128) && i % 2 == 1);
 	f->creds = fz_creds(f, 0);

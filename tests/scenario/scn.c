@@ -230,6 +230,7 @@ scn_init(struct scn *s, uint16_t port_min, uint16_t port_max,
 	s->opts.auth = &s->auth;
 	s->opts.ports = s->ports;
 	s->opts.quota = s->quota;
+	s->opts.budget_entries = 1024;	/* the budgets' defaults otherwise */
 	return scn_restart(s);
 }
 

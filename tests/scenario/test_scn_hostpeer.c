@@ -72,13 +72,13 @@ test_host_peer(void)
 	    "to host:50000");
 
 	n = s.nsends;
-	is_int(scn_send(&s, &c, HOST ":53", "x", 1), TURN_DROP_POLICY,
-	    "Send to host:53: dropped by the policy");
+	is_int(scn_send(&s, &c, HOST ":53", "x", 1), TURN_DROP_SELF_PEER,
+	    "Send to host:53: dropped by the policy (self_peer)");
 	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_HOST,
 	    "Send verdict deny_host");
 	is_int(c.resp_len, 0, "no answer");
 	is_int(scn_send(&s, &c, "[::ffff:" HOST "]:53", "x", 1),
-	    TURN_DROP_POLICY, "Send to its IPv4-mapped form: dropped too");
+	    TURN_DROP_SELF_PEER, "Send to its IPv4-mapped form: dropped too");
 	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_HOST,
 	    "mapped form: verdict deny_host");
 	is_int(s.nsends, n, "nothing relayed");
@@ -124,7 +124,7 @@ test_reload(void)
 	ok(s.nsends == n + 1 && sent_to(&s, HOST ":50000"), "to host:50000");
 	is_int(scn_send(&s, &c, HOST2 ":50001", "x", 1), TURN_DROP_NONE,
 	    "the kept permission serves a Send to a relay port");
-	is_int(scn_send(&s, &c, HOST2 ":53", "x", 1), TURN_DROP_POLICY,
+	is_int(scn_send(&s, &c, HOST2 ":53", "x", 1), TURN_DROP_SELF_PEER,
 	    "but not one to port 53");
 	is_int(scn_peer(&s, h, HOST2 ":50001", "x", 1), TURN_DROP_NONE,
 	    "data from the kept permission's IP comes in");

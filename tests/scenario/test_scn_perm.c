@@ -299,8 +299,8 @@ test_policy(void)
 	p2 = policy_peer_new(&po, NULL);
 	turn_engine_set_env(s.e, s.creds, p2);
 	is_int(scn_permit(&s, &c, "8.8.8.8:1"), 0, "permission for 8.8.8.8");
-	is_int(scn_send(&s, &c, "8.8.8.8:53", "x", 1), TURN_DROP_POLICY,
-	    "Send to a refused endpoint: silent drop (§11.2)");
+	is_int(scn_send(&s, &c, "8.8.8.8:53", "x", 1), TURN_DROP_SELF_PEER,
+	    "Send to a refused (self) endpoint: silent drop (§11.2)");
 	is_int(c.resp_len, 0, "no answer");
 	is_int(scn_send(&s, &c, "8.8.8.8:54", "x", 1), TURN_DROP_NONE,
 	    "another port relayed");
@@ -368,8 +368,8 @@ test_own_bound_address(void)
 	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_SELF,
 	    "verdict deny_self");
 	n = s.nsends;
-	is_int(scn_send(&s, &c, own, "x", 1), TURN_DROP_POLICY,
-	    "Send to its own bound address: dropped");
+	is_int(scn_send(&s, &c, own, "x", 1), TURN_DROP_SELF_PEER,
+	    "Send to its own bound address: dropped (self_peer)");
 	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_SELF,
 	    "Send verdict deny_self");
 	is_int(s.nsends, n, "nothing relayed");
@@ -380,8 +380,8 @@ test_own_bound_address(void)
 
 	is_int(scn_permit(&s, &c, adv), 0,
 	    "CreatePermission for the advertised IP: success (per IP)");
-	is_int(scn_send(&s, &c, adv, "x", 1), TURN_DROP_POLICY,
-	    "Send to its own advertised address %s: dropped", adv);
+	is_int(scn_send(&s, &c, adv, "x", 1), TURN_DROP_SELF_PEER,
+	    "Send to its own advertised address %s: dropped (self_peer)", adv);
 	ok(c.oc.peer_refused && c.oc.verdict == POLICY_DENY_SELF,
 	    "Send verdict deny_self");
 	is_int(scn_bind(&s, &c, 0x4002, adv), 403,

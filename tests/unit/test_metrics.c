@@ -223,8 +223,14 @@ test_tern_table(void)
 	ok(l->value_fn(TURN_DROP_NONE) == NULL &&
 	    l->value_fn(TURN_DROP_PENDING) == NULL,
 	    "tern: none and pending are not drop reasons");
-	is_str(l->value_fn(METRICS_DROP_RATE_LIMITED), "rate_limited",
+	is_str(l->value_fn(TURN_DROP_RATE_LIMITED), "rate_limited",
 	    "tern: rate_limited");
+	is_str(l->value_fn(TURN_DROP_AUTH_LIMITED), "auth_failure_limited",
+	    "tern: auth_failure_limited");
+	is_str(l->value_fn(TURN_DROP_BANDWIDTH), "bandwidth", "tern: bandwidth");
+	is_str(l->value_fn(TURN_DROP_SELF_PEER), "self_peer", "tern: self_peer");
+	is_str(l->value_fn(METRICS_DROP_TOO_BIG), "too_big",
+	    "tern: too_big, the first of net's own reasons");
 	is_str(l->value_fn(TURN_DROP_MALFORMED), "malformed", "tern: malformed");
 	l = metrics_tern_defs[METRICS_PEER_REFUSALS].labels[0];
 	is_str(l->value_fn(POLICY_DENY_LOOPBACK), "deny_loopback",
