@@ -16,12 +16,14 @@
  *
  * Every problem is reported as `FILE:LINE: OPTION: PROBLEM` (or
  * `command line: OPTION: PROBLEM`) into the caller's error buffer. Pure: the
- * parser reads only the text it is given; config_load_file() is the one
- * function that opens a file.
+ * parser reads only the text it is given; config_load_file() and
+ * config_secrets_load() (the files of secrets) are the functions that open
+ * files.
  *
  * A struct config is immutable once loaded; reload builds a new one. It
  * owns every string and heap list in it; config_free() wipes the secrets
- * (user, static-auth-secret) before freeing them.
+ * (user, static-auth-secret, redis-userdb, the Redis password) before
+ * freeing them.
  */
 #ifndef TERN_CONFIG_H
 #define TERN_CONFIG_H
@@ -74,8 +76,14 @@ struct config {
 					   rules at parse time */
 	size_t n_user;
 	char **static_auth_secret;	/* REST secrets in file order (the
-					   order tried); secret */
+					   order tried), then those read from
+					   static-auth-secret-file; secret */
 	size_t n_static_auth_secret;
+	char **static_auth_secret_file;	/* files of REST secrets, one a line
+					   (config_secrets_load) */
+	size_t n_static_auth_secret_file;
+	size_t n_static_auth_secret_read;	/* the last ones of
+					   static_auth_secret came from files */
 	bool use_auth_secret;		/* coturn compatibility only: REST is on
 					   whenever a static-auth-secret is set */
 	char rest_api_separator;	/* ':' */
@@ -88,6 +96,9 @@ struct config {
 	/* Redis (auth/auth_redis.h) */
 	char *redis_userdb;		/* coturn's connection string; secret
 					   (it holds the password) */
+	char *redis_password_file;	/* its first line is the password */
+	char *redis_password;		/* read from it (config_secrets_load),
+					   overrides password=; secret */
 	unsigned redis_snapshot_interval;	/* s; 5 */
 	unsigned redis_command_timeout;	/* s; 2 */
 	unsigned user_key_cache_ttl;	/* s; 60 */
@@ -171,6 +182,9 @@ struct config_option {
 	size_t max_items;	/* heap lists: most entries (0 = no cap) */
 	/* STRING: an extra check of the value; NULL or a static reason */
 	const char *(*check)(const char *val);
+	/* PATH or STRING_LIST naming a file of secrets, read by
+	 * config_secrets_load(); the value is not secret itself */
+	bool secret_file;
 };
 
 /* The table, terminated by a NULL name. */
@@ -193,6 +207,18 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errca
 /* Applies one `--key=value` / `--flag` argument (without the dashes). */
 int config_set_arg(struct config *c, const char *arg, char *err, size_t errcap);
 /*
+ * Reads the files of secrets the options name (static-auth-secret-file:
+ * one secret a line, blank lines and `#` comments skipped, appended to
+ * static_auth_secret; redis-password-file: the first line, into
+ * redis_password), after the file and the command line are parsed, at
+ * start and on every reload. A file that cannot be read is an error at the
+ * line that names it (`FILE:LINE: OPTION: PROBLEM`), a bad line one at the
+ * line of the file of secrets; a file its group or every user can read is
+ * a "warning: " line. No secret is ever echoed. 0 or -1.
+ */
+int config_secrets_load(struct config *c, char *err, size_t errcap);
+
+/*
  * Cross-option checks after everything is parsed (cert without pkey, ...).
  * -1 if any error. Warnings (a wide allowed-peer-ip, a test-only lifetime,
  * allow-loopback-peers) do not fail the check: they are written to err as
@@ -200,6 +226,25 @@ int config_set_arg(struct config *c, const char *arg, char *err, size_t errcap);
  * returned, and the caller should log them.
  */
 int config_check(const struct config *c, char *err, size_t errcap);
+
+/* What config_warnings() judges besides the configuration itself. */
+struct config_facts {
+	const char *file;	/* the config file, or NULL */
+	bool file_known;	/* file_mode holds its permission bits */
+	unsigned file_mode;
+	unsigned long euid;	/* the user ternd starts as */
+};
+
+/*
+ * The risks of a valid configuration that do not stop ternd, one
+ * "warning: OPTION: PROBLEM" line each (docs/security.md, Hardening): a
+ * config file its group or every user can read that holds a secret
+ * inline; a secret on the command line (ps shows it); root without
+ * proc-user; a metrics endpoint off loopback without a token. Pure. The
+ * number of warnings written (lines are cut at cap).
+ */
+int config_warnings(const struct config *c, const struct config_facts *f,
+    char *out, size_t cap);
 
 /*
  * The options SIGHUP cannot change (reloadable = false in the table) whose

@@ -2,12 +2,16 @@
 /*
  * config_check: the checks that span options, run once everything is
  * parsed (file and command line). Errors fail the check; warnings are
- * written to the same buffer, prefixed "warning: ", and do not.
+ * written to the same buffer, prefixed "warning: ", and do not. Also the
+ * risks of a valid configuration that ternd logs at start and on reload
+ * (config_warnings; docs/security.md, Hardening).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config/config_int.h"
+#include "util/log.h"
 
 #define CONFIG_PERMISSION_LIFETIME	300	/* RFC 8656 §9 */
 #define CONFIG_CHANNEL_LIFETIME		600	/* RFC 8656 §12: 10 minutes */
@@ -105,6 +109,9 @@ config_check_turn(const struct config *c, struct config_err *e)
 	if (c->use_auth_secret && c->n_static_auth_secret == 0)
 		config_err_add(e, NULL, "use-auth-secret", "is set but no "
 		    "static-auth-secret is given");
+	if (c->redis_password_file != NULL && c->redis_userdb == NULL)
+		config_err_add(e, NULL, "redis-password-file", "is set but "
+		    "redis-userdb is not");
 	for (i = 0; i < c->n_allowed_peer_ip; i++)
 		if (policy_range_is_wide(&c->allowed_peer_ip[i]))
 			config_warn_add(e, "allowed-peer-ip", "%s is wider than "
@@ -136,4 +143,103 @@ config_check(const struct config *c, char *err, size_t errcap)
 	config_check_relays(c, &e);
 	config_check_turn(c, &e);
 	return e.count == 0 ? 0 : -1;
+}
+
+/* The options behind CONFIG_SECRET_* bits, as "a, b" into out. */
+static const char *
+config_secret_names(unsigned bits, char *out, size_t cap)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ CONFIG_SECRET_REST, "static-auth-secret" },
+		{ CONFIG_SECRET_USER, "user" },
+		{ CONFIG_SECRET_REDIS, "redis-userdb" },
+	};
+	size_t i, used = 0;
+	int n;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if ((bits & names[i].bit) == 0 || used >= cap)
+			continue;
+		n = snprintf(out + used, cap - used, "%s%s", used > 0 ?
+		    ", " : "", names[i].name);
+		if (n > 0)
+			used += (size_t)n;
+	}
+	return out;
+}
+
+/* Where each inline secret should go instead. */
+static const char *
+config_secret_advice(unsigned bits)
+{
+	if (bits == CONFIG_SECRET_REST)
+		return "static-auth-secret-file";
+	if (bits == CONFIG_SECRET_REDIS)
+		return "redis-password-file";
+	return "static-auth-secret-file, redis-password-file or Redis for "
+	    "users";
+}
+
+static void
+config_warn_secrets(const struct config *c, const struct config_facts *f,
+    struct config_err *e)
+{
+	char names[96], echo[LOG_ESCAPE_CAP];
+
+	if (c->secrets_in_file != 0 && f->file != NULL && f->file_known &&
+	    (f->file_mode & 044) != 0)
+		config_warn_add(e, config_secret_names(c->secrets_in_file,
+		    names, sizeof(names)), "written in %s, which its group or "
+		    "every user can read; make it mode 0600 (or 0400), or move "
+		    "the secret to %s", config_echo(echo, sizeof(echo),
+		    f->file), config_secret_advice(c->secrets_in_file));
+	if (c->secrets_in_args != 0)
+		config_warn_add(e, config_secret_names(c->secrets_in_args,
+		    names, sizeof(names)), "given on the command line, which "
+		    "ps and /proc/PID/cmdline show to every local user; use %s",
+		    config_secret_advice(c->secrets_in_args));
+}
+
+static bool
+config_is_loopback(const char *ip)
+{
+	struct addr a;
+	const uint8_t *b;
+
+	if (addr_parse_ip(&a, ip, 0) == -1)
+		return false;
+	if (addr_family(&a) == AF_INET)
+		return (ntohl(a.u.sin.sin_addr.s_addr) >> 24) == 127;
+	b = a.u.sin6.sin6_addr.s6_addr;
+	if (IN6_IS_ADDR_LOOPBACK(&a.u.sin6.sin6_addr))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&a.u.sin6.sin6_addr) && b[12] == 127;
+}
+
+int
+config_warnings(const struct config *c, const struct config_facts *f,
+    char *out, size_t cap)
+{
+	char echo[LOG_ESCAPE_CAP];
+	struct config_err e;
+
+	config_err_init(&e, out, cap);
+	config_warn_secrets(c, f, &e);
+	if (f->euid == 0 && c->proc_user == NULL)
+		config_warn_add(&e, "proc-user", "ternd runs as root and "
+		    "proc-user is not set, so it keeps root's rights after "
+		    "start-up; set proc-user (docs/security.md, Privilege "
+		    "drop)");
+	if (c->prometheus && c->prometheus_token_file == NULL &&
+	    !config_is_loopback(c->prometheus_address))
+		config_warn_add(&e, "prometheus-address", "%s is not a "
+		    "loopback address and no prometheus-token-file is set: "
+		    "whoever reaches it reads the metrics; set "
+		    "prometheus-token-file or keep the endpoint on loopback",
+		    config_echo(echo, sizeof(echo), c->prometheus_address));
+	return (int)e.warnings;
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * config_err: the error list every config source writes to, and the text
- * helpers their messages use (a value echoed safely, UTF-8 text counted).
+ * helpers their messages use (a value echoed safely, UTF-8 text counted, a
+ * file option kept with where it was set).
  * A leaf: it calls no other file of the module, so the parser, the value
  * setters, the table and the cross-option checks can all use it.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/config_int.h"
@@ -125,4 +127,23 @@ config_text_chars(const char *s)
 		n++;
 	}
 	return n;
+}
+
+char *
+config_strdup_at(const char *val, const char *where)
+{
+	size_t vlen = strlen(val), wlen = strlen(where);
+	char *p;
+
+	if ((p = malloc(vlen + wlen + 2)) == NULL)
+		return NULL;
+	memcpy(p, val, vlen + 1);
+	memcpy(p + vlen + 1, where, wlen + 1);
+	return p;
+}
+
+const char *
+config_file_where(const char *kept)
+{
+	return kept + strlen(kept) + 1;
 }

@@ -45,6 +45,19 @@ void config_warn_add(struct config_err *e, const char *option,
 const char *config_echo(char *out, size_t cap, const char *s);
 /* Code points of UTF-8 text without control bytes, or -1. */
 long config_text_chars(const char *s);
+/*
+ * The value of a secret_file option as it is kept: "PATH\0WHERE", one
+ * allocation, so that the path reads as a plain string (printed, compared,
+ * freed as one) and config_secrets_load() can still say which line named
+ * it. NULL on out of memory.
+ */
+char *config_strdup_at(const char *val, const char *where);
+/* WHERE of a value kept by config_strdup_at(). */
+const char *config_file_where(const char *kept);
+
+/* The CONFIG_SECRET_* bits that setting option key to val writes
+ * (config_secret.c): 0 for an option that holds no secret. */
+unsigned config_secret_bits(const char *key, const char *val);
 
 /*
  * Sets option o in c from the text val (NULL for a bare flag), by its type

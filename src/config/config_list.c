@@ -170,7 +170,8 @@ config_set_strlist(struct config *c, const struct config_option *o,
 		return -1;
 	}
 	if (config_list_grow((void **)list, *n, sizeof(char *)) == -1 ||
-	    ((*list)[*n] = strdup(val)) == NULL) {
+	    ((*list)[*n] = o->secret_file ? config_strdup_at(val, where) :
+	    strdup(val)) == NULL) {
 		config_err_add(e, where, o->name, "out of memory");
 		return -1;
 	}

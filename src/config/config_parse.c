@@ -125,7 +125,11 @@ config_line_apply(struct config *c, char *line, const char *where,
 		if (*val == '\0' && !eq)
 			val = NULL;
 	}
-	return config_key_apply(c, key, val, where, e);
+	if (config_key_apply(c, key, val, where, e) == -1)
+		return -1;
+	/* config_warnings(): is this file's mode a risk? */
+	c->secrets_in_file |= config_secret_bits(key, val);
+	return 0;
 }
 
 int
@@ -234,6 +238,8 @@ config_set_arg(struct config *c, const char *arg, char *err, size_t errcap)
 		return -1;
 	}
 	rv = config_key_apply(c, buf, val, "command line", &e);
+	if (rv == 0)	/* config_warnings(): ps shows it */
+		c->secrets_in_args |= config_secret_bits(buf, val);
 	explicit_bzero(buf, sizeof(buf));
 	return rv;
 }

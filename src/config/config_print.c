@@ -8,6 +8,7 @@
  * <redacted>, which would not parse back, on purpose.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,10 @@ config_print_list(FILE *f, const struct config *c,
 	size_t i, n;
 
 	n = *(const size_t *)(const void *)((const char *)c + o->count_offset);
+	/* Secrets read from static-auth-secret-file are printed as the
+	 * file's name, not as lines of their own. */
+	if (o->offset == offsetof(struct config, static_auth_secret))
+		n -= c->n_static_auth_secret_read;
 	if (n == 0)
 		fprintf(f, "# %s (unset)\n", o->name);
 	for (i = 0; i < n; i++) {

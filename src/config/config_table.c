@@ -118,6 +118,13 @@ const struct config_option config_options[] = {
 	  .metavar = "SECRET",
 	  .help = "TURN REST API shared secret, repeatable for rotation "
 	      "(every one is tried)" },
+	{ .name = "static-auth-secret-file", .type = CONFIG_STRING_LIST,
+	  .offset = OFF(static_auth_secret_file),
+	  .count_offset = OFF(n_static_auth_secret_file), .min = 1,
+	  .max = 1023, .max_items = CONFIG_MAX_SECRETS, .reloadable = true,
+	  .secret_file = true, .metavar = "FILE",
+	  .help = "file of TURN REST API secrets, one a line (blank lines and "
+	      "# comments skipped), repeatable; read at start and on SIGHUP" },
 	{ .name = "use-auth-secret", .type = CONFIG_BOOL,
 	  .offset = OFF(use_auth_secret), .def = "false", .reloadable = true,
 	  .metavar = "BOOL",
@@ -159,6 +166,11 @@ const struct config_option config_options[] = {
 	  .help = "Redis with REST secrets, user keys, peer rules, quotas and "
 	      "revocations: \"ip=127.0.0.1 port=6379 dbname=0 password=... "
 	      "connect_timeout=30\"; a secret" },
+	{ .name = "redis-password-file", .type = CONFIG_PATH,
+	  .offset = OFF(redis_password_file), .min = 1, .max = 1023,
+	  .reloadable = true, .secret_file = true, .metavar = "FILE",
+	  .help = "the Redis password is this file's first line (it overrides "
+	      "password= in redis-userdb); read at start and on SIGHUP" },
 	{ .name = "redis-snapshot-interval", .type = CONFIG_DURATION,
 	  .offset = OFF(redis_snapshot_interval), .def = "5", .min = 1,
 	  .max = 3600 * SECONDS, .metavar = "DURATION",

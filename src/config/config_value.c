@@ -180,7 +180,8 @@ config_set_string(struct config *c, const struct config_option *o,
 		config_err_add(e, where, o->name, "%s", why);
 		return -1;
 	}
-	if ((dup = strdup(val)) == NULL) {
+	dup = o->secret_file ? config_strdup_at(val, where) : strdup(val);
+	if (dup == NULL) {
 		config_err_add(e, where, o->name, "out of memory");
 		return -1;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* test_config_options: the options of each area (authentication, TURN,
- * metrics and drain, peer ranges) and the cross-option checks of
- * config_check(); the parser itself is tested by test_config_parse. */
+ * metrics and drain, peer ranges), the cross-option checks of
+ * config_check() and the start-up warnings of config_warnings(); the
+ * parser itself is tested by test_config_parse. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,81 @@ test_turn_check(void)
 	config_free(c);
 }
 
+/* config_warnings() on text parsed as t.conf with mode `mode`, started
+ * as euid; the warnings' text in err. */
+static int
+warnings(const char *text, const char *arg, unsigned mode,
+    unsigned long euid)
+{
+	struct config_facts f = { .file = "/etc/tern/ternd.conf",
+	    .file_known = true, .file_mode = mode, .euid = euid };
+	struct config *c;
+	int rv, n;
+
+	c = parse(text, &rv);
+	if (rv == 0 && arg != NULL)
+		rv = config_set_arg(c, arg, err, sizeof(err));
+	n = rv == 0 ? config_warnings(c, &f, err, sizeof(err)) : -1;
+	config_free(c);
+	return n;
+}
+
+/* docs/security.md, Hardening: the start-up warnings. */
+static void
+test_warnings(void)
+{
+	is_int(warnings("static-auth-secret = s3cr3t-value\n", NULL, 0600,
+	    1000), 0, "a 0600 config with an inline secret: no warning");
+	is_str(err, "", "and no text");
+	is_int(warnings("static-auth-secret = s3cr3t-value\n", NULL, 0644,
+	    1000), 1, "a 0644 config with an inline secret: one warning");
+	is_str(err, "warning: static-auth-secret: written in "
+	    "/etc/tern/ternd.conf, which its group or every user can read; "
+	    "make it mode 0600 (or 0400), or move the secret to "
+	    "static-auth-secret-file\n", "it names the option and the file");
+	ok(strstr(err, "s3cr3t") == NULL, "never the secret");
+	is_int(warnings("user = alice:pw\nredis-userdb = \"ip=127.0.0.1 "
+	    "password=pw\"\n", NULL, 0640, 1000), 1,
+	    "a group-readable config with a user and a Redis password");
+	ok(strncmp(err, "warning: user, redis-userdb: written in", 39) == 0,
+	    "one warning names both");
+	is_int(warnings("redis-userdb = \"ip=127.0.0.1 port=6379\"\n"
+	    "realm = r\n", NULL, 0644, 1000), 0,
+	    "a readable config without a secret: no warning");
+	is_int(warnings("", "static-auth-secret=s3cr3t-value", 0600, 1000), 1,
+	    "a secret on the command line: one warning");
+	ok(strstr(err, "warning: static-auth-secret: given on the command "
+	    "line, which ps and /proc/PID/cmdline show") == err,
+	    "it says why");
+
+	is_int(warnings("", NULL, 0600, 0), 1, "root without proc-user");
+	ok(strncmp(err, "warning: proc-user: ternd runs as root", 38) == 0,
+	    "names proc-user");
+	is_int(warnings("proc-user = tern\n", NULL, 0600, 0), 0,
+	    "root with proc-user: no warning");
+
+	is_int(warnings("prometheus\nprometheus-address = 0.0.0.0\n", NULL,
+	    0600, 1000), 1, "metrics on 0.0.0.0 without a token");
+	ok(strstr(err, "warning: prometheus-address: 0.0.0.0 is not a "
+	    "loopback address and no prometheus-token-file is set") == err,
+	    "names the address");
+	is_int(warnings("prometheus\nprometheus-address = ::\n", NULL, 0600,
+	    1000), 1, "metrics on :: without a token");
+	is_int(warnings("prometheus\nprometheus-address = 0.0.0.0\n"
+	    "prometheus-token-file = /etc/tern/token\n", NULL, 0600, 1000), 0,
+	    "with a token: no warning");
+	is_int(warnings("prometheus\nprometheus-address = 127.0.0.2\n", NULL,
+	    0600, 1000), 0, "on 127.0.0.2: no warning");
+	is_int(warnings("prometheus\nprometheus-address = ::1\n", NULL, 0600,
+	    1000), 0, "on ::1: no warning");
+	is_int(warnings("prometheus-address = 0.0.0.0\n", NULL, 0600, 1000), 0,
+	    "metrics off: no warning");
+
+	is_int(warnings("static-auth-secret = x-secret\nprometheus\n"
+	    "prometheus-address = 192.0.2.1\n", NULL, 0604, 0), 3,
+	    "three conditions, three warnings");
+}
+
 int
 main(void)
 {
@@ -380,5 +456,6 @@ main(void)
 	test_metrics_options();
 	test_peer_ranges();
 	test_turn_check();
+	test_warnings();
 	return tap_done();
 }

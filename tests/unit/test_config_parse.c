@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /* test_config_parse: value types, file syntax, error messages, command-line
- * precedence, secrets never echoed and loading a file. The options of each
+ * precedence, secrets never echoed, loading a file and files of secrets. The options of each
  * area and the cross-option checks are tested by test_config_options. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -476,9 +477,199 @@ test_load_file(void)
 	config_free(c);
 }
 
+/* Writes text to dir/name with mode; the path into out. */
+static const char *
+put_file(const char *dir, const char *name, const char *text, mode_t mode,
+    char *out, size_t cap)
+{
+	FILE *f;
+
+	snprintf(out, cap, "%s/%s", dir, name);
+	if ((f = fopen(out, "w")) == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	chmod(out, mode);
+	return out;
+}
+
+/* Parses text (which names files of secrets), then reads them. */
+static struct config *
+parse_load(const char *text, int *rv)
+{
+	struct config *c = parse(text, rv);
+
+	if (*rv == 0)
+		*rv = config_secrets_load(c, err, sizeof(err));
+	return c;
+}
+
+static char *
+printed(const struct config *c)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		abort();
+	config_print(c, f);
+	fclose(f);
+	return out;
+}
+
+/* static-auth-secret-file: one secret a line, comments and blank lines
+ * skipped; errors at the line that names the file or at the bad line of
+ * the file, never with a secret in them (docs/security.md, Secrets
+ * handling). */
+static void
+test_secret_files(const char *dir)
+{
+	char text[1024], want[1024], two[300], ro[300], bad[300], none[300];
+	char big[400];
+	struct config *c;
+	char *out;
+	int rv;
+
+	put_file(dir, "two", "# rotation: new first\n\n  new-secret-1  \n"
+	    "old-secret-2\r\n", 0600, two, sizeof(two));
+	snprintf(text, sizeof(text), "static-auth-secret = inline-secret-0\n"
+	    "static-auth-secret-file = %s\n", two);
+	c = parse_load(text, &rv);
+	ok(rv == 0 && err[0] == '\0', "a 0600 file of two secrets loads "
+	    "without a word");
+	ok(c->n_static_auth_secret == 3 && c->n_static_auth_secret_read == 2,
+	    "the file adds two secrets after the inline one");
+	if (c->n_static_auth_secret == 3) {
+		is_str(c->static_auth_secret[1], "new-secret-1",
+		    "spaces around a secret are not part of it");
+		is_str(c->static_auth_secret[2], "old-secret-2",
+		    "CR LF line ends");
+	}
+	out = printed(c);
+	ok(strstr(out, "new-secret") == NULL && strstr(out, "old-secret") ==
+	    NULL && strstr(out, "inline-secret") == NULL,
+	    "--print-config shows no secret");
+	snprintf(want, sizeof(want), "static-auth-secret = <redacted>\n"
+	    "static-auth-secret-file = \"%s\"\n", two);
+	ok(strstr(out, want) != NULL, "one redacted inline line, then the "
+	    "file's name");
+	free(out);
+	config_free(c);
+
+	snprintf(text, sizeof(text), "realm = r\nstatic-auth-secret-file = "
+	    "%s/missing\n", dir);
+	c = parse_load(text, &rv);
+	snprintf(want, sizeof(want), "t.conf:2: static-auth-secret-file: "
+	    "cannot read %s/missing: No such file or directory\n", dir);
+	ok(rv == -1 && strcmp(err, want) == 0,
+	    "a missing file: FILE:LINE: OPTION: PROBLEM");
+	config_free(c);
+
+	c = config_new();
+	snprintf(text, sizeof(text), "static-auth-secret-file=%s", dir);
+	rv = config_set_arg(c, text, err, sizeof(err));
+	rv = rv == 0 ? config_secrets_load(c, err, sizeof(err)) : 99;
+	snprintf(want, sizeof(want), "command line: static-auth-secret-file: "
+	    "cannot read %s: not a regular file of at most 64 KiB\n", dir);
+	ok(rv == -1 && strcmp(err, want) == 0,
+	    "a directory named on the command line");
+	config_free(c);
+
+	put_file(dir, "none", "# nothing yet\n\n", 0600, none, sizeof(none));
+	snprintf(text, sizeof(text), "static-auth-secret-file = %s\n", none);
+	c = parse_load(text, &rv);
+	snprintf(want, sizeof(want), "t.conf:1: static-auth-secret-file: %s "
+	    "holds no secret (one a line; # starts a comment)\n", none);
+	ok(rv == -1 && strcmp(err, want) == 0, "a file of comments only");
+	config_free(c);
+
+	memset(big, 'z', 300);
+	big[300] = '\0';
+	snprintf(text, sizeof(text), "good-one\n%s\ngood-one\n", big);
+	put_file(dir, "bad", text, 0600, bad, sizeof(bad));
+	snprintf(text, sizeof(text), "static-auth-secret-file = %s\n", bad);
+	c = parse_load(text, &rv);
+	snprintf(want, sizeof(want), "%s:2: static-auth-secret-file: value "
+	    "is not 1 to 256 bytes long\n%s:3: static-auth-secret-file: value "
+	    "is listed twice\n", bad, bad);
+	ok(rv == -1 && strcmp(err, want) == 0, "bad lines are errors at their "
+	    "line of the file of secrets");
+	ok(strstr(err, "good-one") == NULL && strstr(err, "zzz") == NULL,
+	    "no secret in the errors");
+	config_free(c);
+
+	put_file(dir, "ro", "shared-secret\n", 0644, ro, sizeof(ro));
+	snprintf(text, sizeof(text), "static-auth-secret-file = %s\n", ro);
+	c = parse_load(text, &rv);
+	snprintf(want, sizeof(want), "warning: static-auth-secret-file: %s is "
+	    "readable by its group or by every user; make it mode 0600 or "
+	    "0400, owned by the user ternd runs as\n", ro);
+	ok(rv == 0 && c->n_static_auth_secret == 1 && strcmp(err, want) == 0,
+	    "a world-readable file loads with a warning naming it");
+	config_free(c);
+}
+
+/* redis-password-file: the first line, exactly, overrides password=. */
+static void
+test_redis_password_file(const char *dir)
+{
+	char text[1024], want[1024], pw[300], empty[300];
+	struct config *c;
+	int rv;
+
+	put_file(dir, "pw", "pass word 1\nnot this\n", 0400, pw, sizeof(pw));
+	snprintf(text, sizeof(text), "redis-userdb = \"ip=127.0.0.1 "
+	    "password=inline\"\nredis-password-file = %s\n", pw);
+	c = parse_load(text, &rv);
+	ok(rv == 0 && c->redis_password != NULL &&
+	    strcmp(c->redis_password, "pass word 1") == 0,
+	    "the first line is the password, spaces and all");
+	ok(rv == 0 && config_check(c, err, sizeof(err)) == 0,
+	    "with redis-userdb the check passes");
+	config_free(c);
+
+	snprintf(text, sizeof(text), "redis-password-file = %s\n", pw);
+	c = parse_load(text, &rv);
+	ok(rv == 0 && config_check(c, err, sizeof(err)) == -1 &&
+	    strcmp(err, "redis-password-file: is set but redis-userdb is "
+	    "not\n") == 0, "without redis-userdb it is an error");
+	config_free(c);
+
+	put_file(dir, "empty", "\nsecond\n", 0600, empty, sizeof(empty));
+	snprintf(text, sizeof(text), "redis-userdb = \"ip=127.0.0.1\"\n"
+	    "redis-password-file = %s\n", empty);
+	c = parse_load(text, &rv);
+	snprintf(want, sizeof(want), "t.conf:2: redis-password-file: the first "
+	    "line of %s must be the password: 1 to 511 bytes without control "
+	    "characters\n", empty);
+	ok(rv == -1 && strcmp(err, want) == 0 && c->redis_password == NULL,
+	    "an empty first line is an error");
+	config_free(c);
+}
+
+static void
+rm_files(const char *dir)
+{
+	static const char *const names[] = { "two", "none", "bad", "ro", "pw",
+	    "empty" };
+	char path[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int
 main(void)
 {
+	char dir[] = "/tmp/test_config_parse.XXXXXX";
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
 	test_defaults();
 	test_value_parsers();
 	test_types();
@@ -489,5 +680,8 @@ main(void)
 	test_command_line();
 	test_secret();
 	test_load_file();
+	test_secret_files(dir);
+	test_redis_password_file(dir);
+	rm_files(dir);
 	return tap_done();
 }

@@ -94,11 +94,16 @@ option_sane(const struct config_option *o)
 	bad |= insane(o->check != NULL && o->type != CONFIG_STRING &&
 	    o->type != CONFIG_STRING_LIST, o,
 	    "check on a type that does not run it");
-	/* what can hold a password or key must be redacted */
-	bad |= insane(((strstr(o->name, "secret") != NULL &&
-	    o->type != CONFIG_BOOL) || o->type == CONFIG_USER_LIST) &&
-	    !o->secret, o,
-	    "secret-looking option not marked secret");
+	/* what can hold a password or key must be redacted; a file of
+	 * secrets is named *-file, and its name is no secret */
+	bad |= insane((((strstr(o->name, "secret") != NULL ||
+	    strstr(o->name, "password") != NULL) && o->type != CONFIG_BOOL &&
+	    !o->secret_file) || o->type == CONFIG_USER_LIST) && !o->secret,
+	    o, "secret-looking option not marked secret");
+	bad |= insane(o->secret_file && (o->secret || (o->type != CONFIG_PATH &&
+	    o->type != CONFIG_STRING_LIST) || strlen(o->name) < 5 ||
+	    strcmp(o->name + strlen(o->name) - 5, "-file") != 0), o,
+	    "a file of secrets is a path or list of paths named *-file");
 	bad |= insane(config_dropped_find(o->name) != NULL, o,
 	    "also in the dropped table");
 	return !bad;
