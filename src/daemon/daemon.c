@@ -145,6 +145,7 @@ daemon_reload(struct daemon *d, const struct config *c, char *err,
 		return -1;
 	}
 	d->cfg = c;
+	daemon_env_bandwidth(d, c);
 	if (env != NULL)
 		daemon_env_publish(d, env);
 	daemon_env_quota_apply(d, c);

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -217,6 +218,74 @@ daemon_env_self_metrics(const struct daemon *d, const struct config *c,
 	return k;
 }
 
+#define DAEMON_MAX_HOSTS	1024	/* interface addresses read */
+
+/* Whether a is on loopback (127.0.0.0/8, ::1). */
+static bool
+daemon_env_is_loopback(const struct addr *a)
+{
+	if (addr_family(a) == AF_INET)
+		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
+	return addr_family(a) == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
+}
+
+static void
+daemon_env_host_add(struct addr *host, size_t *n, size_t cap,
+    const struct addr *a, bool skip_loopback)
+{
+	if (*n < cap && (addr_family(a) == AF_INET ||
+	    addr_family(a) == AF_INET6) &&
+	    !(skip_loopback && daemon_env_is_loopback(a)))
+		host[(*n)++] = *a;
+}
+
+/*
+ * Every address of this machine (docs/security.md, The server's own
+ * addresses): the interfaces' (read again at every snapshot, so a SIGHUP
+ * or the next Redis load sees a new one), listening-ip, relay-ip and both
+ * sides of every external-ip. A peer there is refused on every port but
+ * the relay range, whatever the allow rules say. With
+ * allow-loopback-peers (testing only) the operator has opened loopback,
+ * so loopback addresses are left out. Room: cap entries.
+ */
+static size_t
+daemon_env_hosts(const struct daemon *d, const struct config *c,
+    struct addr *host, size_t cap)
+{
+	const bool lo = c->allow_loopback_peers;
+	struct ifaddrs *ifs = NULL, *i;
+	struct addr a;
+	size_t k, n = 0;
+
+	if (getifaddrs(&ifs) == 0) {
+		for (i = ifs; i != NULL; i = i->ifa_next)
+			if (i->ifa_addr != NULL && addr_from_sockaddr(&a,
+			    i->ifa_addr, i->ifa_addr->sa_family == AF_INET ?
+			    sizeof(struct sockaddr_in) :
+			    sizeof(struct sockaddr_in6)) == 0)
+				daemon_env_host_add(host, &n, cap, &a, lo);
+		freeifaddrs(ifs);
+	} else
+		log_rl(&daemon_env_rl, LOG_LVL_WARN, "host_addresses",
+		    "reason=\"getifaddrs failed: only configured addresses "
+		    "are protected\"");
+	for (k = 0; k < d->nlisten; k++)
+		daemon_env_host_add(host, &n, cap, &d->listen[k], lo);
+	for (k = 0; k < c->n_relay_ip; k++)
+		daemon_env_host_add(host, &n, cap, &c->relay_ip[k], lo);
+	daemon_env_host_add(host, &n, cap, &d->relay4, lo);
+	daemon_env_host_add(host, &n, cap, &d->relay6, lo);
+	for (k = 0; k < c->n_external_ip; k++) {
+		daemon_env_host_add(host, &n, cap, &c->external_ip[k].public_ip,
+		    lo);
+		if (c->external_ip[k].has_private)
+			daemon_env_host_add(host, &n, cap,
+			    &c->external_ip[k].private_ip, lo);
+	}
+	return n;
+}
+
 /*
  * The self entries (docs/security.md, The server's own addresses): every
  * listener address on its port,
@@ -230,21 +299,26 @@ daemon_env_policy(const struct daemon *d, const struct config *c,
 {
 	struct policy_peer_opts o;
 	struct policy_peer *p = NULL;
-	struct addr *self, *relay;
+	struct addr *self, *relay, *host;
 	struct policy_range *allow, *deny;
-	size_t i, k, nself = 0, nrelay = 0, nallow = 0, ndeny = 0;
+	size_t i, k, nself = 0, nrelay = 0, nallow = 0, ndeny = 0, nhost;
+	const size_t caphost = DAEMON_MAX_HOSTS + d->nlisten + c->n_relay_ip +
+	    2 * c->n_external_ip + 2;
 	const uint16_t ports[2] = { c->listening_port, c->tls_listening_port };
 
 	*why = "out of memory";
 	/* listeners, external IPs on 2 ports, Redis, the metrics endpoint */
 	self = calloc(2 * d->nlisten + 3 * c->n_external_ip + 2, sizeof(*self));
 	relay = calloc(2 + c->n_relay_ip + c->n_external_ip, sizeof(*relay));
+	host = calloc(caphost, sizeof(*host));
 	allow = daemon_env_rules(c->allowed_peer_ip, c->n_allowed_peer_ip,
 	    rs != NULL ? rs->allow : NULL, rs != NULL ? rs->nallow : 0, &nallow);
 	deny = daemon_env_rules(c->denied_peer_ip, c->n_denied_peer_ip,
 	    rs != NULL ? rs->deny : NULL, rs != NULL ? rs->ndeny : 0, &ndeny);
-	if (self == NULL || relay == NULL || allow == NULL || deny == NULL)
+	if (self == NULL || relay == NULL || host == NULL || allow == NULL ||
+	    deny == NULL)
 		goto out;
+	nhost = daemon_env_hosts(d, c, host, caphost);
 	for (i = 0; i < d->nlisten; i++)
 		self[nself++] = d->listen[i];
 	if (daemon_env_redis_addr(c, &self[nself]) == 0)
@@ -276,10 +350,13 @@ daemon_env_policy(const struct daemon *d, const struct config *c,
 	o.nrelay = nrelay;
 	o.relay_port_min = d->min_port;
 	o.relay_port_max = d->max_port;
+	o.host = host;
+	o.nhost = nhost;
 	p = policy_peer_new(&o, why);
 out:
 	free(self);
 	free(relay);
+	free(host);
 	free(allow);
 	free(deny);
 	return p;
@@ -370,6 +447,13 @@ daemon_env_init(struct daemon *d, const struct config *c, char *err,
 	d->max_session = c->max_session_duration;
 	d->strict_expiry = c->strict_credential_expiry;
 	d->rfc5766_channels = c->rfc5766_channels;
+	d->max_perms = c->max_permissions;
+	d->max_chans = c->max_channels;
+	d->max_peers = c->max_peers_per_request;
+	d->unauth_rate = c->unauth_rate;
+	d->unauth_burst = c->unauth_burst;
+	d->auth_fail_limit = c->auth_failure_limit;
+	daemon_env_bandwidth(d, c);
 	d->quota_user = c->user_quota;
 	d->quota_ip = c->max_allocations_per_ip;
 	d->quota_total = c->total_quota;
@@ -417,9 +501,12 @@ daemon_env_install(struct daemon_worker *w)
 	struct daemon *d = w->d;
 	struct daemon_env *cur, *old;
 
-	/* drain is engine state, set on the worker's own thread */
+	/* drain and bandwidth are engine state, set on the worker's own
+	 * thread */
 	turn_engine_drain(w->engine, atomic_load_explicit(&d->draining,
 	    memory_order_relaxed));
+	turn_engine_set_bandwidth(w->engine, atomic_load(&d->max_bps),
+	    atomic_load(&d->capacity_bps));
 	pthread_mutex_lock(&d->env_mu);
 	cur = d->env;
 	if (cur == w->env) {
@@ -432,6 +519,25 @@ daemon_env_install(struct daemon_worker *w)
 	w->env = cur;
 	turn_engine_set_env(w->engine, cur->creds, cur->policy);
 	daemon_env_unref(d, old);
+}
+
+/*
+ * max-bps and bps-capacity, read by each worker when it installs the
+ * next snapshot. bps-capacity is shared equally by the workers: each
+ * engine keeps its own bucket, so the data path takes no lock.
+ */
+void
+daemon_env_bandwidth(struct daemon *d, const struct config *c)
+{
+	uint64_t share = 0;
+
+	if (c->bps_capacity != 0) {
+		share = c->bps_capacity / (d->nworkers > 0 ? d->nworkers : 1);
+		if (share == 0)
+			share = 1;
+	}
+	atomic_store(&d->max_bps, c->max_bps);
+	atomic_store(&d->capacity_bps, share);
 }
 
 /* After the engine is freed. */

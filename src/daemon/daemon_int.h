@@ -89,6 +89,10 @@ struct daemon {
 	bool strict_expiry;		/* strict-credential-expiry */
 	bool rfc5766_channels;
 	uint16_t min_port, max_port;
+	unsigned max_perms, max_chans, max_peers;	/* per allocation */
+	unsigned unauth_rate, unauth_burst, auth_fail_limit;
+	_Atomic uint64_t max_bps;	/* per allocation; SIGHUP updates it */
+	_Atomic uint64_t capacity_bps;	/* one worker's share of bps-capacity */
 	pthread_mutex_t env_mu;		/* guards env and every env's refs */
 	bool env_mu_ready;
 	struct daemon_env *env;		/* current snapshot */
@@ -138,6 +142,7 @@ void daemon_env_discard(struct daemon *d, struct daemon_env *env);
 void daemon_env_publish(struct daemon *d, struct daemon_env *env);
 void daemon_env_wake(struct daemon *d);
 void daemon_env_install(struct daemon_worker *w);
+void daemon_env_bandwidth(struct daemon *d, const struct config *c);
 void daemon_env_worker_clear(struct daemon_worker *w);
 /* with what Redis adds (d->rsnap) */
 void daemon_env_quota_apply(struct daemon *d, const struct config *c);

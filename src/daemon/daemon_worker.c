@@ -102,6 +102,12 @@ daemon_worker_engine(struct daemon *d, struct daemon_worker *w)
 	opts.rfc5766_channels = d->rfc5766_channels;
 	opts.alternates = d->alt;
 	opts.nalternates = d->nalt;
+	opts.max_permissions = d->max_perms;
+	opts.max_channels = d->max_chans;
+	opts.max_peers_per_request = d->max_peers;
+	opts.unauth_rate = d->unauth_rate;
+	opts.unauth_burst = d->unauth_burst;
+	opts.auth_failure_limit = d->auth_fail_limit;
 	return turn_engine_new(&opts);
 }
 
