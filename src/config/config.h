@@ -149,7 +149,16 @@ struct config {
 	int log_level;			/* enum log_level */
 	char *proc_user, *proc_group;
 	char *pidfile;
+
+	/* Where secrets were written (CONFIG_SECRET_* bits), for
+	 * config_warnings(): in a config file, on the command line. */
+	unsigned secrets_in_file;
+	unsigned secrets_in_args;
 };
+
+#define CONFIG_SECRET_REST	0x1	/* static-auth-secret */
+#define CONFIG_SECRET_USER	0x2	/* user (a password or an MD5 key) */
+#define CONFIG_SECRET_REDIS	0x4	/* password= in redis-userdb */
 
 enum config_type {
 	CONFIG_BOOL,		/* bare flag, or true/false/yes/no/on/off/1/0 */
