@@ -103,6 +103,8 @@ struct config {
 	unsigned redis_command_timeout;	/* s; 2 */
 	unsigned user_key_cache_ttl;	/* s; 60 */
 	unsigned user_key_negative_ttl;	/* s; 5 */
+	unsigned user_key_lookup_rate;	/* lookups per s per source; 5 */
+	unsigned user_key_lookup_burst;	/* 40 */
 
 	/* TURN (RFC 8656) */
 	unsigned max_allocate_lifetime;	/* s; 3600; requested lifetimes clamp */

@@ -190,6 +190,15 @@ const struct config_option config_options[] = {
 	  .offset = OFF(user_key_negative_ttl), .def = "5", .min = 1,
 	  .max = 3600 * SECONDS, .metavar = "DURATION",
 	  .help = "how long an unknown user is remembered as unknown" },
+	{ .name = "user-key-lookup-rate", .type = CONFIG_UINT,
+	  .offset = OFF(user_key_lookup_rate), .def = "5", .min = 1,
+	  .max = 100000, .metavar = "N",
+	  .help = "Redis user-key lookups one source may start per second "
+	      "(per worker); beyond, its requests are dropped" },
+	{ .name = "user-key-lookup-burst", .type = CONFIG_UINT,
+	  .offset = OFF(user_key_lookup_burst), .def = "40", .min = 1,
+	  .max = 100000, .metavar = "N",
+	  .help = "Redis user-key lookups one source may start at once" },
 
 	/* TURN */
 	{ .name = "max-allocate-lifetime", .type = CONFIG_DURATION,

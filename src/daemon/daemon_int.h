@@ -64,6 +64,10 @@ struct daemon_worker {
 	struct event *uk_ev;		/* activated when lookups complete */
 	struct daemon_uk_parked *uk_head, *uk_tail;
 	unsigned uk_nparked;
+	/* per-source budget of user-key lookups (daemon_userkey.c) */
+	struct policy_rate *uk_rate;
+	const struct turn_tuple *uk_src;	/* the message in the engine */
+	bool uk_refused;		/* its lookup was refused: drop it */
 };
 
 struct daemon {
@@ -118,6 +122,12 @@ struct daemon {
 	struct addr metrics_addr;	/* its address (a policy self entry) */
 	uint64_t redis_errs_seen;
 	uint64_t rsnap_time;		/* Unix s of the last Redis load */
+	/* snapshot loads that failed (daemon_redis.c): auth_redis's count
+	 * at the last good load and the count already in the metric, and
+	 * complete loads daemon_env refused */
+	uint64_t rsnap_fail_base, rsnap_fail_counted;
+	uint64_t rsnap_refused, rsnap_refused_counted;
+	bool rsnap_refusing;		/* the last complete load was refused */
 	struct event *tick_ev;		/* main thread, once a second */
 	_Atomic bool draining;
 	unsigned drain_timeout_s;
@@ -155,18 +165,31 @@ void daemon_redis_stop(struct daemon *d);
 void daemon_redis_reload(struct daemon *d, const struct config *old,
     const struct config *c);
 void daemon_redis_clear(struct daemon *d);
+/* Readiness, once a second: false while the last snapshot load failed
+ * (the previous one stays in force); counts the failures. */
+bool daemon_redis_snapshot_ok(struct daemon *d,
+    const struct auth_redis_stats *rs);
 
 /* daemon_userkey.c: the user-key cache shared by the workers */
 #define DAEMON_UK_QUEUE		1024	/* lookups queued for the main thread */
 #define DAEMON_UK_PARK		64	/* parked requests per worker */
+#define DAEMON_UK_SRC_SHARE	(DAEMON_UK_QUEUE / 16)	/* per source */
 /* A lookup on its way to Redis: a copy of the name (the cookie). */
 struct daemon_uk_req {
 	size_t len;
 	uint8_t user[];
 };
+/* rate, burst: user-key-lookup-rate and -burst, per source and worker. */
 struct daemon_userkey *daemon_userkey_new(unsigned ttl_s, unsigned neg_ttl_s,
-    unsigned timeout_s);
+    unsigned timeout_s, uint32_t rate, uint32_t burst);
 void daemon_userkey_free(struct daemon_userkey *uk);
+/* For tests: entries cached, lookups outstanding, entries evicted. */
+struct daemon_uk_stats {
+	size_t entries, pending;
+	uint64_t evictions;
+};
+void daemon_userkey_stats(struct daemon_userkey *uk,
+    struct daemon_uk_stats *st);
 /* turn_hooks.user_key (ctx: the daemon worker). */
 enum turn_key daemon_userkey_get(void *ctx, const uint8_t *user, size_t len,
     uint8_t key[16]);

@@ -234,7 +234,8 @@ daemon_metrics_tick(struct daemon_worker *w)
 
 /*
  * Main thread, once a second and at every drain change: readiness
- * (listeners up, Redis connected when configured, not draining) and the
+ * (listeners up, Redis connected when configured and its last snapshot
+ * load complete, not draining) and the
  * Redis gauges. Runs on daemon_run()'s loop, where Redis lives.
  */
 void
@@ -251,6 +252,9 @@ daemon_metrics_main_tick(struct daemon *d)
 		if (d->redis != NULL)
 			auth_redis_stats(d->redis, &rs);
 		ready = ready && rs.up;
+		/* the last snapshot load failed: the previous one is still in
+		 * force, so revocations and rotations since are not */
+		ready = daemon_redis_snapshot_ok(d, &rs) && ready;
 	}
 	if (d->http != NULL)
 		metrics_http_set_ready(d->http, ready);

@@ -5,8 +5,12 @@
  * daemon_run() runs, and turns each complete load into a new daemon_env through
  * the same publish path SIGHUP uses (daemon_env.c). A load equal to the one
  * in force changes nothing, so the periodic re-read costs the workers
- * nothing. A failed load or an outage keeps the snapshot in force
- * (auth_redis.c logs it, rate-limited); ternd starts while Redis is down.
+ * nothing. A failed load or an outage keeps the snapshot in force, whole
+ * (auth_redis_load.c logs why, rate-limited): revocations already in force
+ * are never dropped by a load that could not read them all. A failure is
+ * counted (tern_redis_snapshot_failures_total) and makes /readyz answer
+ * 503 until a load succeeds (docs/security.md, Redis under abuse); ternd
+ * starts while Redis is down.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,16 +20,25 @@
 #include "daemon/daemon_int.h"
 #include "util/log.h"
 
+static struct log_ratelimit daemon_redis_rl = LOG_RATELIMIT_INIT(5, 60);
+
 static void
 daemon_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 {
 	struct daemon *d = arg;
 	struct auth_redis_snap *old = d->rsnap;
+	struct auth_redis_stats rs;
 	struct daemon_env *env;
 	char err[256];
 
-	/* A complete load, changed or not (tern_snapshot_timestamp_seconds). */
+	/* A complete load, changed or not (tern_snapshot_timestamp_seconds):
+	 * the failures before it no longer make ternd unready. */
 	d->rsnap_time = net_now_ms() / 1000;
+	if (d->redis != NULL) {
+		auth_redis_stats(d->redis, &rs);
+		d->rsnap_fail_base = rs.load_failures;
+	}
+	d->rsnap_refusing = false;
 	if (old != NULL && auth_redis_snap_equal(old, snap)) {
 		auth_redis_snap_free(snap);
 		return;
@@ -37,7 +50,11 @@ daemon_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 	d->rsnap = snap;
 	snprintf(d->rsnap_realm, sizeof(d->rsnap_realm), "%s", d->cfg->realm);
 	if ((env = daemon_env_prepare(d, d->cfg, err, sizeof(err))) == NULL) {
-		log_warn("redis_snapshot_refused", "reason=\"%s\"", err);
+		d->rsnap_refused++;
+		d->rsnap_refusing = true;
+		log_rl(&daemon_redis_rl, LOG_LVL_WARN, "redis_snapshot_refused",
+		    "reason=\"%s\" refused=%llu", err,
+		    (unsigned long long)d->rsnap_refused);
 		d->rsnap = old;
 		auth_redis_snap_free(snap);
 		return;
@@ -89,8 +106,9 @@ daemon_redis_init(struct daemon *d, const struct config *c, char *err,
 		return -1;
 	}
 	auth_redis_conf_clear(&rc);
-	d->uk = daemon_userkey_new(c->user_key_cache_ttl, c->user_key_negative_ttl,
-	    c->redis_command_timeout);
+	d->uk = daemon_userkey_new(c->user_key_cache_ttl,
+	    c->user_key_negative_ttl, c->redis_command_timeout,
+	    c->user_key_lookup_rate, c->user_key_lookup_burst);
 	if (d->uk == NULL) {
 		snprintf(err, errcap, "redis: out of memory");
 		return -1;
@@ -111,6 +129,11 @@ daemon_redis_open(struct daemon *d, struct event_base *base,
 	if (auth_redis_conf_parse(c->redis_userdb, strlen(c->redis_userdb), &rc,
 	    &why) == -1)
 		return NULL;
+	/* redis-password-file overrides password= (config_secret.c checked
+	 * its length and bytes). */
+	if (c->redis_password != NULL)
+		snprintf(rc.password, sizeof(rc.password), "%s",
+		    c->redis_password);
 	memset(&o, 0, sizeof(o));
 	o.conf = &rc;
 	o.realm = c->realm;
@@ -156,23 +179,64 @@ daemon_redis_stop(struct daemon *d)
 /*
  * After a successful daemon_reload() from the main loop: c is now in force.
  * A new realm names other keys: the client starts again, and what Redis
- * said for the old realm no longer applies.
+ * said for the old realm no longer applies. A new password from
+ * redis-password-file starts it again too.
  */
 void
 daemon_redis_reload(struct daemon *d, const struct config *old,
     const struct config *c)
 {
+	bool pw_same;
+
 	d->cfg = c;
-	if (!d->redis_on || d->redis == NULL || old == NULL ||
-	    strcmp(old->realm, c->realm) == 0)
+	if (!d->redis_on || d->redis == NULL || old == NULL)
 		return;
+	pw_same = old->redis_password == NULL || c->redis_password == NULL ?
+	    old->redis_password == c->redis_password :
+	    strcmp(old->redis_password, c->redis_password) == 0;
+	if (strcmp(old->realm, c->realm) == 0) {
+		if (pw_same)
+			return;
+		/* The same keys: the snapshot in force stays. */
+		auth_redis_free(d->redis);
+		d->redis = daemon_redis_open(d, d->main_base, c);
+		log_info("redis_reconnect", "reason=\"a new password from "
+		    "redis-password-file\"");
+		return;
+	}
 	auth_redis_free(d->redis);
 	d->redis = daemon_redis_open(d, d->main_base, c);
+	/* a new client counts its failures from 0 */
+	d->rsnap_fail_base = d->rsnap_fail_counted = 0;
 	auth_redis_snap_free(d->rsnap);
 	d->rsnap = NULL;
 	daemon_userkey_flush(d->uk);
 	log_info("redis_realm_changed", "reason=\"reading the new realm's "
 	    "keys\"");
+}
+
+/*
+ * Main thread, once a second (readiness, daemon_metrics.c): counts the
+ * loads that failed since the last call, and says whether the snapshot in
+ * force is the last one asked for: false from a failed or refused load
+ * until a load succeeds.
+ */
+bool
+daemon_redis_snapshot_ok(struct daemon *d, const struct auth_redis_stats *rs)
+{
+	uint64_t n = 0;
+
+	if (!d->redis_on)
+		return true;
+	if (rs->load_failures > d->rsnap_fail_counted)
+		n += rs->load_failures - d->rsnap_fail_counted;
+	if (d->rsnap_refused > d->rsnap_refused_counted)
+		n += d->rsnap_refused - d->rsnap_refused_counted;
+	d->rsnap_fail_counted = rs->load_failures;
+	d->rsnap_refused_counted = d->rsnap_refused;
+	if (n > 0)
+		metrics_count(d->mw_main, METRICS_REDIS_SNAPSHOT_FAILURES, 0, n);
+	return rs->load_failures <= d->rsnap_fail_base && !d->rsnap_refusing;
 }
 
 void

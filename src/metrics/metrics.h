@@ -234,6 +234,9 @@ enum metrics_id {
 	METRICS_REDIS_COMMAND_SECONDS,	/* histogram */
 	METRICS_SECRETS_LOADED,		/* gauge */
 	METRICS_SNAPSHOT_TIMESTAMP,	/* gauge, Unix seconds */
+	METRICS_REDIS_SNAPSHOT_FAILURES,	/* counter */
+	METRICS_USER_KEY_REFUSED,	/* counter {reason}: metrics_uk_refusal */
+	METRICS_USER_KEY_EVICTIONS,	/* counter {kind}: metrics_uk_eviction */
 	METRICS_ALLOCATION_DURATION,	/* histogram, seconds */
 	METRICS_DRAINING,		/* gauge 0/1: SIGUSR1 drain */
 	METRICS_PROCESS_CPU,		/* process_*: callbacks */
@@ -294,6 +297,19 @@ enum metrics_conn_timeout {
 	METRICS_CONN_STALLED_FRAME,	/* a frame left incomplete */
 	METRICS_CONN_IDLE,		/* an allocated connection went silent */
 	METRICS_CONN_TIMEOUT_COUNT
+};
+/* User-key lookups not started, and cache entries evicted to make room
+ * (docs/security.md, Redis under abuse). */
+enum metrics_uk_refusal {
+	METRICS_UK_RATE = 0,		/* user-key-lookup-rate and -burst */
+	METRICS_UK_SOURCE_QUEUE,	/* the source's share of the queue */
+	METRICS_UK_QUEUE_FULL,		/* every lookup slot in use */
+	METRICS_UK_REFUSAL_COUNT
+};
+enum metrics_uk_eviction {
+	METRICS_UK_EVICT_KEY = 0,	/* a user's key */
+	METRICS_UK_EVICT_NEGATIVE,	/* an unknown or unavailable answer */
+	METRICS_UK_EVICTION_COUNT
 };
 /*
  * Drop reasons: the values of enum turn_drop (turn_drop_name(); "none" and

@@ -41,6 +41,13 @@ static const char *const conn_refusal_v[] = { "per_ip", "per_48", "total",
 	"accept_rate" };
 static const char *const conn_timeout_v[] = { "no_allocation",
 	"stalled_frame", "idle" };
+static const char *const uk_refusal_v[] = { "rate", "source_queue",
+	"queue_full" };
+static const char *const uk_eviction_v[] = { "key", "negative" };
+_Static_assert(NITEMS(uk_refusal_v) == METRICS_UK_REFUSAL_COUNT,
+    "user-key refusal reasons");
+_Static_assert(NITEMS(uk_eviction_v) == METRICS_UK_EVICTION_COUNT,
+    "user-key eviction kinds");
 
 /* Same order as the STUN method list in metrics_stun_method_index(). */
 static const uint16_t stun_methods[] = { STUN_BINDING, STUN_ALLOCATE,
@@ -114,6 +121,10 @@ static const struct metrics_label l_conn_refusal = LABEL("reason",
     conn_refusal_v);
 static const struct metrics_label l_conn_timeout = LABEL("reason",
     conn_timeout_v);
+static const struct metrics_label l_uk_refusal = LABEL("reason",
+    uk_refusal_v);
+static const struct metrics_label l_uk_eviction = LABEL("kind",
+    uk_eviction_v);
 static const struct metrics_label l_method = LABEL("method", method_v);
 static const struct metrics_label l_code = LABEL("code", code_v);
 static const struct metrics_label l_refusal = { .name = "reason",
@@ -192,6 +203,15 @@ const struct metrics_def metrics_tern_defs[METRICS_ID_COUNT] = {
 	    "REST API secrets in the current snapshot.", NULL),
 	G(METRICS_SNAPSHOT_TIMESTAMP, "tern_snapshot_timestamp_seconds",
 	    "Unix time the secrets snapshot was last loaded.", NULL),
+	C(METRICS_REDIS_SNAPSHOT_FAILURES, "tern_redis_snapshot_failures_total",
+	    "Redis snapshot loads that failed; the previous snapshot stayed.",
+	    NULL),
+	C(METRICS_USER_KEY_REFUSED, "tern_user_key_lookups_refused_total",
+	    "User-key lookups not started and their requests dropped, by "
+	    "reason.", &l_uk_refusal),
+	C(METRICS_USER_KEY_EVICTIONS, "tern_user_key_evictions_total",
+	    "User-key cache entries evicted to make room, by kind.",
+	    &l_uk_eviction),
 	H(METRICS_ALLOCATION_DURATION, "tern_allocation_duration_seconds",
 	    "Lifetime of ended TURN allocations.", alloc_b),
 	G(METRICS_DRAINING, "tern_draining",
