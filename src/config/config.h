@@ -128,6 +128,14 @@ struct config {
 	unsigned user_quota;		/* allocations per user-id; 16 */
 	unsigned max_allocations_per_ip;	/* 256 */
 	unsigned total_quota;		/* allocations in total; 16000 */
+	unsigned max_permissions;	/* per allocation; 128 */
+	unsigned max_channels;		/* per allocation; 128 */
+	unsigned max_peers_per_request;	/* per CreatePermission; 32 */
+	size_t max_bps;			/* bytes/s per allocation; 0 = no cap */
+	size_t bps_capacity;		/* bytes/s of the server; 0 = no cap */
+	unsigned unauth_rate;		/* answers/s per source before MI; 50 */
+	unsigned unauth_burst;		/* 400 */
+	unsigned auth_failure_limit;	/* failed MI per source per minute; 30 */
 
 	/* stream connections (TCP/TLS) */
 	unsigned stream_idle_timeout;	/* s without a valid message -> close */

@@ -268,6 +268,40 @@ const struct config_option config_options[] = {
 	  .offset = OFF(total_quota), .def = "16000", .min = 0,
 	  .max = 16777216, .reloadable = true, .metavar = "N",
 	  .help = "allocations in total; 0 = unlimited" },
+	{ .name = "max-permissions", .type = CONFIG_UINT,
+	  .offset = OFF(max_permissions), .def = "128", .min = 1,
+	  .max = 4096, .metavar = "N",
+	  .help = "permissions (peer IPs) per allocation" },
+	{ .name = "max-channels", .type = CONFIG_UINT,
+	  .offset = OFF(max_channels), .def = "128", .min = 1, .max = 4096,
+	  .metavar = "N", .help = "channels per allocation" },
+	{ .name = "max-peers-per-request", .type = CONFIG_UINT,
+	  .offset = OFF(max_peers_per_request), .def = "32", .min = 1,
+	  .max = 256 /* TURN_MAX_PEERS_LIMIT */, .metavar = "N",
+	  .help = "XOR-PEER-ADDRESS attributes in one CreatePermission" },
+	{ .name = "max-bps", .type = CONFIG_SIZE, .offset = OFF(max_bps),
+	  .def = "0", .min = 0, .max = 1024 * MIB, .reloadable = true,
+	  .metavar = "SIZE",
+	  .help = "bytes per second one allocation may relay, both "
+	      "directions together; 0 = unlimited" },
+	{ .name = "bps-capacity", .type = CONFIG_SIZE,
+	  .offset = OFF(bps_capacity), .def = "0", .min = 0,
+	  .max = 64 * 1024 * MIB, .reloadable = true, .metavar = "SIZE",
+	  .help = "bytes per second the whole server relays; 0 = unlimited" },
+	{ .name = "unauth-rate", .type = CONFIG_UINT,
+	  .offset = OFF(unauth_rate), .def = "50", .min = 1, .max = 1000000,
+	  .metavar = "N",
+	  .help = "answers per second to one source's requests that carry no "
+	      "valid MESSAGE-INTEGRITY" },
+	{ .name = "unauth-burst", .type = CONFIG_UINT,
+	  .offset = OFF(unauth_burst), .def = "400", .min = 1,
+	  .max = 1000000, .metavar = "N",
+	  .help = "such answers one source may get at once" },
+	{ .name = "auth-failure-limit", .type = CONFIG_UINT,
+	  .offset = OFF(auth_failure_limit), .def = "30", .min = 1,
+	  .max = 1000000, .metavar = "N",
+	  .help = "failed credential checks per source per minute before its "
+	      "attempts are dropped for the rest of the minute" },
 
 	/* stream connections */
 	{ .name = "stream-idle-timeout", .type = CONFIG_DURATION,
@@ -457,5 +491,8 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	config_free_strings(c, config_options);
+	if (c->redis_password != NULL)	/* read from redis-password-file */
+		explicit_bzero(c->redis_password, strlen(c->redis_password));
+	free(c->redis_password);
 	free(c);
 }
