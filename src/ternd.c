@@ -24,6 +24,7 @@
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -59,6 +60,8 @@ struct ternd {
 	struct config *cfg;		/* the configuration in force */
 	struct daemon *daemon;
 	char *pidfile;			/* written at start-up; removed at exit */
+	char *warned;			/* the warnings logged last, one a line */
+	uid_t log_uid;			/* proc-user's uid for log_dir_risk() */
 };
 
 static void
@@ -114,18 +117,72 @@ ternd_err_append(char *err, size_t errcap, const char *add)
 	    add[strlen(add) - 1] == '\n' ? "" : "\n");
 }
 
+/* Whether text holds the line (len bytes) as one of its lines. */
+static bool
+ternd_has_line(const char *text, const char *line, size_t len)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, "warning: ")) != NULL) {
+		if ((p == text || p[-1] == '\n') && strncmp(p, line, len) == 0 &&
+		    (p[len] == '\n' || p[len] == '\0'))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* Appends the "warning: " lines of add to warn. */
+static void
+ternd_warn_keep(char *warn, size_t warncap, const char *add)
+{
+	const char *p = add, *nl;
+	size_t len, used;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		used = strlen(warn);
+		if (strncmp(p, "warning: ", 9) == 0 && used + len + 2 < warncap)
+			snprintf(warn + used, warncap - used, "%.*s\n",
+			    (int)len, p);
+		p += len + (nl != NULL);
+	}
+}
+
+/* The risks of a valid configuration (docs/security.md, Hardening). */
+static void
+ternd_config_warnings(const struct ternd *t, const struct config *c,
+    char *warn, size_t warncap)
+{
+	struct config_facts f = { .file = t->file, .euid = geteuid() };
+	char one[4096];
+	struct stat st;
+
+	if (t->file != NULL && stat(t->file, &st) == 0) {
+		f.file_known = true;
+		f.file_mode = st.st_mode & 07777;
+	}
+	if (config_warnings(c, &f, one, sizeof(one)) > 0)
+		ternd_warn_keep(warn, warncap, one);
+}
+
 /*
  * Builds a configuration from the defaults, the file (if any) and the
- * arguments, which override the file. NULL with every problem in err.
+ * arguments, which override the file, then reads the files of secrets
+ * they name. NULL with every problem in err; the warnings of a valid
+ * configuration in warn (one "warning: OPTION: PROBLEM" a line).
  */
 static struct config *
-ternd_config_load(const struct ternd *t, char *err, size_t errcap)
+ternd_config_load(const struct ternd *t, char *err, size_t errcap,
+    char *warn, size_t warncap)
 {
 	char one[4096];
 	struct config *c;
 	bool bad = false;
 	int i;
 
+	warn[0] = '\0';
 	err[0] = '\0';
 	if ((c = config_new()) == NULL) {
 		snprintf(err, errcap, "out of memory\n");
@@ -145,10 +202,19 @@ ternd_config_load(const struct ternd *t, char *err, size_t errcap)
 		}
 	}
 	one[0] = '\0';
+	if (!bad && config_secrets_load(c, one, sizeof(one)) == -1) {
+		ternd_err_append(err, errcap, one);
+		bad = true;
+	}
+	ternd_warn_keep(warn, warncap, one);
+	one[0] = '\0';
 	if (!bad && config_check(c, one, sizeof(one)) == -1) {
 		ternd_err_append(err, errcap, one);
 		bad = true;
 	}
+	ternd_warn_keep(warn, warncap, one);
+	if (!bad)
+		ternd_config_warnings(t, c, warn, warncap);
 	if (bad) {
 		if (err[0] == '\0')
 			snprintf(err, errcap, "invalid configuration\n");
@@ -173,6 +239,57 @@ ternd_log_problems(const char *event, const char *err)
 			log_error(event, "problem=%s",
 			    log_escape(esc, sizeof(esc), p, len));
 		p += len + (nl != NULL);
+	}
+}
+
+/* text as a logfmt value: quoted, \" and \\ escaped (the logger escapes
+ * control bytes); our own text, so not cut as log_escape() cuts. */
+static const char *
+ternd_quote(char *out, size_t cap, const char *text, size_t len)
+{
+	size_t i, o = 0;
+
+	if (cap < 3)
+		return "";
+	out[o++] = '"';
+	for (i = 0; i < len && o + 3 < cap; i++) {
+		if (text[i] == '"' || text[i] == '\\')
+			out[o++] = '\\';
+		out[o++] = text[i];
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * One record per "warning: OPTION: PROBLEM" line of warn that was not
+ * logged last time (at start: all of them; after a reload: those the new
+ * configuration brings), then warn becomes the set logged.
+ */
+static void
+ternd_warn_log(struct ternd *t, const char *warn)
+{
+	char opt[256], why[2048];
+	const char *p = warn, *nl, *sep;
+	size_t len;
+	char *dup;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		sep = strstr(p + 9, ": ");
+		if (sep != NULL && sep < p + len && (t->warned == NULL ||
+		    !ternd_has_line(t->warned, p, len)))
+			log_warn("config_warning", "option=%s reason=%s",
+			    ternd_quote(opt, sizeof(opt), p + 9,
+			    (size_t)(sep - p - 9)), ternd_quote(why,
+			    sizeof(why), sep + 2, (size_t)(p + len - sep - 2)));
+		p += len + (nl != NULL);
+	}
+	if ((dup = strdup(warn)) != NULL) {
+		free(t->warned);
+		t->warned = dup;
 	}
 }
 
@@ -334,6 +451,43 @@ ternd_pidfile_remove(struct ternd *t)
 	t->pidfile = NULL;
 }
 
+/* The uid proc-user names (before the drop), or 0: no dropped user. */
+static uid_t
+ternd_log_uid(const struct config *c)
+{
+	struct passwd *pw;
+
+	if (c->proc_user == NULL || (pw = getpwnam(c->proc_user)) == NULL)
+		return 0;
+	return pw->pw_uid;
+}
+
+/* docs/security.md, Hardening: who else could replace the log file. */
+static void
+ternd_log_dir_warn(const struct ternd *t, const char *path)
+{
+	char esc[LOG_ESCAPE_CAP];
+	const char *why;
+
+	if ((why = log_dir_risk(path, t->log_uid)) == NULL)
+		return;
+	log_warn("log_dir_writable", "file=%s reason=\"%s: whoever can write "
+	    "it can remove the log file or put a link to another file in its "
+	    "place before the next start or reopen (ternd refuses the link, "
+	    "and logging stops); make the directory root's, mode 0755\"",
+	    log_escape(esc, sizeof(esc), path, strlen(path)), why);
+}
+
+static void
+ternd_log_file_failed(const char *event, const char *path, int err)
+{
+	char esc[LOG_ESCAPE_CAP];
+
+	log_error(event, "file=%s reason=\"%s\" kept=\"the file in use\"",
+	    path != NULL ? log_escape(esc, sizeof(esc), path, strlen(path)) :
+	    "-", log_open_error(err));
+}
+
 /* Settings SIGHUP cannot change: say which, instead of ignoring them
  * silently (the option table says which are reloadable). */
 static void
@@ -355,13 +509,15 @@ ternd_reload(void *arg)
 {
 	struct ternd *t = arg;
 	struct config *c;
-	char *err;
+	char *err, *warn = NULL;
 	int lr;
 
-	if ((err = malloc(TERND_ERRCAP)) == NULL)
-		return;
+	if ((err = malloc(TERND_ERRCAP)) == NULL ||
+	    (warn = malloc(TERND_ERRCAP)) == NULL)
+		goto out;
 	log_info("reload", "file=%s", t->file != NULL ? "yes" : "no");
-	if ((c = ternd_config_load(t, err, TERND_ERRCAP)) == NULL) {
+	if ((c = ternd_config_load(t, err, TERND_ERRCAP, warn,
+	    TERND_ERRCAP)) == NULL) {
 		ternd_log_problems("reload_failed", err);
 		goto out;
 	}
@@ -374,13 +530,19 @@ ternd_reload(void *arg)
 	ternd_reload_warn(t->cfg, c);
 	/* log-file is reloadable, syslog is not (config_table.c). */
 	c->syslog = t->cfg->syslog;
-	if (!ternd_str_eq(c->log_file, t->cfg->log_file))
+	if (!ternd_str_eq(c->log_file, t->cfg->log_file)) {
 		lr = log_open("ternd", ternd_log_target(c), c->log_file);
-	else
+		if (lr == 0)
+			ternd_log_dir_warn(t, c->log_file);
+	} else
 		lr = log_reopen();
+	/* docs/security.md, Hardening: a link in the log file's place is
+	 * refused; the file in use stays. */
 	if (lr == -1)
-		log_error("log_reopen_failed", "error=\"%s\"", strerror(errno));
+		ternd_log_file_failed("log_reopen_failed",
+		    c->log_file != NULL ? c->log_file : t->cfg->log_file, errno);
 	log_set_level((enum log_level)c->log_level);
+	ternd_warn_log(t, warn);
 	/* The old config is no longer referenced: net copied what it needs. */
 	config_free(t->cfg);
 	t->cfg = c;
@@ -388,29 +550,34 @@ ternd_reload(void *arg)
 	    log_level_name((enum log_level)c->log_level), c->n_user,
 	    c->n_static_auth_secret);
 out:
+	free(warn);
 	free(err);
 }
 
 static int
 ternd_offline(struct ternd *t, enum ternd_mode mode)
 {
-	char *err;
+	char *err, *warn = NULL;
 	struct config *c;
 	int rv = 1;
 
-	if ((err = malloc(TERND_ERRCAP)) == NULL)
-		return 1;
-	if ((c = ternd_config_load(t, err, TERND_ERRCAP)) == NULL) {
+	if ((err = malloc(TERND_ERRCAP)) == NULL ||
+	    (warn = malloc(TERND_ERRCAP)) == NULL)
+		goto out;
+	if ((c = ternd_config_load(t, err, TERND_ERRCAP, warn,
+	    TERND_ERRCAP)) == NULL) {
 		fputs(err, stderr);
 		goto out;
 	}
-	if (mode == TERND_CHECK)
+	if (mode == TERND_CHECK) {
+		fputs(warn, stderr);
 		printf("configuration ok\n");
-	else
+	} else
 		config_print(c, stdout);
 	config_free(c);
 	rv = fflush(stdout) == 0 ? 0 : 1;
 out:
+	free(warn);
 	free(err);
 	return rv;
 }
@@ -457,23 +624,34 @@ ternd_serve(struct ternd *t)
 static int
 ternd_main_run(struct ternd *t)
 {
-	char *err;
+	char *err, *warn;
 	int rv = 1;
 
-	if ((err = malloc(TERND_ERRCAP)) == NULL)
-		return 1;
-	if ((t->cfg = ternd_config_load(t, err, TERND_ERRCAP)) == NULL) {
-		fputs(err, stderr);
+	err = malloc(TERND_ERRCAP);
+	warn = malloc(TERND_ERRCAP);
+	if (err == NULL || warn == NULL ||
+	    (t->cfg = ternd_config_load(t, err, TERND_ERRCAP, warn,
+	    TERND_ERRCAP)) == NULL) {
+		if (err != NULL)
+			fputs(err, stderr);
 		free(err);
+		free(warn);
 		return 1;
 	}
 	free(err);
 	if (log_open("ternd", ternd_log_target(t->cfg), t->cfg->log_file) == -1) {
-		fprintf(stderr, "ternd: cannot open the log: %s\n",
-		    strerror(errno));
+		/* docs/security.md, Hardening: never written through a link */
+		fprintf(stderr, "ternd: log-file %s: %s\n", t->cfg->log_file,
+		    log_open_error(errno));
+		free(warn);
 		goto out;
 	}
 	log_set_level((enum log_level)t->cfg->log_level);
+	ternd_warn_log(t, warn);
+	free(warn);
+	t->log_uid = ternd_log_uid(t->cfg);
+	if (t->cfg->log_file != NULL && !t->cfg->syslog)
+		ternd_log_dir_warn(t, t->cfg->log_file);
 	rv = ternd_serve(t);
 	log_info("exit", "status=%d", rv);
 out:
@@ -482,6 +660,7 @@ out:
 	ternd_pidfile_remove(t);
 	crypto_shutdown();
 	config_free(t->cfg);
+	free(t->warned);
 	log_close();
 	return rv;
 }
