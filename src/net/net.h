@@ -25,8 +25,12 @@
  *   net_stop()   stops and joins the workers; net_free() releases the rest.
  *
  * The connection limiter (max-connections, max-connections-per-ip with
- * IPv4 /32 and IPv6 /64 prefixes) is pure and shared by all workers behind
- * a mutex; it is only consulted at accept and close, off the data path.
+ * IPv4 /32 and IPv6 /64 prefixes, and an IPv6 /48 aggregate) is pure and
+ * shared by all workers behind a mutex; it is only consulted at accept and
+ * close, off the data path. Each worker also budgets new connections per
+ * source (policy_rate, docs/security.md, TCP/TLS exhaustion), and closes a
+ * connection that makes no progress (no successful answer, no relayed
+ * data) or leaves a frame incomplete for stream-idle-timeout.
  */
 #ifndef TERN_NET_H
 #define TERN_NET_H
@@ -141,25 +145,40 @@ size_t net_listener_count(const struct net *n);
 unsigned net_worker_count(const struct net *n);
 
 /*
- * The stream connection limiter. max_total also bounds the table, so its
+ * The stream connection limiter: max_total in all, max_per_ip per IPv4 /32
+ * or IPv6 /64 (IPv4-mapped IPv6 counts as IPv4), and max_per_48 per IPv6
+ * /48 (all its /64s together). max_total also bounds the table, so its
  * memory never grows with the number of distinct addresses seen.
  */
 enum net_limit_result {
 	NET_LIMIT_OK = 0,
 	NET_LIMIT_TOTAL = -1,	/* max-connections reached */
 	NET_LIMIT_PER_IP = -2,	/* max-connections-per-ip reached */
+	NET_LIMIT_PER_48 = -3,	/* max-connections-per-48 reached */
 };
+
+/* The /48 cap when none is configured: NET_PER_48_FACTOR times the /64
+ * cap (docs/security.md, TCP/TLS exhaustion, says why 4). */
+#define NET_PER_48_FACTOR	4
+/* New TCP/TLS connections per source (IPv4 /32, IPv6 /64, with a /48
+ * budget 8 times larger): a second, and at once; per worker. */
+#define NET_ACCEPT_RATE		20
+#define NET_ACCEPT_BURST	100
 
 struct net_limits;
 
-struct net_limits *net_limits_new(unsigned max_total, unsigned max_per_ip);
+struct net_limits *net_limits_new(unsigned max_total, unsigned max_per_ip,
+    unsigned max_per_48);
 void net_limits_free(struct net_limits *l);
-/* Counts one more connection from a, or refuses it. */
+/* Counts one more connection from a, or refuses it (the total first, then
+ * the /32 or /64, then the /48). */
 enum net_limit_result net_limits_acquire(struct net_limits *l, const struct addr *a);
 /* Releases one connection counted by a successful acquire. */
 void net_limits_release(struct net_limits *l, const struct addr *a);
 unsigned net_limits_total(struct net_limits *l);
-/* Connections counted for a's prefix. */
+/* Connections counted for a's prefix (/32 or /64). */
 unsigned net_limits_count(struct net_limits *l, const struct addr *a);
+/* Connections counted for a's /48 (0 for IPv4). */
+unsigned net_limits_count48(struct net_limits *l, const struct addr *a);
 
 #endif

@@ -58,9 +58,18 @@ struct net_settings {
 	unsigned idle_timeout_s;
 	unsigned handshake_timeout_s;
 	size_t buffer_limit;
+	unsigned max_per_48;		/* connections per IPv6 /48 */
+	unsigned accept_rate;		/* new connections a second per source */
+	unsigned accept_burst;		/* and at once */
 };
 
+/* Entries of each worker's accept budget table (policy_rate, 32 bytes
+ * each). A source must complete a TCP handshake to take one, so it cannot
+ * be spoofed; holding an entry costs accept-rate connections a second. */
+#define NET_ACCEPT_ENTRIES	16384
+
 struct net_worker;
+struct policy_rate;
 
 /* One listening socket of one worker. */
 struct net_listener {
@@ -80,6 +89,13 @@ struct net_conn {
 	struct bufferevent *bev;
 	struct event *timer;		/* handshake, then idle timeout */
 	struct turn_tuple tuple;
+	/* Monotonic ms (net_mono_ms): closed at idle_deadline unless it
+	 * makes progress; frame_since is when the first byte of the frame
+	 * still incomplete arrived (0: none), closed stream-idle-timeout
+	 * later (docs/security.md, TCP/TLS exhaustion). */
+	uint64_t idle_deadline;
+	uint64_t frame_since;
+	uint64_t timer_due;		/* what the timer is armed for */
 	bool handshaking;		/* TLS handshake not yet complete */
 	bool closing;			/* flushing the last replies after EOF */
 	bool allocated;			/* the engine granted an Allocate on it */
@@ -119,6 +135,7 @@ struct net_worker {
 	uint32_t nrelays, caprelays;
 	uint32_t relay_free;		/* index + 1 of the first free slot */
 	struct event *tick;		/* hooks->tick, once a second */
+	struct policy_rate *accept_rate; /* new connections per source */
 	struct event *wake_ev;		/* hooks->wake, after net_wake() */
 	/* UDP receive batch and the reply buffer (the engine writes here). */
 	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
@@ -160,6 +177,8 @@ struct net {
 void net_input(struct net_worker *w, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now_ms, struct turn_out *out);
 const char *net_proto_name(enum net_proto p);
+/* Monotonic milliseconds, for deadlines and budgets. */
+uint64_t net_mono_ms(void);
 
 /* net_listen.c */
 int net_listen_addrs(const struct config *c, struct addr **out, size_t *n,
@@ -192,6 +211,13 @@ struct net_conn *net_conn_find(struct net_worker *w, uint64_t id);
 int net_conn_send(struct net_conn *c, const uint8_t *data, size_t len);
 /* A late answer to a request handed to the hooks again (net_worker_reply). */
 void net_conn_reply(struct net_conn *c, const struct turn_out *out);
+
+/* net_rlimit.c */
+/* Raises RLIMIT_NOFILE to what c's limits need, or fails naming the
+ * numbers. After the listeners are known (net_specs_build) and the relay
+ * IPs chosen (net_relay_ips). */
+int net_rlimit_raise(const struct net *n, const struct config *c, char *err,
+    size_t errcap);
 
 /* net_tls.c */
 struct net_tls *net_tls_new(const char *cert, const char *pkey,

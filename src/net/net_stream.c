@@ -13,8 +13,20 @@
  *  - output: more than stream-buffer-limit bytes queued towards a client
  *    that does not read closes the connection;
  *  - time: tls-handshake-timeout until the TLS handshake completes, then
- *    stream-idle-timeout without a valid STUN message closes it;
- *  - count: max-connections and max-connections-per-ip at accept.
+ *    stream-idle-timeout without progress closes it. Progress is what
+ *    the engine's outcome says was served: a success answer to a request
+ *    (an Allocate, a Refresh, a Binding for STUN-only use) or data relayed
+ *    on the connection's allocation; an indication, a keep-alive, an
+ *    error answer or ChannelData without an allocation is not. Once an
+ *    Allocate has succeeded, the allocation's lifetime applies instead;
+ *  - stalls: a frame whose first byte arrived stream-idle-timeout ago and
+ *    that is still incomplete closes the connection, allocated or not (a
+ *    ChannelData header that announces 0xffff bytes, then nothing);
+ *  - count: max-connections, max-connections-per-ip and the IPv6 /48 cap
+ *    at accept, and a budget of new connections per second per source
+ *    (policy_rate, one table per worker), checked before anything else.
+ * Every refusal and every close for lack of progress is counted by reason
+ * (tern_connection_refusals_total, tern_connection_timeouts_total).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -31,6 +43,7 @@
 #include <event2/bufferevent.h>
 
 #include "net/net_int.h"
+#include "policy/policy.h"
 #include "util/log.h"
 
 static struct log_ratelimit net_refuse_rl = LOG_RATELIMIT_INIT(5, 60);
@@ -91,25 +104,89 @@ net_conn_close(struct net_conn *c)
 	free(c);
 }
 
+/* Arms the connection's one timer for due (monotonic ms). */
 static void
-net_conn_arm(struct net_conn *c, unsigned seconds)
+net_conn_arm_at(struct net_conn *c, uint64_t now, uint64_t due)
 {
-	struct timeval tv = { .tv_sec = (time_t)seconds, .tv_usec = 0 };
+	uint64_t ms = due > now ? due - now : 0;
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000),
+	    .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 
+	c->timer_due = due;
 	evtimer_add(c->timer, &tv);
 }
 
-/* Seconds without a valid message before the connection is closed. */
+/* Seconds without progress before the connection is closed. */
 static unsigned
 net_conn_idle(const struct net_conn *c)
 {
 	const struct net *n = c->w->net;
 
-	/* At most max-allocate-lifetime after the last valid message: any
-	 * live allocation has been refreshed within that (§8). */
+	/* At most max-allocate-lifetime after the last success: any live
+	 * allocation has been refreshed within that (§8). */
 	if (c->allocated && n->max_lifetime > n->set.idle_timeout_s)
 		return n->max_lifetime;
 	return n->set.idle_timeout_s;
+}
+
+/*
+ * The timer must fire by the earlier of the idle deadline and the end of
+ * the pending frame's grace. It is re-armed only when that is earlier than
+ * what it is armed for: progress only moves the deadline later, so the
+ * data path never touches the timer; a timer that fires early finds the
+ * new deadline and waits for the rest (net_conn_timeout_cb).
+ */
+static void
+net_conn_schedule(struct net_conn *c, uint64_t now)
+{
+	uint64_t due = c->idle_deadline, stall;
+
+	if (c->frame_since != 0) {
+		stall = c->frame_since + (uint64_t)c->w->net->set.idle_timeout_s *
+		    1000;
+		if (stall < due)
+			due = stall;
+	}
+	if (due < c->timer_due)
+		net_conn_arm_at(c, now, due);
+}
+
+/* Progress: the idle deadline moves on. */
+static void
+net_conn_touch(struct net_conn *c)
+{
+	uint64_t now = net_mono_ms();
+
+	c->idle_deadline = now + (uint64_t)net_conn_idle(c) * 1000;
+	net_conn_schedule(c, now);
+}
+
+/* Whether the engine's account of one message is progress (above). */
+static bool
+net_conn_progress(const struct net_conn *c, const struct turn_out *out)
+{
+	if (out->len > 0 && out->oc.msg == TURN_MSG_REQUEST &&
+	    out->oc.code == 0)
+		return true;
+	return c->allocated && out->len == 0 && out->drop == TURN_DROP_NONE &&
+	    (out->oc.msg == TURN_MSG_CHANNEL_DATA ||
+	    out->oc.msg == TURN_MSG_INDICATION);
+}
+
+/* What a message the engine has served means for the connection. */
+static void
+net_conn_outcome(struct net_conn *c, const struct turn_out *out)
+{
+	/* From an Allocate on, the allocation's lifetime, which the client
+	 * must refresh (§8), keeps the connection: a client that only
+	 * receives relayed data sends nothing for long stretches. A Refresh
+	 * with lifetime 0 ends it (§7.3): stream-idle-timeout again. */
+	if (out->oc.alloc_ended)
+		c->allocated = false;
+	if (out->oc.alloc_created)
+		c->allocated = true;
+	if (net_conn_progress(c, out))
+		net_conn_touch(c);
 }
 
 /*
@@ -141,9 +218,8 @@ net_conn_reply(struct net_conn *c, const struct turn_out *out)
 {
 	if (c->closing || c->handshaking || c->bev == NULL)
 		return;
-	if (bufferevent_write(c->bev, out->buf, out->len) == 0 &&
-	    out->oc.alloc_created)
-		c->allocated = true;
+	if (bufferevent_write(c->bev, out->buf, out->len) == 0)
+		net_conn_outcome(c, out);
 }
 
 /*
@@ -164,14 +240,7 @@ net_conn_frame(struct net_conn *c, const uint8_t *p, size_t len)
 	if (out.len > 0 && bufferevent_write(c->bev, out.buf,
 	    out.len) == -1)
 		return -1;
-	/* From an Allocate on, the allocation's lifetime, which the client
-	 * must refresh (§8), keeps the connection: a client that only
-	 * receives relayed data sends nothing for long stretches. */
-	if (out.oc.alloc_created)
-		c->allocated = true;
-	/* Only a valid STUN message or frame keeps the connection alive. */
-	if (out.drop != TURN_DROP_MALFORMED && out.drop != TURN_DROP_NOT_STUN)
-		net_conn_arm(c, net_conn_idle(c));
+	net_conn_outcome(c, &out);
 	if (evbuffer_get_length(outb) > w->net->set.buffer_limit)
 		return -1;
 	return 0;
@@ -211,12 +280,34 @@ net_conn_next(struct evbuffer *in, uint16_t chan_max)
 	return flen;
 }
 
+/*
+ * After a read: bytes left over are the start of an incomplete frame. It
+ * started now if a frame was just taken off the buffer (or nothing was
+ * pending), else it is the same frame as before and keeps its start.
+ */
+static void
+net_conn_pending(struct net_conn *c, size_t left, bool took)
+{
+	uint64_t now;
+
+	if (left == 0) {
+		c->frame_since = 0;
+		return;
+	}
+	if (c->frame_since != 0 && !took)
+		return;
+	now = net_mono_ms();
+	c->frame_since = now;
+	net_conn_schedule(c, now);
+}
+
 static void
 net_conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct net_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	const uint8_t *p;
+	bool took = false;
 	long flen;
 
 	if (c->closing) {
@@ -228,9 +319,12 @@ net_conn_read_cb(struct bufferevent *bev, void *arg)
 		    net_conn_frame(c, p, (size_t)flen) == -1)
 			goto close;
 		evbuffer_drain(in, (size_t)flen);
+		took = true;
 	}
-	if (flen == 0)
+	if (flen == 0) {
+		net_conn_pending(c, evbuffer_get_length(in), took);
 		return;
+	}
 close:
 	net_conn_close(c);
 }
@@ -255,7 +349,7 @@ net_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		/* The TLS handshake is done; now the idle rule applies. */
 		c->handshaking = false;
 		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES, METRICS_TLS_OK, 1);
-		net_conn_arm(c, net_conn_idle(c));
+		net_conn_touch(c);
 		return;
 	}
 	/* A handshake that ends in an error or a close is a failure. */
@@ -279,31 +373,85 @@ net_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	net_conn_close(c);
 }
 
+/* The handshake's deadline, the idle deadline or a stalled frame. */
 static void
 net_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_conn *c = arg;
+	uint64_t now = net_mono_ms(), grace;
+	unsigned why;
 
 	(void)fd;
 	(void)what;
-	if (c->handshaking)
+	grace = (uint64_t)c->w->net->set.idle_timeout_s * 1000;
+	if (c->handshaking) {
 		metrics_count(c->w->mw, METRICS_TLS_HANDSHAKES,
 		    METRICS_TLS_TIMEOUT, 1);
+		net_conn_close(c);
+		return;
+	}
+	if (c->frame_since != 0 && now >= c->frame_since + grace)
+		why = METRICS_CONN_STALLED_FRAME;
+	else if (now >= c->idle_deadline)
+		why = c->allocated ? METRICS_CONN_IDLE :
+		    METRICS_CONN_NO_ALLOCATION;
+	else {
+		/* Early (a deadline moved on): wait for the rest. */
+		c->timer_due = UINT64_MAX;
+		net_conn_schedule(c, now);
+		return;
+	}
+	metrics_count(c->w->mw, METRICS_CONN_TIMEOUTS, why, 1);
+	log_debug("conn_timeout", "conn=%llu reason=%s",
+	    (unsigned long long)c->tuple.conn,
+	    why == METRICS_CONN_STALLED_FRAME ? "stalled_frame" :
+	    why == METRICS_CONN_IDLE ? "idle" : "no_allocation");
 	net_conn_close(c);
 }
 
+/* Closes an accepted socket at once and counts why (a metrics_conn_refusal
+ * index); the caps are also counted as tern_quota_refusals_total
+ * {kind="connections"}, as before the accept budget existed. */
 static void
 net_stream_refuse(struct net_listener *l, evutil_socket_t fd,
-    const struct addr *a, const char *why)
+    const struct addr *a, unsigned why)
 {
+	static const char *const names[METRICS_CONN_REFUSAL_COUNT] = {
+		[METRICS_CONN_PER_IP] = "max-connections-per-ip",
+		[METRICS_CONN_PER_48] = "max-connections-per-48",
+		[METRICS_CONN_TOTAL] = "max-connections",
+		[METRICS_CONN_ACCEPT_RATE] = "stream-accept-rate",
+	};
 	char as[ADDR_STRLEN];
 
 	close(fd);
-	metrics_count(l->w->mw, METRICS_QUOTA_REFUSALS,
-	    METRICS_QUOTA_CONNECTIONS, 1);
+	metrics_count(l->w->mw, METRICS_CONN_REFUSALS, why, 1);
+	if (why != METRICS_CONN_ACCEPT_RATE)
+		metrics_count(l->w->mw, METRICS_QUOTA_REFUSALS,
+		    METRICS_QUOTA_CONNECTIONS, 1);
 	log_rl(&net_refuse_rl, LOG_LVL_WARN, "conn_refused",
 	    "proto=%s client=%s reason=%s", net_proto_name(l->proto),
-	    addr_ip_str(a, as, sizeof(as)), why);
+	    addr_ip_str(a, as, sizeof(as)), names[why]);
+}
+
+/* The budget of new connections, then the caps: a refusal reason, or
+ * METRICS_CONN_REFUSAL_COUNT when a is counted in the limiter. */
+static unsigned
+net_stream_admit(struct net_worker *w, const struct addr *a)
+{
+	if (w->accept_rate != NULL &&
+	    !policy_rate_take(w->accept_rate, a, net_mono_ms()))
+		return METRICS_CONN_ACCEPT_RATE;
+	switch (net_limits_acquire(w->net->limits, a)) {
+	case NET_LIMIT_OK:
+		return METRICS_CONN_REFUSAL_COUNT;
+	case NET_LIMIT_PER_IP:
+		return METRICS_CONN_PER_IP;
+	case NET_LIMIT_PER_48:
+		return METRICS_CONN_PER_48;
+	default:
+		return METRICS_CONN_TOTAL;
+	}
 }
 
 static struct bufferevent *
@@ -322,9 +470,10 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct net_listener *l = arg;
 	struct net_worker *w = l->w;
-	enum net_limit_result lim;
 	struct net_conn *c = NULL;
 	struct addr a;
+	uint64_t now;
+	unsigned why;
 	int one = 1;
 
 	(void)lev;
@@ -334,9 +483,8 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	memcpy(&a.u.ss, sa, (size_t)salen);
-	if ((lim = net_limits_acquire(w->net->limits, &a)) != NET_LIMIT_OK) {
-		net_stream_refuse(l, fd, &a, lim == NET_LIMIT_TOTAL ?
-		    "max-connections" : "max-connections-per-ip");
+	if ((why = net_stream_admit(w, &a)) != METRICS_CONN_REFUSAL_COUNT) {
+		net_stream_refuse(l, fd, &a, why);
 		return;
 	}
 	/* Answers are small and latency matters: no Nagle delay (best effort). */
@@ -350,6 +498,7 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	c->tuple.local = l->addr;
 	c->tuple.transport = l->proto == NET_TLS ? TURN_TLS : TURN_TCP;
 	c->handshaking = l->proto == NET_TLS;
+	c->timer_due = UINT64_MAX;	/* not armed */
 	if ((c->timer = evtimer_new(w->base, net_conn_timeout_cb, c)) == NULL)
 		goto fail;
 	/* On failure neither constructor has closed fd (libevent frees the
@@ -364,8 +513,12 @@ net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_setwatermark(c->bev, EV_READ, 0, STUN_MAX_FRAME);
 	bufferevent_setcb(c->bev, net_conn_read_cb, net_conn_write_cb,
 	    net_conn_event_cb, c);
-	net_conn_arm(c, c->handshaking ? w->net->set.handshake_timeout_s :
-	    w->net->set.idle_timeout_s);
+	if (c->handshaking) {
+		now = net_mono_ms();
+		net_conn_arm_at(c, now, now +
+		    (uint64_t)w->net->set.handshake_timeout_s * 1000);
+	} else
+		net_conn_touch(c);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
 		net_conn_close(c);
 	return;

@@ -6,6 +6,7 @@
  * reload and an orderly stop that frees everything.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 #include <event2/thread.h>
 
 #include "net/net_int.h"
+#include "policy/policy.h"
+#include "util/crypto.h"
 #include "util/log.h"
 
 /* Once a second: the hooks' tick (expiry sweeps, RFC 8656 §7, §9, §12). */
@@ -55,6 +58,29 @@ net_worker_events(struct net_worker *w)
 	return 0;
 }
 
+/* The worker's budget of new connections per source (docs/security.md,
+ * TCP/TLS exhaustion); none when accept-rate is 0. */
+static int
+net_worker_accept_rate(struct net *n, struct net_worker *w, char *err,
+    size_t errcap)
+{
+	uint8_t seed[POLICY_RATE_SEED_LEN];
+	struct policy_rate_opts o;
+	const char *why = "no random seed";
+
+	if (n->set.accept_rate == 0)
+		return 0;
+	policy_rate_opts_unauth(&o, n->set.accept_rate, n->set.accept_burst);
+	o.entries = NET_ACCEPT_ENTRIES;
+	if (crypto_random(seed, sizeof(seed)) == 0)
+		w->accept_rate = policy_rate_new(&o, seed, &why);
+	if (w->accept_rate == NULL) {
+		snprintf(err, errcap, "worker %u: accept budget: %s", w->id, why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 net_worker_init(struct net *n, struct net_worker *w, unsigned id,
     char *err, size_t errcap)
@@ -77,6 +103,8 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 		snprintf(err, errcap, "worker %u: out of memory", id);
 		return -1;
 	}
+	if (net_worker_accept_rate(n, w, err, errcap) == -1)
+		return -1;
 	for (i = 0; i < n->nspecs; i++) {
 		if (net_listener_open(&w->listeners[i], w, &n->specs[i], err,
 		    errcap) == -1)
@@ -113,6 +141,7 @@ net_worker_clear(struct net_worker *w)
 	free(w->conn_hash);
 	free(w->rxbuf);
 	free(w->txbuf);
+	policy_rate_free(w->accept_rate);
 }
 
 /*
@@ -186,6 +215,21 @@ net_new_tls(struct net *n, const struct config *c, char *err, size_t errcap)
 	return n->tls == NULL ? -1 : 0;
 }
 
+/* What net keeps of c. */
+static void
+net_settings_init(struct net_settings *s, const struct config *c)
+{
+	uint64_t per48 = (uint64_t)c->max_connections_per_ip *
+	    NET_PER_48_FACTOR;
+
+	s->idle_timeout_s = c->stream_idle_timeout;
+	s->handshake_timeout_s = c->tls_handshake_timeout;
+	s->buffer_limit = c->stream_buffer_limit;
+	s->max_per_48 = per48 > UINT_MAX ? UINT_MAX : (unsigned)per48;
+	s->accept_rate = NET_ACCEPT_RATE;
+	s->accept_burst = NET_ACCEPT_BURST;
+}
+
 struct net *
 net_new(const struct config *c, const struct net_hooks *hooks, char *err,
     size_t errcap)
@@ -204,9 +248,7 @@ net_new(const struct config *c, const struct net_hooks *hooks, char *err,
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		goto fail_mem;
 	n->hooks = hooks;
-	n->set.idle_timeout_s = c->stream_idle_timeout;
-	n->set.handshake_timeout_s = c->tls_handshake_timeout;
-	n->set.buffer_limit = c->stream_buffer_limit;
+	net_settings_init(&n->set, c);
 	n->max_lifetime = c->max_allocate_lifetime;
 	n->chan_max = c->rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
 	    STUN_CHANNEL_MAX;
@@ -217,7 +259,8 @@ net_new(const struct config *c, const struct net_hooks *hooks, char *err,
 	}
 	if (n->nworkers > NET_MAX_WORKERS)
 		n->nworkers = NET_MAX_WORKERS;
-	n->limits = net_limits_new(c->max_connections, c->max_connections_per_ip);
+	n->limits = net_limits_new(c->max_connections, c->max_connections_per_ip,
+	    n->set.max_per_48);
 	n->workers = calloc(n->nworkers, sizeof(*n->workers));
 	if (n->limits == NULL || n->workers == NULL)
 		goto fail_mem;
@@ -231,6 +274,8 @@ net_new(const struct config *c, const struct net_hooks *hooks, char *err,
 	event_base_free(n->workers[0].base);
 	n->workers[0].base = NULL;
 	net_relay_ips(n, c);
+	if (net_rlimit_raise(n, c, err, errcap) == -1)
+		goto fail;
 	for (i = 0; i < n->nworkers; i++)
 		if (net_worker_init(n, &n->workers[i], i, err, errcap) == -1)
 			goto fail;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The stream connection limiter (net_limits.c): max-connections in total,
- * max-connections-per-ip per IPv4 /32 and IPv6 /64, release, reuse of the
- * table after many distinct addresses, and concurrent use.
+ * max-connections-per-ip per IPv4 /32 and IPv6 /64, the IPv6 /48 aggregate,
+ * release, reuse of the table after many distinct addresses (IPv4 and
+ * IPv6, whose connections hold two entries), and concurrent use.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -31,7 +32,7 @@ mkaddr(const char *ip)
 static void
 test_per_ip(void)
 {
-	struct net_limits *l = net_limits_new(100, 2);
+	struct net_limits *l = net_limits_new(100, 2, 100);
 	struct addr a = mkaddr("192.0.2.1"), b = mkaddr("192.0.2.2");
 
 	ok(l != NULL, "per-ip: new");
@@ -57,7 +58,7 @@ test_per_ip(void)
 static void
 test_total(void)
 {
-	struct net_limits *l = net_limits_new(3, 10);
+	struct net_limits *l = net_limits_new(3, 10, 100);
 	struct addr a = mkaddr("198.51.100.1"), b = mkaddr("198.51.100.2");
 	struct addr c = mkaddr("2001:db8::1"), d = mkaddr("2001:db8:1::1");
 
@@ -75,7 +76,7 @@ test_total(void)
 static void
 test_prefixes(void)
 {
-	struct net_limits *l = net_limits_new(100, 2);
+	struct net_limits *l = net_limits_new(100, 2, 100);
 	struct addr x1 = mkaddr("2001:db8:aa:bb::1"), x2 = mkaddr("2001:db8:aa:bb:ffff::2");
 	struct addr x3 = mkaddr("2001:db8:aa:bb:1:2:3:4"), y = mkaddr("2001:db8:aa:bc::1");
 	struct addr v4 = mkaddr("203.0.113.7"), m = mkaddr("::ffff:203.0.113.7");
@@ -96,12 +97,113 @@ test_prefixes(void)
 	net_limits_free(l);
 }
 
+/* The /48 aggregate (docs/security.md, TCP/TLS exhaustion): the /64s of
+ * one /48 together get max_per_48; another /48 is not affected; a refusal
+ * changes no count. */
+static void
+test_per48(void)
+{
+	struct net_limits *l = net_limits_new(1000, 2, 5);
+	struct addr a[8], other = mkaddr("2001:db8:49::1");
+	struct addr v4 = mkaddr("192.0.2.9"), m = mkaddr("::ffff:192.0.2.10");
+	char ip[64];
+	int i, bad = 0;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:48:%x::1", i);
+		a[i] = mkaddr(ip);
+	}
+	for (i = 0; i < 5; i++)
+		if (net_limits_acquire(l, &a[i]) != NET_LIMIT_OK)
+			bad++;
+	is_int(bad, 0, "per-48: 5 /64s of one /48 accepted");
+	is_int(net_limits_count48(l, &a[7]), 5, "per-48: the /48 counts 5");
+	is_int(net_limits_acquire(l, &a[5]), NET_LIMIT_PER_48,
+	    "per-48: a 6th /64 of the /48 refused");
+	is_int(net_limits_acquire(l, &a[0]), NET_LIMIT_PER_48,
+	    "per-48: a /64 under its own cap refused too");
+	is_int(net_limits_count(l, &a[5]), 0, "per-48: the refused /64 not counted");
+	is_int(net_limits_count(l, &a[0]), 1, "per-48: the /64 keeps its count");
+	is_int(net_limits_count48(l, &a[0]), 5, "per-48: refusals change no count");
+	is_int(net_limits_acquire(l, &other), NET_LIMIT_OK, "per-48: another /48 accepted");
+	is_int(net_limits_count48(l, &other), 1, "per-48: the other /48 counts 1");
+	is_int(net_limits_acquire(l, &v4), NET_LIMIT_OK, "per-48: IPv4 has no /48");
+	is_int(net_limits_acquire(l, &m), NET_LIMIT_OK, "per-48: IPv4-mapped neither");
+	is_int(net_limits_count48(l, &v4), 0, "per-48: IPv4 /48 count is 0");
+	is_int(net_limits_total(l), 8, "per-48: total 8");
+	net_limits_release(l, &a[2]);
+	is_int(net_limits_count48(l, &a[2]), 4, "per-48: release counts down the /48");
+	is_int(net_limits_acquire(l, &a[6]), NET_LIMIT_OK, "per-48: room again after a release");
+	for (i = 0; i < 7; i++)
+		if (i != 2)
+			net_limits_release(l, &a[i]);
+	net_limits_release(l, &other);
+	net_limits_release(l, &v4);
+	net_limits_release(l, &m);
+	is_int(net_limits_total(l), 0, "per-48: all released");
+	is_int(net_limits_count48(l, &a[0]) + net_limits_count48(l, &other), 0,
+	    "per-48: both /48s forgotten");
+	net_limits_free(l);
+}
+
+/* The /64 cap is judged before the /48: a refused /64 does not count
+ * against its /48. */
+static void
+test_per48_order(void)
+{
+	struct net_limits *l = net_limits_new(1000, 1, 100);
+	struct addr x = mkaddr("2001:db8:50:1::1"), y = mkaddr("2001:db8:50:1::2");
+
+	is_int(net_limits_acquire(l, &x), NET_LIMIT_OK, "order: first in the /64");
+	is_int(net_limits_acquire(l, &y), NET_LIMIT_PER_IP, "order: second refused per /64");
+	is_int(net_limits_count48(l, &x), 1, "order: the /48 counts only the first");
+	net_limits_release(l, &x);
+	is_int(net_limits_count48(l, &x), 0, "order: released");
+	net_limits_free(l);
+}
+
+/* IPv6 churn: each connection holds a /64 and a /48 entry; the table,
+ * sized for both, never fills and deletion keeps every key findable. */
+static void
+test_churn6(void)
+{
+	struct net_limits *l = net_limits_new(64, 1, 2);
+	struct addr a[64];
+	char ip[64];
+	int i, round, bad = 0;
+
+	for (round = 0; round < 50; round++) {
+		/* 32 /48s with 2 /64s each: 64 connections, 96 entries. */
+		for (i = 0; i < 64; i++) {
+			snprintf(ip, sizeof(ip), "2001:db8:%x:%x::1", round * 32 + i / 2,
+			    i % 2);
+			a[i] = mkaddr(ip);
+			if (net_limits_acquire(l, &a[i]) != NET_LIMIT_OK)
+				bad++;
+		}
+		if (net_limits_acquire(l, &a[0]) != NET_LIMIT_TOTAL)
+			bad++;
+		for (i = 0; i < 64; i += 2)
+			net_limits_release(l, &a[i]);
+		for (i = 1; i < 64; i += 2)
+			if (net_limits_count(l, &a[i]) != 1 ||
+			    net_limits_count48(l, &a[i]) != 1)
+				bad++;
+		for (i = 1; i < 64; i += 2)
+			net_limits_release(l, &a[i]);
+		if (net_limits_total(l) != 0 || net_limits_count48(l, &a[1]) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "churn6: 50 rounds of 64 IPv6 connections stay consistent");
+	net_limits_free(l);
+}
+
 /* Many distinct addresses come and go: deletion must keep every remaining
  * key findable, and the fixed table must never fill up. */
 static void
 test_churn(void)
 {
-	struct net_limits *l = net_limits_new(64, 1);
+	struct net_limits *l = net_limits_new(64, 1, 100);
 	struct addr a[64];
 	char ip[32];
 	int i, round, bad = 0;
@@ -158,7 +260,7 @@ worker(void *p)
 static void
 test_threads(void)
 {
-	struct net_limits *l = net_limits_new(8, 1);
+	struct net_limits *l = net_limits_new(8, 1, 100);
 	struct worker_arg args[4];
 	pthread_t th[4];
 	int i, refused = 0;
@@ -180,7 +282,7 @@ test_threads(void)
 static void
 test_zero(void)
 {
-	struct net_limits *l = net_limits_new(0, 5);
+	struct net_limits *l = net_limits_new(0, 5, 100);
 	struct addr a = mkaddr("192.0.2.1");
 
 	is_int(net_limits_acquire(l, &a), NET_LIMIT_TOTAL, "zero: max-connections 0 refuses");
@@ -195,7 +297,10 @@ main(void)
 	test_per_ip();
 	test_total();
 	test_prefixes();
+	test_per48();
+	test_per48_order();
 	test_churn();
+	test_churn6();
 	test_threads();
 	test_zero();
 	return tap_done();
