@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -205,8 +206,9 @@ harness_write_conf(struct harness *h, const struct harness_opts *o)
 	    "tls-listening-port = %u\n"
 	    "workers = 2\n"
 	    "pidfile = %s\n"
-	    "log-level = debug\n",
-	    h->ip, h->port, h->tls_port, h->pidfile);
+	    "log-level = debug\n"
+	    "max-connections = %u\n",
+	    h->ip, h->port, h->tls_port, h->pidfile, HARNESS_MAX_CONNECTIONS);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -1;
 	if (h->tls)
@@ -219,6 +221,19 @@ harness_write_conf(struct harness *h, const struct harness_opts *o)
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -1;
 	return harness_write_file(h->conf, text);
+}
+
+/* Child side: the open-file limit the test asked for (harness_opts). */
+static void
+harness_nofile(const struct harness *h)
+{
+	struct rlimit rl = { .rlim_cur = h->nofile_soft,
+	    .rlim_max = h->nofile_hard };
+
+	if (h->nofile_hard == 0)
+		return;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		_exit(126);
 }
 
 static int
@@ -235,8 +250,10 @@ harness_spawn(struct harness *h)
 		close(fd);
 		return -1;
 	}
-	if (h->pid == 0)
+	if (h->pid == 0) {
+		harness_nofile(h);
 		harness_child(fd, argv);
+	}
 	close(fd);
 	return 0;
 }
@@ -304,6 +321,8 @@ harness_start(struct harness *h, const struct harness_opts *o)
 
 	snprintf(h->ip, sizeof(h->ip), "%s", o->ip ? o->ip : "127.0.0.1");
 	h->tls = o->tls;
+	h->nofile_soft = o->nofile_soft;
+	h->nofile_hard = o->nofile_hard;
 	if (h->tls && harness_make_cert(h->cert, h->pkey) == -1)
 		return -1;
 	for (attempt = 0; attempt < HARNESS_ATTEMPTS; attempt++) {

@@ -9,6 +9,12 @@
  * is answered (polling with a deadline). If ternd exits at start (a port
  * was taken after all), it retries with other ports.
  *
+ * The config holds max-connections = HARNESS_MAX_CONNECTIONS before the
+ * test's own lines (a later line wins): ternd refuses to start when
+ * RLIMIT_NOFILE cannot hold max-connections plus its relay sockets
+ * (src/net/net_rlimit.c), and a test machine's hard limit may be lower
+ * than the defaults need (10,000 connections and 16,000 relays).
+ *
  * harness_stop() sends SIGTERM and waits with a deadline for the exit
  * status (a leak under ASan makes it non-zero, on purpose); it falls back
  * to SIGKILL. harness_fini() kills what is left and removes the directory.
@@ -30,10 +36,15 @@
 #define HARNESS_READY_MS	10000	/* ternd must answer within this */
 #define HARNESS_STOP_MS		10000	/* and exit within this after SIGTERM */
 
+#define HARNESS_MAX_CONNECTIONS	1000
+
 struct harness_opts {
 	const char *ip;		/* listening-ip; NULL = 127.0.0.1 */
 	bool tls;		/* make a certificate and listen on TLS */
 	const char *extra;	/* more config lines, or NULL */
+	/* RLIMIT_NOFILE set in ternd's process before exec (soft, hard);
+	 * 0, 0 = inherited from the test */
+	unsigned long nofile_soft, nofile_hard;
 };
 
 struct harness {
@@ -51,6 +62,7 @@ struct harness {
 	struct addr srv_tls;	/* ip:tls_port */
 	pid_t pid;		/* 0 when not running */
 	bool tls;
+	unsigned long nofile_soft, nofile_hard;	/* harness_opts' */
 };
 
 /* Makes the temporary directory. 0 or -1. */
