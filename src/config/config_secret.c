@@ -176,7 +176,7 @@ config_secrets_rest(struct config *c, struct config_err *e)
 	struct config_option o;
 	char echo[LOG_ESCAPE_CAP];
 	const char *path, *where;
-	size_t i, len;
+	size_t i, len = 0;
 	char *text;
 	int n;
 
@@ -211,7 +211,7 @@ config_secrets_redis(struct config *c, struct config_err *e)
 	const char *path = c->redis_password_file, *where, *p;
 	const char *option = "redis-password-file";
 	char echo[LOG_ESCAPE_CAP];
-	size_t len, n;
+	size_t len = 0, n;
 	char *text;
 
 	if (path == NULL)

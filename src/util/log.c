@@ -70,14 +70,13 @@ log_file_open(const char *path)
 	if (fd == -1)
 		return -1;
 	err = 0;
-	if (fstat(fd, &st) == -1)
+	/* O_NONBLOCK was for the open; writes to a device may block. */
+	if (fstat(fd, &st) == -1 || fcntl(fd, F_SETFL, O_APPEND) == -1)
 		err = errno;
 	else if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
 		err = ENXIO;
 	else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
 		err = EMLINK;
-	else if (fcntl(fd, F_SETFL, O_APPEND) == -1)
-		err = errno;
 	if (err != 0) {
 		close(fd);
 		errno = err;
