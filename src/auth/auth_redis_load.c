@@ -5,7 +5,11 @@
  * GET of the two quotas, SCAN MATCH of the realm's revocation keys with
  * the TTL of each key found (names: auth_schema.h). It completes when
  * every reply has arrived and is delivered only if every reply had the
- * expected type.
+ * expected type and no set exceeded its limit: a snapshot is loaded whole
+ * or not at all, so the one in force stays whole (docs/security.md, Redis
+ * under abuse). Revocations: at most AR_MAX_REVOKED, the most a credential
+ * set holds (auth_key.c); the TTLs are pipelined, so 100,000 of them cost
+ * one SCAN round trip per thousand keys.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,32 @@
 #include "util/crypto.h"
 #include "util/log.h"
 
+#define AR_MAX_REVOKED	262144	/* auth_key.c's AUTH_KEY_MAX_REVOKED */
+
 static struct log_ratelimit ar_load_rl = LOG_RATELIMIT_INIT(5, 60);
+static struct log_ratelimit ar_why_rl = LOG_RATELIMIT_INIT(5, 60);
+
+/* The load fails (the last snapshot stays); what, and why, logged once
+ * per load, rate-limited. */
+static void
+ar_load_fail(struct ar_load *l, const char *what, const char *why)
+{
+	if (!l->failed)
+		log_rl(&ar_why_rl, LOG_LVL_WARN, "redis_load_error",
+		    "what=%s reason=\"%s\"", what, why);
+	l->failed = true;
+}
+
+/* Why a reply is not what a load expects (never its text). */
+static const char *
+ar_reply_why(const redisReply *rep)
+{
+	if (rep == NULL)
+		return "no reply (connection lost or timed out)";
+	if (rep->type == REDIS_REPLY_ERROR)
+		return "an error reply (a key of the wrong type?)";
+	return "a reply of an unexpected type";
+}
 
 bool
 ar_is_str(const redisReply *rep)
@@ -46,7 +75,8 @@ ar_load_unref(struct ar_load *l)
 		ar_load_done(l);
 }
 
-/* A SET's members (at most max) as owned strings. 0 or -1. */
+/* A SET's members as owned strings: 0, -1 (not a set of strings, no
+ * memory) or -2 (more than max: never a part of the set). */
 static int
 ar_members(const redisReply *rep, size_t max, struct auth_redis_str **out,
     size_t *n)
@@ -57,9 +87,11 @@ ar_members(const redisReply *rep, size_t max, struct auth_redis_str **out,
 		return -1;
 	if (rep->elements == 0)
 		return 0;
+	if (rep->elements > max)
+		return -2;
 	if ((*out = calloc(rep->elements, sizeof(**out))) == NULL)
 		return -1;
-	for (i = 0; i < rep->elements && *n < max; i++) {
+	for (i = 0; i < rep->elements; i++) {
 		if (!ar_is_str(rep->element[i]))
 			return -1;
 		if (ar_str_dup(&(*out)[*n], rep->element[i]->str,
@@ -72,13 +104,16 @@ ar_members(const redisReply *rep, size_t max, struct auth_redis_str **out,
 
 static void
 ar_load_set_cb(redisAsyncContext *ac, void *reply, void *priv,
-    struct auth_redis_str **out, size_t *n, size_t max)
+    struct auth_redis_str **out, size_t *n, size_t max, const char *what)
 {
 	struct ar_load *l = priv;
+	int r;
 
 	ar_progress(ac, reply);
-	if (ar_members(reply, max, out, n) == -1)
-		l->failed = true;
+	if ((r = ar_members(reply, max, out, n)) == -2)
+		ar_load_fail(l, what, "more members than the limit");
+	else if (r == -1)
+		ar_load_fail(l, what, ar_reply_why(reply));
 	ar_load_unref(l);
 }
 
@@ -87,8 +122,9 @@ ar_secrets_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct ar_load *l = priv;
 
-	/* Read them all: the expiry filter may leave fewer than 16. */
-	ar_load_set_cb(ac, reply, priv, &l->raw, &l->nraw, 4 * AUTH_REDIS_MAX_SECRETS);
+	/* Read them all (expired ones too): the expiry filter keeps 16. */
+	ar_load_set_cb(ac, reply, priv, &l->raw, &l->nraw,
+	    AUTH_REDIS_MAX_RULES, "secret");
 }
 
 static void
@@ -97,7 +133,7 @@ ar_allow_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct ar_load *l = priv;
 
 	ar_load_set_cb(ac, reply, priv, &l->snap->allow, &l->snap->nallow,
-	    AUTH_REDIS_MAX_RULES);
+	    AUTH_REDIS_MAX_RULES, "allowed-peer-ip");
 }
 
 static void
@@ -106,7 +142,7 @@ ar_deny_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct ar_load *l = priv;
 
 	ar_load_set_cb(ac, reply, priv, &l->snap->deny, &l->snap->ndeny,
-	    AUTH_REDIS_MAX_RULES);
+	    AUTH_REDIS_MAX_RULES, "denied-peer-ip");
 }
 
 static void
@@ -119,7 +155,7 @@ ar_expires_cb(redisAsyncContext *ac, void *reply, void *priv)
 	ar_progress(ac, reply);
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
 	    rep->elements % 2 != 0) {
-		l->failed = true;
+		ar_load_fail(l, "secret-expires", ar_reply_why(rep));
 		goto out;
 	}
 	n = rep->elements / 2;
@@ -158,7 +194,7 @@ ar_quota_cb(redisAsyncContext *ac, const redisReply *rep, struct ar_load *l,
 
 	ar_progress(ac, rep);
 	if (rep == NULL || (rep->type != REDIS_REPLY_NIL && !ar_is_str(rep)))
-		l->failed = true;
+		ar_load_fail(l, "quota", ar_reply_why(rep));
 	else if (rep->type == REDIS_REPLY_STRING) {
 		if (auth_redis_u64_parse(rep->str, (size_t)rep->len, &v) == 0 &&
 		    v <= UINT32_MAX) {
@@ -199,11 +235,15 @@ ar_ttl_cb(redisAsyncContext *ac, void *reply, void *priv)
 
 	ar_progress(ac, reply);
 	if (rep == NULL || rep->type != REDIS_REPLY_INTEGER) {
-		l->failed = true;
+		ar_load_fail(l, "revoked", ar_reply_why(rep));
 		goto out;
 	}
-	if (rep->integer == -2 || s->nrevoked >= AUTH_REDIS_MAX_REVOKED)
+	if (rep->integer == -2)
 		goto out;	/* expired meanwhile */
+	if (s->nrevoked >= AR_MAX_REVOKED) {	/* never a part of them */
+		ar_load_fail(l, "revoked", "more revocations than the limit");
+		goto out;
+	}
 	s->revoked[s->nrevoked].user = t->user;
 	/* No TTL: revoked until someone deletes the key. */
 	s->revoked[s->nrevoked].until = rep->integer < 0 ? UINT64_MAX / 2 :
@@ -282,14 +322,13 @@ ar_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
 	    rep->elements != 2 || !ar_is_str(rep->element[0]) ||
 	    rep->element[1]->type != REDIS_REPLY_ARRAY) {
-		l->failed = true;
+		ar_load_fail(l, "revoked", ar_reply_why(rep));
 		goto out;
 	}
 	cur = rep->element[0];
 	keys = rep->element[1];
-	if (l->snap->nrevoked + l->pending + keys->elements >
-	    AUTH_REDIS_MAX_REVOKED) {
-		l->failed = true;
+	if (l->snap->nrevoked + l->pending + keys->elements > AR_MAX_REVOKED) {
+		ar_load_fail(l, "revoked", "more revocations than the limit");
 		goto out;
 	}
 	ar_scan_keys(l, keys);

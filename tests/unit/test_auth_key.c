@@ -213,6 +213,42 @@ test_revoked(void)
 	auth_creds_free(NULL);
 }
 
+/*
+ * A Redis snapshot's worth (docs/security.md, Redis under abuse): 100,000
+ * revoked users, each found by binary search (at most 18 comparisons up to
+ * the limit of 262,144), the others not; one more than the limit refused.
+ */
+static void
+test_revoked_many(void)
+{
+	struct auth_creds *c = auth_creds_new("realm", 5, ':', 0, 0);
+	char name[32];
+	int i, n, added = 0, found = 0, others = 0;
+
+	for (i = 0; i < 100000; i++) {
+		n = snprintf(name, sizeof(name), "user-%d", (i * 7919) % 100000);
+		added += auth_creds_add_revoked(c, name, (size_t)n, 1000) == 0;
+	}
+	is_int(added, 100000, "100,000 revoked users added");
+	auth_creds_seal(c);
+	for (i = 0; i < 100000; i++) {
+		n = snprintf(name, sizeof(name), "user-%d", i);
+		found += auth_creds_is_revoked(c, name, (size_t)n, 999);
+		n = snprintf(name, sizeof(name), "other-%d", i);
+		others += auth_creds_is_revoked(c, name, (size_t)n, 999);
+	}
+	is_int(found, 100000, "every one of them revoked");
+	is_int(others, 0, "no one else");
+	auth_creds_free(c);
+	c = auth_creds_new("realm", 5, ':', 0, 0);
+	for (added = 0, i = 0; i < 262145; i++) {
+		n = snprintf(name, sizeof(name), "u%d", i);
+		added += auth_creds_add_revoked(c, name, (size_t)n, 1000) == 0;
+	}
+	is_int(added, 262144, "at most 262,144 in one set");
+	auth_creds_free(c);
+}
+
 static void
 test_rest_hmac(void)
 {
@@ -288,6 +324,7 @@ main(void)
 	if (crypto_init() != 0)
 		return 1;
 	test_revoked();
+	test_revoked_many();
 	test_rest_hmac();
 	test_vectors();
 	test_new();
