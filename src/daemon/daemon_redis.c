@@ -197,9 +197,11 @@ daemon_redis_reload(struct daemon *d, const struct config *old,
 	if (strcmp(old->realm, c->realm) == 0) {
 		if (pw_same)
 			return;
-		/* The same keys: the snapshot in force stays. */
+		/* The same keys: the snapshot in force stays. A new client
+		 * counts its failures from 0. */
 		auth_redis_free(d->redis);
 		d->redis = daemon_redis_open(d, d->main_base, c);
+		d->rsnap_fail_base = d->rsnap_fail_counted = 0;
 		log_info("redis_reconnect", "reason=\"a new password from "
 		    "redis-password-file\"");
 		return;

@@ -15,7 +15,9 @@
  *    redis-userdb, and a new one in the file plus SIGHUP makes ternd
  *    connect again with it;
  *  - a log-file that is a symbolic link stops the start with a message
- *    naming it, and nothing is written through the link.
+ *    naming it, and nothing is written through the link;
+ *  - a log-file in a world-writable directory gets a warning saying so,
+ *    and running as root without proc-user gets one too.
  */
 #include <sys/stat.h>
 
@@ -313,6 +315,40 @@ test_log_link(const struct harness *hp)
 	ok(lstat(target, &st) == -1, "nothing was written through the link");
 }
 
+/* log-file in a world-writable directory: a log_dir_writable warning in
+ * the file itself; as root without proc-user, that warning too. */
+static void
+test_log_dir(struct harness *hp)
+{
+	static char buf[1 << 16];
+	char dir[HARNESS_PATH], file[HARNESS_PATH], extra[1024];
+	struct harness_opts o = { .extra = extra };
+	struct harness h = *hp;
+
+	harness_path(&h, "open", dir, sizeof(dir));
+	harness_path(&h, "open/ternd.log", file, sizeof(file));
+	snprintf(extra, sizeof(extra), "log-file = %s\n", file);
+	if (!ok(mkdir(dir, 0700) == 0 && chmod(dir, 0777) == 0,
+	    "a world-writable directory without the sticky bit") ||
+	    !ok(harness_start(&h, &o) == 0, "ternd started, logging there"))
+		goto out;
+	/* written before the listeners answered, which harness_start saw */
+	slurp(file, buf, sizeof(buf));
+	ok(strstr(buf, "level=warn event=log_dir_writable file=") != NULL &&
+	    strstr(buf, "group- or world-writable without the sticky bit") !=
+	    NULL, "the log says the directory lets others replace the file");
+	if (geteuid() == 0)
+		ok(strstr(buf, "event=config_warning option=\"proc-user\" "
+		    "reason=\"ternd runs as root") != NULL,
+		    "as root without proc-user: a warning");
+	is_int(harness_stop(&h), 0, "SIGTERM: ternd exits 0");
+out:
+	if (h.pid != 0)
+		harness_stop(&h);
+	unlink(file);
+	rmdir(dir);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -328,6 +364,7 @@ main(int argc, char *argv[])
 		test_readable(&h);
 		test_redis_password(&h);
 		test_log_link(&h);
+		test_log_dir(&h);
 	}
 	harness_fini(&h);
 	return tap_done();
