@@ -629,11 +629,14 @@ ternd_main_run(struct ternd *t)
 
 	err = malloc(TERND_ERRCAP);
 	warn = malloc(TERND_ERRCAP);
-	if (err == NULL || warn == NULL ||
-	    (t->cfg = ternd_config_load(t, err, TERND_ERRCAP, warn,
+	if (err == NULL || warn == NULL) {
+		free(err);
+		free(warn);
+		return 1;
+	}
+	if ((t->cfg = ternd_config_load(t, err, TERND_ERRCAP, warn,
 	    TERND_ERRCAP)) == NULL) {
-		if (err != NULL)
-			fputs(err, stderr);
+		fputs(err, stderr);
 		free(err);
 		free(warn);
 		return 1;
@@ -641,7 +644,8 @@ ternd_main_run(struct ternd *t)
 	free(err);
 	if (log_open("ternd", ternd_log_target(t->cfg), t->cfg->log_file) == -1) {
 		/* docs/security.md, Hardening: never written through a link */
-		fprintf(stderr, "ternd: log-file %s: %s\n", t->cfg->log_file,
+		fprintf(stderr, "ternd: log-file %s: %s\n",
+		    t->cfg->log_file != NULL ? t->cfg->log_file : "-",
 		    log_open_error(errno));
 		free(warn);
 		goto out;
