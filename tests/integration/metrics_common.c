@@ -281,6 +281,21 @@ mc_wait(uint16_t port, const char *hdr, const char *series, bool sum,
 }
 
 int
+mc_read(uint16_t port, const char *hdr, const char *series, bool sum,
+    double *out)
+{
+	struct mc_resp r;
+	int rc = -1;
+
+	if (mc_http(port, "GET", "/metrics", hdr, &r, 2000) == 0 &&
+	    r.status == 200)
+		rc = sum ? mc_sum(r.body, series, out) :
+		    mc_value(r.body, series, out);
+	mc_resp_free(&r);
+	return rc;
+}
+
+int
 mc_promtool(const char *dir, const char *page, char *out, size_t cap)
 {
 	char path[HARNESS_PATH + 32], cmd[2 * HARNESS_PATH + 64];

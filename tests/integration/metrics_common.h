@@ -76,6 +76,14 @@ int mc_sum(const char *page, const char *name, double *out);
 bool mc_wait(uint16_t port, const char *hdr, const char *series, bool sum,
     double want, int timeout_ms, double *last);
 
+/*
+ * Scrapes /metrics once: the value of series (or, if sum, the family's
+ * sum) in *out. 0, or -1 when the page could not be read or the series
+ * is absent.
+ */
+int mc_read(uint16_t port, const char *hdr, const char *series, bool sum,
+    double *out);
+
 /* Runs `promtool check metrics` on page (written to a file in dir); its
  * output in out. The exit code, or -1. */
 int mc_promtool(const char *dir, const char *page, char *out, size_t cap);
