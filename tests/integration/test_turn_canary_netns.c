@@ -42,10 +42,18 @@
  * allow: the expected-positive control: allow-loopback-peers and
  *        allowed-peer-ip = 10.0.0.0/8 (plus 169.254.0.0/16 and fc00::/7,
  *        which must not reopen the metadata endpoints). Exactly the UDP
- *        canaries on 127.0.0.1, 10.0.0.1 and ::1 (both ports) receive the
- *        Send and the ChannelData (2 each); every other target is still
- *        refused and every other canary counts 0. This proves that the
- *        canaries do see what a relay sends them.
+ *        canaries on 127.0.0.1 and ::1 (both ports) receive the Send and
+ *        the ChannelData (2 each); every other target is still refused
+ *        and every other canary counts 0. This proves that the canaries
+ *        do see what a relay sends them. 10.0.0.1 is inside the allowed
+ *        range but it is an address of canary0, so of the machine ternd
+ *        runs on: a host address, refused as a peer on every port
+ *        outside the relay range whatever the rules say (docs/security.md,
+ *        The server's own addresses). Its CreatePermission succeeds (a
+ *        permission is per IP, RFC 8656 §9, and the relay range stays
+ *        reachable), its ChannelBind gets 403 and its canaries receive
+ *        nothing. Loopback is not a host address here only because
+ *        allow-loopback-peers opened it.
  *
  * Skipped (TAP "1..0 # SKIP") only when not root, when there is no ip(8),
  * or when the kernel refuses a network namespace.
@@ -90,7 +98,8 @@ struct target {
 	char ip[INET6_ADDRSTRLEN];
 	uint16_t port;
 	bool v6;		/* sent on the IPv6 allocation */
-	enum want want;
+	enum want want;		/* ChannelBind; the datagrams arrive if OK */
+	enum want perm;		/* CreatePermission (judged without port) */
 	int reach;		/* the UDP canary it would hit, or -1 */
 	const char *form;
 };
@@ -493,8 +502,8 @@ canaries_selftest(void)
 /* ---- the targets ---- */
 
 static int
-target_add(const char *ip, uint16_t port, bool v6, enum want want, int reach,
-    const char *form)
+target_add(const char *ip, uint16_t port, bool v6, enum want want,
+    enum want perm, int reach, const char *form)
 {
 	struct target *t;
 
@@ -505,6 +514,7 @@ target_add(const char *ip, uint16_t port, bool v6, enum want want, int reach,
 	t->port = port;
 	t->v6 = v6;
 	t->want = want;
+	t->perm = perm;
 	t->reach = reach;
 	t->form = form;
 	if (want == WANT_OK) {
@@ -522,15 +532,19 @@ targets_build(uint16_t p, bool allow)
 	char enc[INET6_ADDRSTRLEN];
 	size_t i, k;
 	int f, rc = 0;
-	bool open4;
+	enum want w, perm;
 
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < NV4; i++) {
-			/* allow: loopback by its flag, 10/8 by its rule; the
-			 * metadata address is never reopened by 169.254/16. */
-			open4 = allow && (i == 0 || strcmp(v4[i].ip, "10.0.0.1") == 0);
-			rc |= target_add(v4[i].ip, ports[k], false,
-			    open4 ? WANT_OK : WANT_403,
+			/* allow: loopback by its flag; 10.0.0.1 by its rule
+			 * for a permission only, as a host address (canary0's)
+			 * outside the relay range; the metadata address is
+			 * never reopened by 169.254/16. The relay IP
+			 * 127.0.0.1 gets a permission in both modes. */
+			w = allow && i == 0 ? WANT_OK : WANT_403;
+			perm = i == 0 || (allow && strcmp(v4[i].ip,
+			    "10.0.0.1") == 0) ? WANT_OK : w;
+			rc |= target_add(v4[i].ip, ports[k], false, w, perm,
 			    canary_find(v4[i].ip, ports[k], false), "IPv4");
 			for (f = 0; f < NFORMS; f++) {
 				if (encode((enum form)f, v4[i].ip, enc, sizeof(enc)) == -1)
@@ -540,18 +554,21 @@ targets_build(uint16_t p, bool allow)
 				 * forms: the mapped form itself is never a
 				 * peer). */
 				rc |= target_add(enc, ports[k], true, WANT_403,
-				    f == F_MAPPED ? canary_find(v4[i].ip, ports[k], false) :
+				    WANT_403, f == F_MAPPED ?
+				    canary_find(v4[i].ip, ports[k], false) :
 				    canary_find(enc, ports[k], false), form_name[f]);
 			}
 		}
+		/* ::1 is the other relay IP: a permission in both modes */
 		rc |= target_add("::1", ports[k], true, allow ? WANT_OK : WANT_403,
-		    canary_find("::1", ports[k], false), "IPv6 loopback");
+		    WANT_OK, canary_find("::1", ports[k], false), "IPv6 loopback");
 		rc |= target_add("fd00:ec2::254", ports[k], true, WANT_403,
-		    canary_find("fd00:ec2::254", ports[k], false), "IPv6 metadata");
+		    WANT_403, canary_find("fd00:ec2::254", ports[k], false),
+		    "IPv6 metadata");
 		/* CVE-2020-26262: these reach the loopback canaries. */
-		rc |= target_add("0.0.0.0", ports[k], false, WANT_403,
+		rc |= target_add("0.0.0.0", ports[k], false, WANT_403, WANT_403,
 		    canary_find("127.0.0.1", ports[k], false), "this host");
-		rc |= target_add("::", ports[k], true, WANT_403,
+		rc |= target_add("::", ports[k], true, WANT_403, WANT_403,
 		    canary_find("::1", ports[k], false), "unspecified");
 	}
 	return rc == 0 ? 0 : -1;
@@ -580,17 +597,13 @@ static void
 probe(struct client_turn *t, const struct target *tg, uint16_t channel)
 {
 	struct addr peer;
-	enum want perm;
 	int rc;
 
 	if (!ok(addr_parse_ip(&peer, tg->ip, tg->port) == 0, "parse %s", tg->ip))
 		return;
-	/* the relay IPs: a permission per IP is granted (relay-to-relay) */
-	perm = strcmp(tg->ip, "127.0.0.1") == 0 || strcmp(tg->ip, "::1") == 0 ?
-	    WANT_OK : tg->want;
 	rc = client_turn_permit(t, &peer, 1, WAIT_MS);
-	if (!ok(want_met(perm, rc), "CreatePermission [%s]:%u (%s): %s", tg->ip,
-	    tg->port, tg->form, want_name(perm)))
+	if (!ok(want_met(tg->perm, rc), "CreatePermission [%s]:%u (%s): %s",
+	    tg->ip, tg->port, tg->form, want_name(tg->perm)))
 		printf("#   got %d\n", rc);
 	rc = client_turn_channel_bind(t, channel, &peer, WAIT_MS);
 	if (!ok(want_met(tg->want, rc), "ChannelBind 0x%x [%s]:%u (%s): %s", channel,
