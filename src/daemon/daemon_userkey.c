@@ -233,11 +233,8 @@ daemon_uk_src_home(const struct daemon_userkey *uk,
 	    (DAEMON_UK_SRC_SLOTS - 1);
 }
 
-/*
- * k's slot, or the empty slot where it would go (linear probing). The
- * table never fills: it holds at most npending <= DAEMON_UK_QUEUE sources
- * in twice as many slots.
- */
+/* k's slot, or the empty slot where it would go (linear probing); never
+ * full: at most npending <= DAEMON_UK_QUEUE sources in twice the slots. */
 static struct daemon_uk_src *
 daemon_uk_src_at(struct daemon_userkey *uk, const struct daemon_uk_srckey *k)
 {
@@ -356,14 +353,16 @@ daemon_uk_evict(struct daemon_userkey *uk, struct daemon_worker *w,
 void
 daemon_userkey_free(struct daemon_userkey *uk)
 {
-	struct daemon_uk_entry *e;
+	struct daemon_uk_entry *e, *next;
 	size_t b;
 
 	if (uk == NULL)
 		return;
 	for (b = 0; b < DAEMON_UK_BUCKETS; b++)
-		while ((e = uk->buckets[b]) != NULL)
+		for (e = uk->buckets[b]; e != NULL; e = next) {
+			next = e->next;
 			daemon_uk_remove(uk, e);
+		}
 	while (uk->qlen > 0) {
 		free(uk->queue[uk->qhead]);
 		uk->qhead = (uk->qhead + 1) % DAEMON_UK_QUEUE;
@@ -632,20 +631,22 @@ daemon_userkey_detach(struct daemon *d)
 		event_free(ev);
 }
 
-/* Drops every answered entry; PENDING ones stay: their lookups will
- * answer them. */
+/* Drops every answered entry (PENDING ones wait for their answers). */
 void
 daemon_userkey_flush(struct daemon_userkey *uk)
 {
-	struct daemon_uk_entry *e;
-	size_t i;
+	struct daemon_uk_entry *e, *next;
+	size_t b;
 
 	if (uk == NULL)
 		return;
 	pthread_mutex_lock(&uk->mu);
-	for (i = 0; i < DAEMON_UK_LISTS; i++)
-		while ((e = uk->oldest[i]) != NULL)
-			daemon_uk_remove(uk, e);
+	for (b = 0; b < DAEMON_UK_BUCKETS; b++)
+		for (e = uk->buckets[b]; e != NULL; e = next) {
+			next = e->next;
+			if (e->state != DAEMON_UK_PENDING)
+				daemon_uk_remove(uk, e);
+		}
 	pthread_mutex_unlock(&uk->mu);
 }
 
