@@ -412,7 +412,7 @@ case_rate(struct mc *m)
 	memset(&f, 0, sizeof(f));
 	flood_run(&a, &b, &f);
 	settled = flood_settle(&a, &b, m, &f, &dropped);
-	span = f.last_answer - f.t0;
+	span = f.last_answer > f.t0 ? f.last_answer - f.t0 : 0;
 	bound = BURST + (unsigned)(RATE * span / 1000) + 1;
 	diag("%u requests from one source in %lld ms (first sent to last "
 	    "answer): %u answered (401), %.0f counted as rate_limited; the "
