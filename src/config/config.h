@@ -142,6 +142,9 @@ struct config {
 	unsigned tls_handshake_timeout;	/* s */
 	unsigned max_connections;	/* all TCP/TLS connections */
 	unsigned max_connections_per_ip;
+	unsigned max_connections_per_48;	/* per IPv6 /48; 0 = 4 x per ip */
+	unsigned stream_accept_rate;	/* new connections/s per source; 0 = off */
+	unsigned stream_accept_burst;	/* and at once */
 	size_t stream_buffer_limit;	/* bytes queued towards one client */
 
 	/* metrics, health and drain */

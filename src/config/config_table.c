@@ -321,6 +321,21 @@ const struct config_option config_options[] = {
 	  .offset = OFF(max_connections_per_ip), .def = "64", .min = 1,
 	  .max = 1048576, .metavar = "N",
 	  .help = "TCP and TLS connections from one client IP address" },
+	{ .name = "max-connections-per-48", .type = CONFIG_UINT,
+	  .offset = OFF(max_connections_per_48), .def = "0", .min = 0,
+	  .max = 1048576, .metavar = "N",
+	  .help = "TCP and TLS connections from one IPv6 /48; 0 = 4 x "
+	      "max-connections-per-ip" },
+	{ .name = "stream-accept-rate", .type = CONFIG_UINT,
+	  .offset = OFF(stream_accept_rate), .def = "20", .min = 0,
+	  .max = 1048576, .metavar = "N",
+	  .help = "new TCP and TLS connections a second from one source, "
+	      "per worker; 0 = no budget" },
+	{ .name = "stream-accept-burst", .type = CONFIG_UINT,
+	  .offset = OFF(stream_accept_burst), .def = "100", .min = 1,
+	  .max = 1048576, .metavar = "N",
+	  .help = "new TCP and TLS connections at once from one source, "
+	      "per worker" },
 	{ .name = "stream-buffer-limit", .type = CONFIG_SIZE,
 	  .offset = OFF(stream_buffer_limit), .def = "256k", .min = 65556,
 	  .max = 64 * MIB, .metavar = "SIZE",

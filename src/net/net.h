@@ -157,13 +157,9 @@ enum net_limit_result {
 	NET_LIMIT_PER_48 = -3,	/* max-connections-per-48 reached */
 };
 
-/* The /48 cap when none is configured: NET_PER_48_FACTOR times the /64
- * cap (docs/security.md, TCP/TLS exhaustion, says why 4). */
+/* The /48 cap when max-connections-per-48 is 0: NET_PER_48_FACTOR times
+ * the /64 cap (docs/security.md, TCP/TLS exhaustion, says why 4). */
 #define NET_PER_48_FACTOR	4
-/* New TCP/TLS connections per source (IPv4 /32, IPv6 /64, with a /48
- * budget 8 times larger): a second, and at once; per worker. */
-#define NET_ACCEPT_RATE		20
-#define NET_ACCEPT_BURST	100
 
 struct net_limits;
 

@@ -219,15 +219,16 @@ net_new_tls(struct net *n, const struct config *c, char *err, size_t errcap)
 static void
 net_settings_init(struct net_settings *s, const struct config *c)
 {
-	uint64_t per48 = (uint64_t)c->max_connections_per_ip *
+	uint64_t per48 = c->max_connections_per_48 != 0 ?
+	    c->max_connections_per_48 : (uint64_t)c->max_connections_per_ip *
 	    NET_PER_48_FACTOR;
 
 	s->idle_timeout_s = c->stream_idle_timeout;
 	s->handshake_timeout_s = c->tls_handshake_timeout;
 	s->buffer_limit = c->stream_buffer_limit;
 	s->max_per_48 = per48 > UINT_MAX ? UINT_MAX : (unsigned)per48;
-	s->accept_rate = NET_ACCEPT_RATE;
-	s->accept_burst = NET_ACCEPT_BURST;
+	s->accept_rate = c->stream_accept_rate;
+	s->accept_burst = c->stream_accept_burst;
 }
 
 struct net *

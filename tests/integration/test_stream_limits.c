@@ -2,8 +2,8 @@
 /*
  * TCP/TLS exhaustion without credentials (docs/security.md, TCP/TLS
  * exhaustion), against a real ternd, one case per run:
- *   test_stream_limits TERND per48|flood|keepalive|stall|rlimit-refuse|
- *       rlimit-raise
+ *   test_stream_limits TERND per48|per48-option|flood|keepalive|stall|
+ *       rlimit-refuse|rlimit-raise
  *
  * per48      in the test's own network namespace (unshare CLONE_NEWNET,
  *            lo up with 200 addresses of 2001:db8:48::/48, one per /64):
@@ -13,6 +13,7 @@
  *            tern_connection_refusals_total{reason="per_48"}; a client of
  *            another /48 is still served. Needs root (CI is root): skipped
  *            only when not root.
+ * per48-option  the same with max-connections-per-48 = 5: 5 served.
  * flood      600 connections from 127.0.0.1 one after the other, each
  *            closed after its Binding: over the accept budget (burst 100,
  *            20 a second, per worker; 2 workers) they are closed at once
@@ -60,6 +61,7 @@
 #define N64		200	/* /64s of the /48 */
 #define PER_IP		2
 #define PER_48		(4 * PER_IP)	/* the default: 4 x max-connections-per-ip */
+#define PER_48_SET	5	/* max-connections-per-48 in per48-option */
 #define FLOOD		600
 #define WORKERS		2	/* the harness's */
 #define ACCEPT_RATE	20
@@ -191,7 +193,7 @@ out:
 }
 
 static int
-case_per48(struct mc *m)
+case_per48_cap(struct mc *m, int cap, bool set)
 {
 	struct harness_opts o = { .ip = "::1" };
 	struct addr src, other;
@@ -207,8 +209,8 @@ case_per48(struct mc *m)
 	    !ok((m->mport = harness_free_port("127.0.0.1")) != 0, "metrics port"))
 		return -1;
 	snprintf(conf, sizeof(conf), "max-connections-per-ip = %d\nprometheus\n"
-	    "prometheus-address = 127.0.0.1\nprometheus-port = %u\n", PER_IP,
-	    m->mport);
+	    "prometheus-address = 127.0.0.1\nprometheus-port = %u\n"
+	    "max-connections-per-48 = %d\n", PER_IP, m->mport, set ? cap : 0);
 	o.extra = conf;
 	if (!ok(harness_start(&m->h, &o) == 0, "ternd on ::1"))
 		return -1;
@@ -228,11 +230,11 @@ case_per48(struct mc *m)
 			bad++;
 	}
 	is_int(bad, 0, "every connection answered or closed");
-	is_int(answered, PER_48, "the /48 cap: %d of %d /64s served", PER_48, N64);
-	is_int(closed, N64 - PER_48, "the other %d closed at once", N64 - PER_48);
+	is_int(answered, cap, "the /48 cap: %d of %d /64s served", cap, N64);
+	is_int(closed, N64 - cap, "the other %d closed at once", N64 - cap);
 	got = mc_wait(m->mport, NULL,
 	    "tern_connection_refusals_total{reason=\"per_48\"}", false,
-	    N64 - PER_48, MC_WAIT_MS, &last);
+	    N64 - cap, MC_WAIT_MS, &last);
 	ok(got, "counted as reason=\"per_48\" (%g)", last);
 	ok(addr_parse_ip(&other, "2001:db8:49::1", 0) == 0 &&
 	    (fd = tcp_connect(&other, &m->h.srv)) != -1 &&
@@ -243,6 +245,18 @@ case_per48(struct mc *m)
 		if (fds[i] != -1)
 			close(fds[i]);
 	return 0;
+}
+
+static int
+case_per48(struct mc *m)
+{
+	return case_per48_cap(m, PER_48, false);
+}
+
+static int
+case_per48_option(struct mc *m)
+{
+	return case_per48_cap(m, PER_48_SET, true);
 }
 
 /* ---- flood: the accept budget ---- */
@@ -529,7 +543,8 @@ main(int argc, char *argv[])
 		const char *name;
 		int (*fn)(struct mc *);
 	} cases[] = {
-		{ "per48", case_per48 }, { "flood", case_flood },
+		{ "per48", case_per48 }, { "per48-option", case_per48_option },
+		{ "flood", case_flood },
 		{ "keepalive", case_keepalive }, { "stall", case_stall },
 		{ "rlimit-refuse", case_rlimit_refuse },
 		{ "rlimit-raise", case_rlimit_raise },
@@ -545,7 +560,8 @@ main(int argc, char *argv[])
 	if (i == sizeof(cases) / sizeof(cases[0]))
 		return 2;
 	/* The only skip: a network namespace needs root (CI is root). */
-	if (cases[i].fn == case_per48 && geteuid() != 0) {
+	if ((cases[i].fn == case_per48 || cases[i].fn == case_per48_option) &&
+	    geteuid() != 0) {
 		printf("1..0 # SKIP needs root for a network namespace\n");
 		return 0;
 	}
