@@ -4,20 +4,22 @@
  * table:
  *     tern-bench forwarder [--listen IP:PORT] [--relay-ip IP] [--workers N]
  *         [--allow-remote]
- * Each worker thread owns a listening socket and a relay socket (both
- * SO_REUSEPORT, like ternd's listeners) and loops: recvmmsg a batch,
- * look each source up in a table fixed at set-up, sendmmsg the batch on.
- * From a client, a ChannelData message (RFC 8656 §12.4) loses its 4-byte
- * header and goes to the client's peer from the relay socket; from a peer,
- * the datagram gains the header and goes to the client from the listening
- * socket. That is the byte work of a TURN relay and nothing more: no
- * STUN, no authentication, no permission or timer, one relay address for
- * every "allocation" (so sends batch across them).
+ * Shaped like a TURN relay (RFC 8656 §2): each worker thread owns a
+ * listening socket (SO_REUSEPORT, as ternd's listeners, so a client's
+ * datagrams always reach the same worker) and every "allocation" has a
+ * relay socket of its own on the relay IP. A worker loops: recvmmsg a
+ * batch, look each source up in its table fixed at set-up, sendmmsg the
+ * batch on. From a client, a ChannelData message (RFC 8656 §12.4) loses its
+ * 4-byte header and goes to the client's peer from the allocation's relay
+ * socket; from the peer, the datagram gains the header and goes to the
+ * client from the listening socket. That is the byte work of a TURN relay
+ * and nothing more: no STUN, no authentication, no permission check, no
+ * timer.
  *
  * Set-up: a client sends BENCH_FW_LEN bytes naming its channel and peer
- * (bench.h); the answer names the relay address. Entries are never
- * removed; the table is written under a mutex and read without a lock
- * (an entry is published by a release store of its state).
+ * (bench.h); the worker that receives it opens the relay socket and
+ * answers with its address. Entries are never removed, and each worker's
+ * table is its own: no lock.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -32,7 +34,7 @@
 
 #include "bench.h"
 
-#define FWD_SLOTS	8192u	/* per table; at most half are used */
+#define FWD_SLOTS	8192u	/* per worker; at most half are used */
 #define FWD_BATCH	64
 #define FWD_BUF		2048
 #define FWD_ROUNDS	8
@@ -45,24 +47,24 @@ struct fwd_key {
 	uint8_t ip[16];
 };
 
-struct fwd_entry {
-	atomic_uint state;	/* 0 empty, 1 published */
-	struct fwd_key key;
-	struct addr to;
+struct fwd_alloc {
+	bool used;
+	struct fwd_key key;	/* the client's address */
+	struct addr client, peer;
+	int rfd;		/* the relay socket */
 	uint16_t channel;
 };
 
 struct fwd {
-	struct fwd_entry *by_client, *by_peer;
-	unsigned used;		/* under mu */
-	pthread_mutex_t mu;
 	struct addr listen, relay;
 	atomic_bool stop;
 };
 
 struct fwd_worker {
 	struct fwd *f;
-	int lfd, rfd, ep;
+	int lfd, ep;
+	struct fwd_alloc *tab;	/* FWD_SLOTS, open addressing */
+	unsigned used;
 	pthread_t th;
 	struct mmsghdr rmsg[FWD_BATCH], smsg[FWD_BATCH];
 	struct iovec riov[FWD_BATCH], siov[FWD_BATCH];
@@ -99,82 +101,109 @@ fwd_hash(const struct fwd_key *k)
 	return h;
 }
 
-/* The published entry for k, or the empty slot where it would go. */
-static struct fwd_entry *
-fwd_slot(struct fwd_entry *t, const struct fwd_key *k, bool *found)
+/* The allocation of client ss, or the free slot where it would go (NULL
+ * when the table is full). */
+static struct fwd_alloc *
+fwd_slot(struct fwd_worker *w, const struct sockaddr_storage *ss,
+    struct fwd_key *k)
 {
-	uint32_t h = fwd_hash(k), i;
-	struct fwd_entry *e;
+	struct fwd_alloc *e;
+	uint32_t h, i;
 
+	fwd_key_make(k, ss);
+	h = fwd_hash(k);
 	for (i = 0; i < FWD_SLOTS; i++) {
-		e = &t[(h + i) & (FWD_SLOTS - 1)];
-		if (atomic_load_explicit(&e->state,
-		    memory_order_acquire) == 0) {
-			*found = false;
+		e = &w->tab[(h + i) & (FWD_SLOTS - 1)];
+		if (!e->used || memcmp(&e->key, k, sizeof(*k)) == 0)
 			return e;
-		}
-		if (memcmp(&e->key, k, sizeof(*k)) == 0) {
-			*found = true;
-			return e;
-		}
 	}
-	*found = false;
 	return NULL;
 }
 
-static const struct fwd_entry *
-fwd_find(struct fwd_entry *t, const struct sockaddr_storage *ss)
+static struct fwd_alloc *
+fwd_find(struct fwd_worker *w, const struct sockaddr_storage *ss)
 {
+	struct fwd_alloc *e;
 	struct fwd_key k;
-	bool found;
-	struct fwd_entry *e;
 
-	fwd_key_make(&k, ss);
-	e = fwd_slot(t, &k, &found);
-	return found ? e : NULL;
+	e = fwd_slot(w, ss, &k);
+	return e != NULL && e->used ? e : NULL;
 }
 
-static void
-fwd_publish(struct fwd_entry *t, const struct sockaddr_storage *key,
-    const struct addr *to, uint16_t channel)
+/* A UDP socket on a (SO_REUSEPORT when shared); a port 0 becomes the
+ * one chosen. */
+static int
+fwd_bind(struct addr *a, bool reuse)
 {
-	struct fwd_entry *e;
-	struct fwd_key k;
-	bool found;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd, on = 1;
 
-	fwd_key_make(&k, key);
-	if ((e = fwd_slot(t, &k, &found)) == NULL || found)
-		return;	/* a set-up sent again: the first one stands */
-	e->key = k;
-	e->to = *to;
+	fd = socket(addr_family(a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return -1;
+	if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on,
+	    sizeof(on)) == -1) ||
+	    bind(fd, &a->u.sa, addr_len(a)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    addr_from_sockaddr(a, (struct sockaddr *)&ss, sl) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A new allocation in slot e: its relay socket, watched by this worker. */
+static int
+fwd_alloc_open(struct fwd_worker *w, struct fwd_alloc *e,
+    const struct fwd_key *k, const struct addr *client,
+    const struct addr *peer, uint16_t channel)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = e };
+	struct addr relay = w->f->relay;
+
+	if (w->used >= FWD_SLOTS / 2 ||
+	    (e->rfd = fwd_bind(&relay, false)) == -1)
+		return -1;
+	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, e->rfd, &ev) == -1) {
+		close(e->rfd);
+		return -1;
+	}
+	e->key = *k;
+	e->client = *client;
+	e->peer = *peer;
 	e->channel = channel;
-	atomic_store_explicit(&e->state, 1, memory_order_release);
+	e->used = true;
+	w->used++;
+	return 0;
 }
 
-/* A client names its channel and peer; the answer names the relay. */
+/* A client names its channel and peer; the answer names its relay
+ * address (a set-up sent again gets the same answer). */
 static void
 fwd_setup(struct fwd_worker *w, const uint8_t *p, size_t len,
     const struct sockaddr_storage *from, socklen_t fromlen)
 {
-	struct fwd *f = w->f;
-	struct sockaddr_storage pss;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	uint8_t resp[BENCH_FW_LEN];
-	struct addr peer, client;
+	struct addr peer, client, relay;
+	struct fwd_alloc *e;
+	struct fwd_key k;
 	uint16_t channel;
 
 	if (bench_fw_decode(p, len, &peer, &channel) == -1 ||
 	    addr_from_sockaddr(&client, (const struct sockaddr *)from,
-	    fromlen) == -1)
+	    fromlen) == -1 || (e = fwd_slot(w, from, &k)) == NULL)
 		return;
-	memcpy(&pss, &peer.u.ss, sizeof(pss));
-	pthread_mutex_lock(&f->mu);
-	if (f->used < FWD_SLOTS / 2) {
-		fwd_publish(f->by_client, from, &peer, channel);
-		fwd_publish(f->by_peer, &pss, &client, channel);
-		f->used++;
-	}
-	pthread_mutex_unlock(&f->mu);
-	bench_fw_encode(resp, channel, &f->relay);
+	if (!e->used && fwd_alloc_open(w, e, &k, &client, &peer,
+	    channel) == -1)
+		return;
+	if (getsockname(e->rfd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    addr_from_sockaddr(&relay, (struct sockaddr *)&ss, sl) == -1)
+		return;
+	bench_fw_encode(resp, e->channel, &relay);
 	(void)sendto(w->lfd, resp, sizeof(resp), 0,
 	    (const struct sockaddr *)from, fromlen);
 }
@@ -196,42 +225,53 @@ fwd_send(int fd, struct mmsghdr *m, unsigned n)
 	}
 }
 
-/* recvmmsg into the slots at offset off (room for a header in front). */
+/* recvmmsg into the slots at offset off (room for a header in front);
+ * the sources only when asked. */
 static int
-fwd_recv(struct fwd_worker *w, int fd, size_t off)
+fwd_recv(struct fwd_worker *w, int fd, size_t off, bool from)
 {
+	struct msghdr *h;
 	unsigned i;
 
 	for (i = 0; i < FWD_BATCH; i++) {
 		w->riov[i].iov_base = w->buf[i] + off;
 		w->riov[i].iov_len = FWD_BUF;
-		memset(&w->rmsg[i].msg_hdr, 0, sizeof(w->rmsg[i].msg_hdr));
-		w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
-		w->rmsg[i].msg_hdr.msg_iovlen = 1;
-		w->rmsg[i].msg_hdr.msg_name = &w->from[i];
-		w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->from[i]);
+		h = &w->rmsg[i].msg_hdr;
+		memset(h, 0, sizeof(*h));
+		h->msg_iov = &w->riov[i];
+		h->msg_iovlen = 1;
+		if (from) {
+			h->msg_name = &w->from[i];
+			h->msg_namelen = sizeof(w->from[i]);
+		}
 	}
 	return recvmmsg(fd, w->rmsg, FWD_BATCH, MSG_DONTWAIT, NULL);
 }
 
 static void
-fwd_queue(struct fwd_worker *w, unsigned out, const struct fwd_entry *e,
+fwd_queue(struct fwd_worker *w, unsigned out, const struct addr *to,
     uint8_t *p, size_t len)
 {
+	struct msghdr *h = &w->smsg[out].msg_hdr;
+
 	w->siov[out].iov_base = p;
 	w->siov[out].iov_len = len;
-	memset(&w->smsg[out].msg_hdr, 0, sizeof(w->smsg[out].msg_hdr));
-	w->smsg[out].msg_hdr.msg_iov = &w->siov[out];
-	w->smsg[out].msg_hdr.msg_iovlen = 1;
-	w->smsg[out].msg_hdr.msg_name = (void *)(uintptr_t)&e->to.u.sa;
-	w->smsg[out].msg_hdr.msg_namelen = addr_len(&e->to);
+	memset(h, 0, sizeof(*h));
+	h->msg_iov = &w->siov[out];
+	h->msg_iovlen = 1;
+	h->msg_name = (void *)(uintptr_t)&to->u.sa;
+	h->msg_namelen = addr_len(to);
 }
 
-/* Client to peer: check and strip the ChannelData header (RFC 8656 §12.4). */
-static unsigned
+/*
+ * Client to peer: check and strip the ChannelData header (RFC 8656
+ * §12.4). Consecutive datagrams of one allocation leave in one sendmmsg
+ * on its relay socket.
+ */
+static void
 fwd_clients_batch(struct fwd_worker *w, unsigned k)
 {
-	const struct fwd_entry *e;
+	struct fwd_alloc *e, *run = NULL;
 	unsigned i, out = 0;
 	size_t len, dlen;
 	uint8_t *p;
@@ -247,21 +287,25 @@ fwd_clients_batch(struct fwd_worker *w, unsigned k)
 		if (len < 4 || (p[0] & 0xc0) != 0x40)
 			continue;
 		dlen = (size_t)(p[2] << 8 | p[3]);
-		if (dlen > len - 4 ||
-		    (e = fwd_find(w->f->by_client, &w->from[i])) == NULL ||
+		if (dlen > len - 4 || (e = fwd_find(w, &w->from[i])) == NULL ||
 		    e->channel != (uint16_t)(p[0] << 8 | p[1]))
 			continue;
-		fwd_queue(w, out++, e, p + 4, dlen);
+		if (run != NULL && e != run) {
+			fwd_send(run->rfd, w->smsg, out);
+			out = 0;
+		}
+		run = e;
+		fwd_queue(w, out++, &e->peer, p + 4, dlen);
 	}
-	return out;
+	if (run != NULL && out > 0)
+		fwd_send(run->rfd, w->smsg, out);
 }
 
 /* Peer to client: the datagram sits after 4 bytes of room; write the
  * header there (over UDP no padding follows, RFC 8656 §12.5). */
-static unsigned
-fwd_peers_batch(struct fwd_worker *w, unsigned k)
+static void
+fwd_peer_batch(struct fwd_worker *w, const struct fwd_alloc *e, unsigned k)
 {
-	const struct fwd_entry *e;
 	unsigned i, out = 0;
 	size_t len;
 	uint8_t *p;
@@ -269,36 +313,34 @@ fwd_peers_batch(struct fwd_worker *w, unsigned k)
 	for (i = 0; i < k; i++) {
 		p = w->buf[i];
 		len = w->rmsg[i].msg_len;
-		if (len > 0xffff ||
-		    (e = fwd_find(w->f->by_peer, &w->from[i])) == NULL)
+		if (len > 0xffff)
 			continue;
 		p[0] = (uint8_t)(e->channel >> 8);
 		p[1] = (uint8_t)e->channel;
 		p[2] = (uint8_t)(len >> 8);
 		p[3] = (uint8_t)len;
-		fwd_queue(w, out++, e, p, len + 4);
+		fwd_queue(w, out++, &e->client, p, len + 4);
 	}
-	return out;
+	fwd_send(w->lfd, w->smsg, out);
 }
 
+/* Drains one socket: the listener (e == NULL) or a relay. */
 static void
-fwd_pump(struct fwd_worker *w, bool from_clients)
+fwd_pump(struct fwd_worker *w, const struct fwd_alloc *e)
 {
 	int k, round;
-	unsigned out;
 
 	for (round = 0; round < FWD_ROUNDS; round++) {
-		k = fwd_recv(w, from_clients ? w->lfd : w->rfd,
-		    from_clients ? 0 : STUN_CHANNEL_HEADER_LEN);
+		if (e == NULL)
+			k = fwd_recv(w, w->lfd, 0, true);
+		else
+			k = fwd_recv(w, e->rfd, STUN_CHANNEL_HEADER_LEN, false);
 		if (k <= 0)
 			break;
-		if (from_clients) {
-			out = fwd_clients_batch(w, (unsigned)k);
-			fwd_send(w->rfd, w->smsg, out);
-		} else {
-			out = fwd_peers_batch(w, (unsigned)k);
-			fwd_send(w->lfd, w->smsg, out);
-		}
+		if (e == NULL)
+			fwd_clients_batch(w, (unsigned)k);
+		else
+			fwd_peer_batch(w, e, (unsigned)k);
 		if (k < FWD_BATCH)
 			break;
 	}
@@ -308,65 +350,43 @@ static void *
 fwd_worker_run(void *arg)
 {
 	struct fwd_worker *w = arg;
-	struct epoll_event ev[2];
+	struct epoll_event ev[64];
 	int i, n;
 
 	while (!atomic_load(&w->f->stop)) {
-		if ((n = epoll_wait(w->ep, ev, 2, 100)) == -1 && errno != EINTR)
+		n = epoll_wait(w->ep, ev, 64, 100);
+		if (n == -1 && errno != EINTR)
 			break;
 		for (i = 0; i < n; i++)
-			fwd_pump(w, ev[i].data.fd == w->lfd);
+			fwd_pump(w, ev[i].data.ptr);
 	}
 	return NULL;
-}
-
-/* A SO_REUSEPORT UDP socket on a; a port 0 becomes the one chosen. */
-static int
-fwd_bind(struct addr *a)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd, on = 1;
-
-	fd = socket(addr_family(a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) == -1 ||
-	    bind(fd, &a->u.sa, addr_len(a)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1 ||
-	    addr_from_sockaddr(a, (struct sockaddr *)&ss, sl) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
 }
 
 static int
 fwd_worker_open(struct fwd *f, struct fwd_worker *w)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 
 	w->f = f;
-	w->lfd = w->rfd = w->ep = -1;
-	if ((w->lfd = fwd_bind(&f->listen)) == -1 ||
-	    (w->rfd = fwd_bind(&f->relay)) == -1 ||
+	if ((w->tab = calloc(FWD_SLOTS, sizeof(*w->tab))) == NULL ||
+	    (w->lfd = fwd_bind(&f->listen, true)) == -1 ||
 	    (w->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -1;
-	ev.data.fd = w->lfd;
-	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfd, &ev) == -1)
-		return -1;
-	ev.data.fd = w->rfd;
-	return epoll_ctl(w->ep, EPOLL_CTL_ADD, w->rfd, &ev);
+	return epoll_ctl(w->ep, EPOLL_CTL_ADD, w->lfd, &ev);
 }
 
 static void
 fwd_worker_close(struct fwd_worker *w)
 {
+	unsigned i;
+
+	for (i = 0; w->tab != NULL && i < FWD_SLOTS; i++)
+		if (w->tab[i].used)
+			close(w->tab[i].rfd);
+	free(w->tab);
 	if (w->lfd != -1)
 		close(w->lfd);
-	if (w->rfd != -1)
-		close(w->rfd);
 	if (w->ep != -1)
 		close(w->ep);
 }
@@ -425,7 +445,7 @@ fwd_start(struct fwd *f, struct fwd_worker *w, unsigned nw)
 		if (pthread_create(&w[i].th, NULL, fwd_worker_run, &w[i]) != 0)
 			abort();	/* the others would run forever */
 	printf("forwarder listen=%s relay=%s workers=%u\n",
-	    addr_str(&f->listen, l, sizeof(l)), addr_str(&f->relay, r,
+	    addr_str(&f->listen, l, sizeof(l)), addr_ip_str(&f->relay, r,
 	    sizeof(r)), nw);
 	fflush(stdout);
 	return 0;
@@ -446,9 +466,6 @@ bench_fwd_main(int argc, char **argv)
 		    "[--allow-remote]\n");
 		return 2;
 	}
-	f.by_client = calloc(FWD_SLOTS, sizeof(*f.by_client));
-	f.by_peer = calloc(FWD_SLOTS, sizeof(*f.by_peer));
-	pthread_mutex_init(&f.mu, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -456,9 +473,8 @@ bench_fwd_main(int argc, char **argv)
 	if ((w = calloc(nw, sizeof(*w))) == NULL)
 		goto out;
 	for (i = 0; i < nw; i++)
-		w[i].lfd = w[i].rfd = w[i].ep = -1;
-	if (f.by_client == NULL || f.by_peer == NULL ||
-	    fwd_start(&f, w, nw) == -1)
+		w[i].lfd = w[i].ep = -1;
+	if (fwd_start(&f, w, nw) == -1)
 		goto out;
 	while (sigwait(&set, &sig) != 0)
 		continue;
@@ -470,7 +486,5 @@ out:
 	for (i = 0; w != NULL && i < nw; i++)
 		fwd_worker_close(&w[i]);
 	free(w);
-	free(f.by_client);
-	free(f.by_peer);
 	return rc;
 }

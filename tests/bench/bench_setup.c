@@ -101,7 +101,7 @@ bench_turn_steps(struct bench_alloc *a, char *err, size_t cap)
 	if ((rc = client_turn_allocate(a->t, NULL, BENCH_TIMEOUT_MS)) != 0) {
 		snprintf(err, cap, "Allocate: %d (%s)", rc,
 		    rc < 0 ? client_strerror(rc) : "error response");
-		return -1;
+		return rc == 437 ? 437 : -1;
 	}
 	a->relayed = a->t->relayed;
 	if ((rc = client_turn_permit(a->t, &a->peer, 1,
@@ -123,20 +123,38 @@ bench_setup_turn(struct bench_run *r, struct bench_alloc *a, unsigned idx,
     char *err, size_t cap)
 {
 	char user[CLIENT_TURN_USER_MAX + 1], pass[CLIENT_TURN_PASS_MAX + 1];
-	int rc = -1;
+	struct client *c;
+	int rc = -1, tries;
 
 	if (bench_creds(&r->o, idx, user, sizeof(user), pass,
 	    sizeof(pass)) == -1) {
 		snprintf(err, cap, "cannot make the credential");
 		goto out;
 	}
-	if ((a->t = calloc(1, sizeof(*a->t))) == NULL ||
-	    client_turn_init(a->t, a->c, user, pass) != 0) {
-		snprintf(err, cap, "client_turn_init failed");
+	if ((a->t = calloc(1, sizeof(*a->t))) == NULL) {
+		snprintf(err, cap, "out of memory");
 		goto out;
 	}
-	if (bench_turn_steps(a, err, cap) == -1)
+	for (tries = 0;; tries++) {
+		if (client_turn_init(a->t, a->c, user, pass) != 0) {
+			snprintf(err, cap, "client_turn_init failed");
+			goto out;
+		}
+		if ((rc = bench_turn_steps(a, err, cap)) != 437 || tries == 2)
+			break;
+		/* 437 (RFC 8656 §7.2): an allocation of an earlier run
+		 * still holds this 5-tuple, its port having come round
+		 * again. Another socket, opened before this one closes. */
+		if (client_open(&c, CLIENT_UDP, &r->o.server, NULL, NULL,
+		    BENCH_TIMEOUT_MS, err, cap) != 0)
+			goto out;
+		client_free(a->c);
+		a->c = c;
+	}
+	if (rc != 0) {
+		rc = -1;
 		goto out;
+	}
 	if (r->o.hold) {
 		/* Only the socket must live on: the server holds the rest. */
 		client_turn_clear(a->t);
@@ -201,16 +219,16 @@ bench_setup_one(struct bench_run *r, unsigned idx, char *err, size_t cap)
 	if (client_open(&a->c, CLIENT_UDP, &r->o.server, NULL, NULL,
 	    BENCH_TIMEOUT_MS, err, cap) != 0)
 		return -1;
-	a->cfd = client_fd(a->c);
 	if (bench_peer_open(r, a, client_local(a->c)) == -1)
 		goto sock;
-	if (!r->o.hold)
-		bench_rcvbuf(a->cfd);
 	if (r->o.hold)
 		a->peer = r->shared_peer;
 	if (r->o.kind == BENCH_FWD ? bench_setup_fwd(a, err, cap) :
 	    bench_setup_turn(r, a, idx, err, cap))
 		return -1;
+	a->cfd = client_fd(a->c);	/* the last socket tried */
+	if (!r->o.hold)
+		bench_rcvbuf(a->cfd);
 connect:
 	if (a->pfd != -1 &&
 	    connect(a->pfd, &a->relayed.u.sa, addr_len(&a->relayed)) == -1)
@@ -312,7 +330,7 @@ bench_teardown(struct bench_run *r, bool delete)
 		a = &r->a[i];
 		if (a->t != NULL) {
 			if (delete)
-				(void)client_turn_refresh(a->t, 0, 1000);
+				(void)client_turn_refresh(a->t, 0, 3000);
 			client_turn_clear(a->t);
 			free(a->t);
 		}
