@@ -14,10 +14,11 @@
  * its CPU time per relayed packet.
  *
  * The forwarder is the physical reference: recvmmsg on a listening
- * socket, strip the 4-byte ChannelData header, sendmmsg the payload to the
- * peer fixed for that client at set-up; and back, adding the header. It
- * does the same byte work as a TURN server and nothing else: no
- * authentication, no permissions, no timers.
+ * socket, strip the 4-byte ChannelData header, sendmmsg the payload from
+ * the allocation's relay socket to the peer fixed for that client at
+ * set-up; and back, adding the header. It does the same byte work as a
+ * TURN server and nothing else: no authentication, no permissions, no
+ * timers.
  *
  * Must not: reach anything but loopback unless told --allow-remote, or
  * run without a deadline. It measures; it asserts nothing about speed.
