@@ -295,11 +295,11 @@ const struct config_option config_options[] = {
 	      "valid MESSAGE-INTEGRITY" },
 	{ .name = "unauth-burst", .type = CONFIG_UINT,
 	  .offset = OFF(unauth_burst), .def = "400", .min = 1,
-	  .max = 1000000, .metavar = "N",
+	  .max = 500000, .metavar = "N",
 	  .help = "such answers one source may get at once" },
 	{ .name = "auth-failure-limit", .type = CONFIG_UINT,
 	  .offset = OFF(auth_failure_limit), .def = "30", .min = 1,
-	  .max = 1000000, .metavar = "N",
+	  .max = 8000, .metavar = "N",
 	  .help = "failed credential checks per source per minute before its "
 	      "attempts are dropped for the rest of the minute" },
 

@@ -53,7 +53,6 @@ void
 daemon_engine_input(struct daemon_worker *w, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out)
 {
-	w->uk_src = t;	/* whose user-key lookups it starts (daemon_userkey.c) */
 	turn_engine_input(w->engine, t, pkt, len, now, out);
 	if (out->len > out->cap)
 		out->len = 0;

@@ -66,8 +66,6 @@ struct daemon_worker {
 	unsigned uk_nparked;
 	/* per-source budget of user-key lookups (daemon_userkey.c) */
 	struct policy_rate *uk_rate;
-	const struct turn_tuple *uk_src;	/* the message in the engine */
-	bool uk_refused;		/* its lookup was refused: drop it */
 };
 
 struct daemon {
@@ -191,8 +189,8 @@ struct daemon_uk_stats {
 void daemon_userkey_stats(struct daemon_userkey *uk,
     struct daemon_uk_stats *st);
 /* turn_hooks.user_key (ctx: the daemon worker). */
-enum turn_key daemon_userkey_get(void *ctx, const uint8_t *user, size_t len,
-    uint8_t key[16]);
+enum turn_key daemon_userkey_get(void *ctx, const struct turn_tuple *t,
+    const uint8_t *user, size_t len, uint8_t key[16]);
 /* Main thread: where lookups go, or NULL (all then UNAVAILABLE). */
 void daemon_userkey_attach(struct daemon *d, struct event_base *base);
 void daemon_userkey_detach(struct daemon *d);

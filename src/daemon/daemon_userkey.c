@@ -400,14 +400,15 @@ daemon_uk_find(struct daemon_uk_entry **b, const uint8_t *user, size_t len)
  */
 static int
 daemon_uk_admit(struct daemon_userkey *uk, struct daemon_worker *w,
-    const struct daemon_uk_srckey *sk, uint64_t now)
+    const struct turn_tuple *t, const struct daemon_uk_srckey *sk,
+    uint64_t now)
 {
 	if (uk->npending >= DAEMON_UK_QUEUE || uk->qlen >= DAEMON_UK_QUEUE)
 		return METRICS_UK_QUEUE_FULL;
 	if (daemon_uk_src_at(uk, sk)->n >= DAEMON_UK_SRC_SHARE)
 		return METRICS_UK_SOURCE_QUEUE;
 	if (w->uk_rate == NULL ||
-	    !policy_rate_take(w->uk_rate, &w->uk_src->client, now))
+	    !policy_rate_take(w->uk_rate, &t->client, now))
 		return METRICS_UK_RATE;
 	return -1;
 }
@@ -473,14 +474,13 @@ daemon_uk_cached(struct daemon_userkey *uk, struct daemon_uk_entry *e,
 }
 
 /*
- * turn_hooks.user_key (ctx: the worker). The source is the client of the
- * message the worker is handing to its engine (w->uk_src, set by
- * daemon_engine_input). A lookup refused by the budget or the queue
- * answers PENDING with w->uk_refused set: daemon_userkey_park() then
- * drops the request instead of parking it.
+ * turn_hooks.user_key (ctx: the worker), for a request from t. A lookup
+ * refused by its source's budget or share of the queue answers LIMITED:
+ * the engine drops the request (rate_limited) and the client retransmits.
  */
 enum turn_key
-daemon_userkey_get(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
+daemon_userkey_get(void *ctx, const struct turn_tuple *t, const uint8_t *user,
+    size_t len, uint8_t key[16])
 {
 	struct daemon_worker *w = ctx;
 	struct daemon_userkey *uk = w->d->uk;
@@ -490,7 +490,6 @@ daemon_userkey_get(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
 	uint64_t now = net_now_ms();
 	int why = -1;
 
-	w->uk_refused = false;
 	if (uk == NULL || len == 0 || len > AUTH_USERNAME_MAX)
 		return len == 0 ? TURN_KEY_UNKNOWN : TURN_KEY_UNAVAILABLE;
 	b = daemon_uk_bucket(uk, user, len);
@@ -501,13 +500,11 @@ daemon_userkey_get(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
 		    TURN_KEY_UNAVAILABLE;
 	else if (e != NULL && now < e->until_ms)
 		rv = daemon_uk_cached(uk, e, key);
-	else if (uk->wake == NULL || w->uk_src == NULL ||
-	    daemon_uk_srckey(&w->uk_src->client, &sk) == -1)
+	else if (uk->wake == NULL || daemon_uk_srckey(&t->client, &sk) == -1)
 		rv = TURN_KEY_UNAVAILABLE;	/* no Redis, or no source */
-	else if ((why = daemon_uk_admit(uk, w, &sk, now)) >= 0) {
-		w->uk_refused = true;
-		rv = TURN_KEY_PENDING;
-	} else if (daemon_uk_request(uk, w, b, e, user, len, &sk, now) == 0) {
+	else if ((why = daemon_uk_admit(uk, w, t, &sk, now)) >= 0)
+		rv = TURN_KEY_LIMITED;
+	else if (daemon_uk_request(uk, w, b, e, user, len, &sk, now) == 0) {
 		rv = TURN_KEY_PENDING;
 		event_active(uk->wake, EV_READ, 0);
 	}
@@ -658,11 +655,9 @@ daemon_userkey_park(struct daemon_worker *w, const struct turn_tuple *t,
 {
 	struct daemon_uk_parked *p;
 
-	/* No lookup started (over its source's budget or share of the
-	 * queue), or no room to wait: dropped, the client retransmits. */
-	if (w->uk_refused || w->uk_nparked >= DAEMON_UK_PARK ||
+	/* No room to wait: dropped, the client retransmits. */
+	if (w->uk_nparked >= DAEMON_UK_PARK ||
 	    (p = malloc(sizeof(*p) + len)) == NULL) {
-		w->uk_refused = false;
 		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
 		    TURN_DROP_PENDING, 1);
 		return;

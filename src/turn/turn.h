@@ -105,6 +105,8 @@ enum turn_key {
 	TURN_KEY_UNKNOWN,
 	TURN_KEY_PENDING,
 	TURN_KEY_UNAVAILABLE,
+	TURN_KEY_LIMITED,	/* not looked up: the source is over its
+				 * budget of lookups; dropped, rate_limited */
 };
 
 /* relay_open() results. */
@@ -190,15 +192,17 @@ struct turn_alloc_event {
  *  user_key: the MD5 long-term key of a USERNAME that is neither a static
  *    user nor a REST credential, from an outside store (Redis), answered
  *    from the daemon's cache without blocking: FOUND (key filled),
- *    UNKNOWN (401), UNAVAILABLE (the store cannot answer: 500, fail fast)
- *    or PENDING (a lookup has started: the engine sets TURN_DROP_PENDING
- *    and the caller submits the same packet again when it completes).
+ *    UNKNOWN (401), UNAVAILABLE (the store cannot answer: 500, fail fast),
+ *    PENDING (a lookup has started: the engine sets TURN_DROP_PENDING
+ *    and the caller submits the same packet again when it completes) or
+ *    LIMITED (the request's source t may start no lookup now: dropped as
+ *    TURN_DROP_RATE_LIMITED, docs/security.md, Redis under abuse).
  *  alloc_event: an allocation was created, lost a family, or ended.
  */
 struct turn_hooks {
 	void *ctx;
-	enum turn_key (*user_key)(void *ctx, const uint8_t *user, size_t len,
-	    uint8_t key[16]);
+	enum turn_key (*user_key)(void *ctx, const struct turn_tuple *t,
+	    const uint8_t *user, size_t len, uint8_t key[16]);
 	void (*alloc_event)(void *ctx, const struct turn_alloc_event *ev);
 };
 

@@ -115,7 +115,7 @@ turn_auth_check(struct turn_engine *e, const struct turn_tuple *t,
 	    now / 1000, res, &name, &len))
 		return 0;	/* res holds auth_check()'s verdict */
 	memset(key, 0, sizeof(key));
-	k = h->user_key(h->ctx, name, len, key);
+	k = h->user_key(h->ctx, t, name, len, key);
 	if (k == TURN_KEY_FOUND)
 		auth_check_key(e->opts.auth, e->creds, name, len, key, m,
 		    &t->client, now / 1000, res);
@@ -129,6 +129,11 @@ turn_auth_check(struct turn_engine *e, const struct turn_tuple *t,
 		e->stats.user_key_pending++;
 		out->len = 0;
 		out->drop = TURN_DROP_PENDING;
+		return 1;
+	}
+	if (k == TURN_KEY_LIMITED) {
+		out->len = 0;
+		out->drop = TURN_DROP_RATE_LIMITED;
 		return 1;
 	}
 	/* UNAVAILABLE (or an answer we do not know): RFC 8489 §14.8's 500,

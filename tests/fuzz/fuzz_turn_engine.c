@@ -238,10 +238,12 @@ fz_alloc_event(void *ctx, const struct turn_alloc_event *ev)
 }
 
 static enum turn_key
-fz_user_key(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
+fz_user_key(void *ctx, const struct turn_tuple *t, const uint8_t *user,
+    size_t len, uint8_t key[16])
 {
 	struct fz *f = ctx;
 
+	CHECK(t != NULL);
 	CHECK(len > 0 && len <= AUTH_USER_KEY_NAME_MAX);
 	CHECK(memchr(user, '\0', len) == NULL);
 	if (f->uk == TURN_KEY_FOUND) {
@@ -620,7 +622,7 @@ fz_op(struct fz *f, uint8_t op)
 		fz_op_env(f);
 		break;
 	case 13:
-		f->uk = (enum turn_key)(get8(f) % 4);
+		f->uk = (enum turn_key)(get8(f) % 5);	/* LIMITED too */
 		break;
 	case 14:
 		turn_engine_conn_closed(f->e, &c->t);

@@ -124,10 +124,12 @@ scn_policy_hosts(struct scn *s, const char *const *hosts, size_t n)
 }
 
 static enum turn_key
-scn_user_key(void *ctx, const uint8_t *user, size_t len, uint8_t key[16])
+scn_user_key(void *ctx, const struct turn_tuple *t, const uint8_t *user,
+    size_t len, uint8_t key[16])
 {
 	struct scn *s = ctx;
 
+	(void)t;
 	s->uk_calls++;
 	s->uk_name_len = len < sizeof(s->uk_name) ? len : sizeof(s->uk_name);
 	memcpy(s->uk_name, user, s->uk_name_len);

@@ -81,6 +81,10 @@ test_unknown_unavailable(void)
 	is_int(s.nopens, 0, "no relay opened");
 	is_int(st.user_key_unavailable, 1, "counted");
 	is_int(s.uk_calls, 2, "two lookups");
+	s.uk_answer = TURN_KEY_LIMITED;
+	is_int(scn_allocate(&s, &c, NULL), -1, "LIMITED: no answer");
+	is_int(c.drop, TURN_DROP_RATE_LIMITED, "dropped as rate_limited");
+	is_int(s.nopens, 0, "no relay opened");
 	scn_free(&s);
 }
 

@@ -23,20 +23,22 @@ static struct daemon_worker w;
 static struct event_base *mb;
 static struct metrics *reg;
 static struct turn_tuple src_a, src_b;
+static const struct turn_tuple *cur;	/* the source of get()'s lookups */
 
-/* The worker handles a message from t (as daemon_engine_input says). */
+/* The next lookups come from t, at ip. */
 static void
 from(const char *ip, struct turn_tuple *t)
 {
 	memset(t, 0, sizeof(*t));
 	(void)addr_parse_ip(&t->client, ip, 40000);
-	w.uk_src = t;
+	cur = t;
 }
 
 static enum turn_key
 get(const char *user, uint8_t key[16])
 {
-	return daemon_userkey_get(&w, (const uint8_t *)user, strlen(user), key);
+	return daemon_userkey_get(&w, cur, (const uint8_t *)user, strlen(user),
+	    key);
 }
 
 static void
@@ -178,20 +180,16 @@ test_bounds(void)
 		from(ip, &t[j]);
 		for (i = 0; i < DAEMON_UK_SRC_SHARE; i++) {
 			snprintf(name, sizeof(name), "user-%d-%d", j, i);
-			started += get(name, key) == TURN_KEY_PENDING &&
-			    !w.uk_refused;
+			started += get(name, key) == TURN_KEY_PENDING;
 		}
 	}
 	is_int(started, DAEMON_UK_QUEUE, "16 sources with their shares fill "
 	    "the lookup queue");
 	from("198.51.100.200", &t[16]);
-	is_int(get("one-more", key), TURN_KEY_PENDING, "full: the next "
-	    "lookup is not answered");
-	ok(w.uk_refused, "and not started");
+	is_int(get("one-more", key), TURN_KEY_LIMITED, "full: the next "
+	    "lookup is not started (the engine drops its request)");
 	is_int(refused(METRICS_UK_QUEUE_FULL), 1, "counted as queue_full");
 	memset(pkt, 7, sizeof(pkt));
-	daemon_userkey_park(&w, &t[16], pkt, sizeof(pkt));
-	is_int((int)w.uk_nparked, 0, "its request is dropped, not parked");
 	for (i = 0; i < DAEMON_UK_PARK + 6; i++)
 		daemon_userkey_park(&w, &t[0], pkt, sizeof(pkt));
 	is_int((int)w.uk_nparked, DAEMON_UK_PARK, "parked requests are bounded");
@@ -207,17 +205,15 @@ test_share(void)
 	uint8_t key[16];
 	char name[32];
 	int i, started = 0, dropped = 0;
+	enum turn_key r;
 
 	setup(5);
 	daemon_userkey_attach(&n, mb);
 	for (i = 0; i < 1000; i++) {
 		snprintf(name, sizeof(name), "flood-%d", i);
-		if (get(name, key) == TURN_KEY_PENDING) {
-			if (w.uk_refused)
-				dropped++;
-			else
-				started++;
-		}
+		r = get(name, key);
+		dropped += r == TURN_KEY_LIMITED;
+		started += r == TURN_KEY_PENDING;
 	}
 	is_int(started, DAEMON_UK_SRC_SHARE, "a flood of 1000 names from one "
 	    "source starts only its share of the queue");
@@ -225,13 +221,11 @@ test_share(void)
 	is_int(refused(METRICS_UK_SOURCE_QUEUE), 1000 - DAEMON_UK_SRC_SHARE,
 	    "counted as source_queue");
 	from("::ffff:192.0.2.1", &src_b);
-	is_int(get("flood-mapped", key), TURN_KEY_PENDING, "the same IPv4 "
-	    "source as ::ffff:192.0.2.1");
-	ok(w.uk_refused, "has no share left either");
+	is_int(get("flood-mapped", key), TURN_KEY_LIMITED, "the same IPv4 "
+	    "source as ::ffff:192.0.2.1 has no share left either");
 	from("2001:db8::1", &src_b);
 	is_int(get("bob", key), TURN_KEY_PENDING, "a second source's lookup "
 	    "is queued");
-	ok(!w.uk_refused, "(started)");
 	is_int((int)pending(), DAEMON_UK_SRC_SHARE + 1, "lookups outstanding");
 	answer("bob", AUTH_REDIS_KEY_FOUND, 0xb0);
 	is_int(get("bob", key), TURN_KEY_FOUND, "and answered");
@@ -243,7 +237,6 @@ test_share(void)
 	from("192.0.2.1", &src_a);
 	is_int(get("flood-999", key), TURN_KEY_PENDING, "then the first "
 	    "source may start lookups again");
-	ok(!w.uk_refused, "(started)");
 	teardown();
 }
 
@@ -265,7 +258,7 @@ test_budget(void)
 	t0 = (int64_t)net_now_ms();
 	for (i = 0; i < 60; i++) {
 		snprintf(name, sizeof(name), "burst-%d", i);
-		if (get(name, key) == TURN_KEY_PENDING && !w.uk_refused) {
+		if (get(name, key) == TURN_KEY_PENDING) {
 			started++;
 			answer(name, AUTH_REDIS_KEY_UNKNOWN, 0);
 		}
@@ -279,18 +272,18 @@ test_budget(void)
 	is_int(get("burst-0", key), TURN_KEY_UNKNOWN, "a cached answer needs "
 	    "no budget");
 	from("203.0.113.9", &src_b);
-	is_int(get("other", key), TURN_KEY_PENDING, "another source");
-	ok(!w.uk_refused, "has its own budget");
+	is_int(get("other", key), TURN_KEY_PENDING, "another source has its "
+	    "own budget");
 	from("192.0.2.1", &src_a);
 	t0 = (int64_t)net_now_ms();
 	do {
 		r = get("refill", key);
-		if (!w.uk_refused)
+		if (r != TURN_KEY_LIMITED)
 			break;
 		nanosleep(&ts, NULL);
 	} while ((int64_t)net_now_ms() - t0 < 3000);
 	ms = (int64_t)net_now_ms() - t0;
-	ok(r == TURN_KEY_PENDING && !w.uk_refused && ms >= 100, "the budget "
+	ok(r == TURN_KEY_PENDING && ms >= 100, "the budget "
 	    "refills: a lookup starts again after %lld ms", (long long)ms);
 	teardown();
 }
@@ -304,7 +297,7 @@ lookup(const char *user, enum auth_redis_key_result res, uint8_t fill,
 	uint8_t key[16];
 	enum turn_key r = get(user, key);
 
-	if (r == TURN_KEY_PENDING && !w.uk_refused)
+	if (r == TURN_KEY_PENDING)
 		answer(user, res, fill);
 	if (i % 512 == 0)
 		event_base_loop(mb, EVLOOP_NONBLOCK);
@@ -330,7 +323,7 @@ test_evict(void)
 	for (i = 0; i < 70000; i++) {
 		snprintf(name, sizeof(name), "made-up-%d", i);
 		if (lookup(name, AUTH_REDIS_KEY_UNKNOWN, 0, i) !=
-		    TURN_KEY_PENDING || w.uk_refused)
+		    TURN_KEY_PENDING)
 			break;
 		daemon_userkey_stats(n.uk, &st);
 		most = st.entries > most ? st.entries : most;
