@@ -68,7 +68,9 @@
 #define AUTH_REST_PASSWORD_LEN	28	/* base64 of a 20-byte HMAC-SHA1 */
 #define AUTH_REST_PASSWORD256_LEN 44	/* base64 of a 32-byte HMAC-SHA256 */
 #define AUTH_REST_PASSWORD_MAX	AUTH_REST_PASSWORD256_LEN
-#define AUTH_MAX_REVOKED	65536	/* revoked users per credential set */
+#define AUTH_MAX_REVOKED	262144	/* revoked users per credential set:
+					 * 100,000 and room (docs/security.md,
+					 * Redis under abuse) */
 /* Longest USERNAME handed to an outside user store (RFC 5389 §15.3:
  * fewer than 513 bytes; we allow 513 and no more). */
 #define AUTH_USER_KEY_NAME_MAX	513

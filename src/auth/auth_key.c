@@ -16,7 +16,7 @@
  *
  * Revoked users (`ternctl revoke`: a per-user-id block-list) are a sorted
  * array searched in O(log n) (18 comparisons at the limit), at most
- * AUTH_KEY_MAX_REVOKED: as many as one Redis snapshot may carry
+ * AUTH_MAX_REVOKED: as many as one Redis snapshot may carry
  * (auth_redis_load.c refuses a larger one whole), so that a snapshot
  * loaded is enforced whole, and memory stays proportional to the
  * revocations (about 60 bytes each). Names are wiped on free (a user-id
@@ -28,9 +28,6 @@
 #include "auth/auth.h"
 #include "auth/auth_int.h"
 #include "util/crypto.h"
-
-/* docs/security.md, Redis under abuse: 100,000 revocations and room */
-#define AUTH_KEY_MAX_REVOKED	262144
 
 /* The three segments user ":" realm [":" password]. */
 static size_t
@@ -312,7 +309,7 @@ auth_creds_add_revoked(struct auth_creds *c, const void *user, size_t len,
 	size_t ncap;
 
 	if (c->sealed || user == NULL || len == 0 ||
-	    len > AUTH_USER_KEY_NAME_MAX || c->nrevoked >= AUTH_KEY_MAX_REVOKED)
+	    len > AUTH_USER_KEY_NAME_MAX || c->nrevoked >= AUTH_MAX_REVOKED)
 		return -1;
 	if (c->nrevoked == c->caprevoked) {
 		ncap = c->caprevoked ? c->caprevoked * 2 : 16;

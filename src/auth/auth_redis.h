@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
+
 /* ---- the connection string (auth_redis_conf.c) ---- */
 
 #define AUTH_REDIS_HOST_MAX	255
@@ -143,7 +145,7 @@ enum auth_redis_event auth_redis_event_parse(const char *msg, size_t len,
 
 #define AUTH_REDIS_MAX_SECRETS	16	/* AUTH_MAX_SECRETS */
 #define AUTH_REDIS_MAX_RULES	1024	/* per set */
-#define AUTH_REDIS_MAX_REVOKED	65536
+#define AUTH_REDIS_MAX_REVOKED	AUTH_MAX_REVOKED	/* per snapshot */
 #define AUTH_REDIS_BACKOFF_MIN_MS 100
 #define AUTH_REDIS_BACKOFF_MAX_MS 5000
 

@@ -7,7 +7,8 @@
  * every reply has arrived and is delivered only if every reply had the
  * expected type and no set exceeded its limit: a snapshot is loaded whole
  * or not at all, so the one in force stays whole (docs/security.md, Redis
- * under abuse). Revocations: at most AR_MAX_REVOKED, the most a credential
+ * under abuse). Revocations: at most AUTH_REDIS_MAX_REVOKED, the most a
+ * credential
  * set holds (auth_key.c); the TTLs are pipelined, so 100,000 of them cost
  * one SCAN round trip per thousand keys.
  */
@@ -18,7 +19,6 @@
 #include "util/crypto.h"
 #include "util/log.h"
 
-#define AR_MAX_REVOKED	262144	/* auth_key.c's AUTH_KEY_MAX_REVOKED */
 
 static struct log_ratelimit ar_load_rl = LOG_RATELIMIT_INIT(5, 60);
 static struct log_ratelimit ar_why_rl = LOG_RATELIMIT_INIT(5, 60);
@@ -240,7 +240,7 @@ ar_ttl_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	if (rep->integer == -2)
 		goto out;	/* expired meanwhile */
-	if (s->nrevoked >= AR_MAX_REVOKED) {	/* never a part of them */
+	if (s->nrevoked >= AUTH_REDIS_MAX_REVOKED) {	/* never a part of them */
 		ar_load_fail(l, "revoked", "more revocations than the limit");
 		goto out;
 	}
@@ -327,7 +327,8 @@ ar_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	cur = rep->element[0];
 	keys = rep->element[1];
-	if (l->snap->nrevoked + l->pending + keys->elements > AR_MAX_REVOKED) {
+	if (l->snap->nrevoked + l->pending + keys->elements >
+	    AUTH_REDIS_MAX_REVOKED) {
 		ar_load_fail(l, "revoked", "more revocations than the limit");
 		goto out;
 	}
