@@ -8,9 +8,8 @@
  * expected type and no set exceeded its limit: a snapshot is loaded whole
  * or not at all, so the one in force stays whole (docs/security.md, Redis
  * under abuse). Revocations: at most AUTH_REDIS_MAX_REVOKED, the most a
- * credential
- * set holds (auth_key.c); the TTLs are pipelined, so 100,000 of them cost
- * one SCAN round trip per thousand keys.
+ * credential set holds (auth_key.c); the TTLs are pipelined, so 100,000
+ * of them cost one SCAN round trip per thousand keys.
  */
 #include <stdlib.h>
 #include <string.h>
