@@ -35,7 +35,7 @@ static const char *const direction_v[] = { "client_to_peer", "peer_to_client" };
 static const char *const auth_v[] = { "bad_integrity", "unknown_user",
 	"expired", "revoked", "stale_nonce", "bad_request" };
 static const char *const quota_v[] = { "user", "ip", "total", "permissions",
-	"channels", "connections", "bandwidth" };
+	"channels", "connections" };
 static const char *const tls_v[] = { "success", "failure", "timeout" };
 static const char *const conn_refusal_v[] = { "per_ip", "per_48", "total",
 	"accept_rate" };
