@@ -222,7 +222,7 @@ ternd_start(void)
 	    /* coturn 4.6's uclient picks channel numbers up to 0x7FFF */
 	    "rfc5766-channels\n"
 	    "relay-ip = " SOAK_LOOPBACK "\n"
-	    "min-port = %u\nmax-port = %u\n"
+	    "min-port = %d\nmax-port = %d\n"
 	    /* room for the flooders' connections (soak_stream.c holds 1280
 	     * at most) besides the legitimate ones */
 	    "max-connections = 4000\n"
@@ -508,9 +508,9 @@ traffic_start(const char *node, const char *script)
 	S.pace_rate = flood_rate(&S.paced);
 	S.pace_drops = soak_rcvbuf_drops();
 	if (!ok(soak_flood_start(&S.fl, &t, S.pace_rate) == 0, "%d flooder "
-	    "threads started for %ld s (UDP: %s, %u/s)", SOAK_FLOOD_KINDS,
-	    S.seconds, S.paced ? "paced by receive-buffer drops, from" :
-	    "TERN_SOAK_RATE, fixed", S.pace_rate))
+	    "threads started for %ld s (UDP %s %u/s)", SOAK_FLOOD_KINDS,
+	    S.seconds, S.paced ? "paced by receive-buffer drops, starting at" :
+	    "at TERN_SOAK_RATE, 0 = unpaced:", S.pace_rate))
 		return -1;
 	S.flooding = true;
 	return 0;

@@ -44,8 +44,8 @@ struct soak_chrome {
 };
 
 /* Starts argv[0] with stdin from /dev/null and stdout and stderr into the
- * file out; the process dies with the test. The PID, or -1. */
-pid_t soak_spawn(const char *const argv[], const char *out);
+ * file out; it gets deathsig when the test dies. The PID, or -1. */
+pid_t soak_spawn(const char *const argv[], const char *out, int deathsig);
 /* SIGTERM, a deadline, then SIGKILL; waits. Safe with pid <= 0. */
 void soak_kill(pid_t pid);
 /* Reads a whole (small) file into buf, NUL-terminated. Its length, or -1. */

@@ -21,7 +21,7 @@
 static char text[512 * 1024];	/* one process's output, for parsing */
 
 pid_t
-soak_spawn(const char *const argv[], const char *out)
+soak_spawn(const char *const argv[], const char *out, int deathsig)
 {
 	pid_t pid;
 	int fd, nul;
@@ -35,7 +35,7 @@ soak_spawn(const char *const argv[], const char *out)
 	}
 	if (pid == 0) {
 		/* If the test dies (a meson timeout), nothing is left behind. */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		(void)prctl(PR_SET_PDEATHSIG, deathsig);
 		if ((nul = open("/dev/null", O_RDONLY)) != -1)
 			dup2(nul, 0);
 		dup2(fd, 1);
@@ -129,7 +129,7 @@ soak_peer_start(uint16_t port)
 	pid_t pid;
 
 	snprintf(p, sizeof(p), "%u", port);
-	if ((pid = soak_spawn(argv, "/dev/null")) == -1)
+	if ((pid = soak_spawn(argv, "/dev/null", SIGKILL)) == -1)
 		return -1;
 	if (!peer_ready(pid, port)) {
 		soak_kill(pid);
@@ -169,7 +169,7 @@ soak_uclient_start(struct soak_uclient *u, const struct harness *h,
 	    sizeof(u->out));
 	u->sent = u->recvd = u->lost = -1;
 	u->rc = -1;
-	return (u->pid = soak_spawn(argv, u->out)) > 0 ? 0 : -1;
+	return (u->pid = soak_spawn(argv, u->out, SIGKILL)) > 0 ? 0 : -1;
 }
 
 /* "... KEY<number>" at the last occurrence of key; -1 when absent. */
@@ -236,7 +236,8 @@ soak_chrome_start(struct soak_chrome *c, const struct harness *h,
 	c->udp = c->tcp = c->tls = c->no_relay = -1;
 	c->relay_sent = c->relay_received = -1;
 	c->rc = -1;
-	c->pid = soak_spawn(argv, c->out);
+	/* SIGTERM, so that node can still kill Chromium by its PID */
+	c->pid = soak_spawn(argv, c->out, SIGTERM);
 	unsetenv("TERN_SOAK_SECRET");
 	return c->pid > 0 ? 0 : -1;
 }
