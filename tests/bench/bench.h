@@ -39,6 +39,7 @@
 #define BENCH_MAX_THREADS	16
 #define BENCH_CHANNEL		0x4000	/* RFC 8656 §12: 0x4000-0x4FFF */
 #define BENCH_HIST_US		200000	/* 1 µs buckets up to 200 ms */
+#define BENCH_HIST_MS		60000	/* then 1 ms buckets up to 60 s */
 #define BENCH_MAGIC		0x54424e43u	/* "TBNC" */
 /* A set-up request, retransmissions included. */
 #define BENCH_TIMEOUT_MS	5000
@@ -103,9 +104,9 @@ struct bench_alloc {
 
 struct bench_hist {
 	uint64_t n;
-	uint64_t over;		/* above BENCH_HIST_US */
+	uint64_t over;		/* above BENCH_HIST_MS ms */
 	uint64_t max_ns;
-	uint32_t *b;		/* BENCH_HIST_US + 1 buckets */
+	uint32_t *b;		/* BENCH_HIST_US µs buckets, BENCH_HIST_MS ms */
 };
 
 struct bench_counts {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * tern-bench's clocks, /proc readers and the latency histogram (1 µs
- * buckets, so p50 and p99 are exact to the microsecond). See bench.h.
+ * buckets up to 200 ms, so p50 and p99 are exact to the microsecond
+ * there, then 1 ms buckets up to a minute). See bench.h.
  */
 #include <sys/resource.h>
 
@@ -155,7 +156,7 @@ int
 bench_hist_init(struct bench_hist *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->b = calloc(BENCH_HIST_US + 1, sizeof(*h->b));
+	h->b = calloc(BENCH_HIST_US + BENCH_HIST_MS, sizeof(*h->b));
 	return h->b == NULL ? -1 : 0;
 }
 
@@ -169,15 +170,17 @@ bench_hist_clear(struct bench_hist *h)
 void
 bench_hist_add(struct bench_hist *h, uint64_t ns)
 {
-	uint64_t us = ns / 1000;
+	uint64_t us = ns / 1000, ms = ns / 1000000;
 
 	h->n++;
 	if (ns > h->max_ns)
 		h->max_ns = ns;
-	if (us > BENCH_HIST_US)
-		h->over++;
-	else
+	if (us < BENCH_HIST_US)
 		h->b[us]++;
+	else if (ms < BENCH_HIST_MS)
+		h->b[BENCH_HIST_US + ms]++;
+	else
+		h->over++;
 }
 
 void
@@ -189,7 +192,7 @@ bench_hist_merge(struct bench_hist *to, const struct bench_hist *from)
 	to->over += from->over;
 	if (from->max_ns > to->max_ns)
 		to->max_ns = from->max_ns;
-	for (i = 0; i <= BENCH_HIST_US; i++)
+	for (i = 0; i < BENCH_HIST_US + BENCH_HIST_MS; i++)
 		to->b[i] += from->b[i];
 }
 
@@ -204,10 +207,12 @@ bench_hist_quantile_us(const struct bench_hist *h, double q)
 	want = (uint64_t)(q * (double)h->n);
 	if (want >= h->n)
 		want = h->n - 1;
-	for (i = 0; i <= BENCH_HIST_US; i++) {
+	for (i = 0; i < BENCH_HIST_US + BENCH_HIST_MS; i++) {
 		seen += h->b[i];
-		if (seen > want)
+		if (seen > want && i < BENCH_HIST_US)
 			return (double)i;
+		if (seen > want)	/* a 1 ms bucket */
+			return (double)(i - BENCH_HIST_US) * 1000;
 	}
 	return (double)h->max_ns / 1000;	/* in the overflow */
 }
