@@ -106,7 +106,7 @@ struct bench_hist {
 	uint64_t n;
 	uint64_t over;		/* above BENCH_HIST_MS ms */
 	uint64_t max_ns;
-	uint32_t *b;		/* BENCH_HIST_US µs buckets, BENCH_HIST_MS ms */
+	uint32_t *b;		/* µs buckets, then ms buckets */
 };
 
 struct bench_counts {
