@@ -54,7 +54,6 @@ soak_netns_setup(const char *ip)
 	return 0;
 }
 
-
 /* The value under `name` in the "Udp:" lines of /proc/net/snmp. */
 static unsigned long long
 snmp_udp(const char *name)
