@@ -18,8 +18,9 @@
  *
  * Set-up: a client sends BENCH_FW_LEN bytes naming its channel and peer
  * (bench.h); the worker that receives it opens the relay socket and
- * answers with its address. Entries are never removed, and each worker's
- * table is its own: no lock.
+ * answers with its address. Entries are never removed (a later client on
+ * the same address takes its entry over), and each worker's table is its
+ * own: no lock.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -200,6 +201,10 @@ fwd_setup(struct fwd_worker *w, const uint8_t *p, size_t len,
 	if (!e->used && fwd_alloc_open(w, e, &k, &client, &peer,
 	    channel) == -1)
 		return;
+	/* A known client naming another peer is a new client whose port
+	 * came round again (a set-up sent again names the same one). */
+	e->peer = peer;
+	e->channel = channel;
 	if (getsockname(e->rfd, (struct sockaddr *)&ss, &sl) == -1 ||
 	    addr_from_sockaddr(&relay, (struct sockaddr *)&ss, sl) == -1)
 		return;
