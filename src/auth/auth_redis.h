@@ -88,8 +88,9 @@ struct auth_redis_snap {
 	size_t nallow;
 	struct auth_redis_str *deny;	/* denied-peer-ip members, raw */
 	size_t ndeny;
-	bool has_user_quota, has_total_quota;
+	bool has_user_quota, has_total_quota, has_max_bps;
 	uint32_t user_quota, total_quota;
+	uint64_t max_bps;		/* turn/realm/<realm>/max-bps */
 	struct auth_redis_revoked *revoked;
 	size_t nrevoked;
 };

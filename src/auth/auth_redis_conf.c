@@ -227,6 +227,7 @@ auth_redis_snap_equal(const struct auth_redis_snap *a,
 	if (a->has_user_quota != b->has_user_quota ||
 	    a->has_total_quota != b->has_total_quota ||
 	    a->user_quota != b->user_quota || a->total_quota != b->total_quota ||
+	    a->has_max_bps != b->has_max_bps || a->max_bps != b->max_bps ||
 	    a->nrevoked != b->nrevoked)
 		return false;
 	for (i = 0; i < a->nrevoked; i++)

@@ -224,6 +224,28 @@ ar_total_quota_cb(redisAsyncContext *ac, void *reply, void *priv)
 	    &l->snap->total_quota);
 }
 
+/* max-bps: bytes per second, wider than a quota. */
+static void
+ar_max_bps_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	const redisReply *rep = reply;
+	struct ar_load *l = priv;
+	uint64_t v;
+
+	ar_progress(ac, rep);
+	if (rep == NULL || (rep->type != REDIS_REPLY_NIL && !ar_is_str(rep)))
+		ar_load_fail(l, "max-bps", ar_reply_why(rep));
+	else if (rep->type == REDIS_REPLY_STRING) {
+		if (auth_redis_u64_parse(rep->str, (size_t)rep->len, &v) == 0) {
+			l->snap->has_max_bps = true;
+			l->snap->max_bps = v;
+		} else
+			log_rl(&ar_load_rl, LOG_LVL_WARN, "redis_bad_value",
+			    "what=max-bps reason=\"not an integer\"");
+	}
+	ar_load_unref(l);
+}
+
 static void
 ar_ttl_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
@@ -390,6 +412,7 @@ ar_load_send(struct ar_load *l)
 	    ar_user_quota_cb) == -1 ||
 	    ar_load_cmd(l, "GET", AUTH_SCHEMA_TOTAL_QUOTA,
 	    ar_total_quota_cb) == -1 ||
+	    ar_load_cmd(l, "GET", AUTH_SCHEMA_MAX_BPS, ar_max_bps_cb) == -1 ||
 	    ar_scan_send(l, "0", 1) == -1)
 		return -1;
 	return 0;

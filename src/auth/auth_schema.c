@@ -30,6 +30,7 @@ static const struct auth_schema_name auth_schema_names[AUTH_SCHEMA_NKEYS] = {
 	    { "turn/realm/", "/denied-peer-ip", NULL },
 	[AUTH_SCHEMA_USER_QUOTA] = { "turn/realm/", "/user-quota", NULL },
 	[AUTH_SCHEMA_TOTAL_QUOTA] = { "turn/realm/", "/total-quota", NULL },
+	[AUTH_SCHEMA_MAX_BPS] = { "turn/realm/", "/max-bps", NULL },
 	[AUTH_SCHEMA_USER_KEY] = { "turn/realm/", "/user/", "/key" },
 	[AUTH_SCHEMA_REVOKED] = { "tern/revoked/", "/", "" },
 };

@@ -29,9 +29,9 @@
  *   turn/realm/<realm>/user-quota        STRING  operator     ternd
  *   turn/realm/<realm>/total-quota       STRING  operator     ternd
  *     decimal allocation quotas per user and in all (coturn's).
- *   turn/realm/<realm>/max-bps           STRING  (coturn)     nobody
- *     coturn's bandwidth cap; tern does not read it and builds no name
- *     for it.
+ *   turn/realm/<realm>/max-bps           STRING  operator     ternd
+ *     decimal bytes per second one allocation may relay (coturn's name),
+ *     over the config file's max-bps.
  *   tern/revoked/<realm>/<user>          STRING  ternctl      ternd
  *     the Unix time of the revocation, with a TTL (EXPIRE) as long as a
  *     credential issued before it can live; no TTL: revoked until the
@@ -91,6 +91,7 @@ enum auth_schema_key {
 	AUTH_SCHEMA_DENIED_PEER_IP,	/* turn/realm/<realm>/denied-peer-ip */
 	AUTH_SCHEMA_USER_QUOTA,		/* turn/realm/<realm>/user-quota */
 	AUTH_SCHEMA_TOTAL_QUOTA,	/* turn/realm/<realm>/total-quota */
+	AUTH_SCHEMA_MAX_BPS,		/* turn/realm/<realm>/max-bps */
 	AUTH_SCHEMA_USER_KEY,		/* turn/realm/<realm>/user/<user>/key */
 	AUTH_SCHEMA_REVOKED,		/* tern/revoked/<realm>/<user> */
 	AUTH_SCHEMA_NKEYS

@@ -529,14 +529,20 @@ daemon_env_install(struct daemon_worker *w)
 void
 daemon_env_bandwidth(struct daemon *d, const struct config *c)
 {
-	uint64_t share = 0;
+	const struct auth_redis_snap *rs = d->rsnap;
+	uint64_t share = 0, max_bps = c->max_bps;
+
+	/* turn/realm/<realm>/max-bps over the config's (coturn's key) */
+	if (rs != NULL && rs->has_max_bps && c->realm != NULL &&
+	    strcmp(d->rsnap_realm, c->realm) == 0)
+		max_bps = rs->max_bps;
 
 	if (c->bps_capacity != 0) {
 		share = c->bps_capacity / (d->nworkers > 0 ? d->nworkers : 1);
 		if (share == 0)
 			share = 1;
 	}
-	atomic_store(&d->max_bps, c->max_bps);
+	atomic_store(&d->max_bps, max_bps);
 	atomic_store(&d->capacity_bps, share);
 }
 

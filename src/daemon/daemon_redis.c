@@ -59,6 +59,7 @@ daemon_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 		auth_redis_snap_free(snap);
 		return;
 	}
+	daemon_env_bandwidth(d, d->cfg);
 	daemon_env_publish(d, env);
 	daemon_env_quota_apply(d, d->cfg);
 	auth_redis_snap_free(old);

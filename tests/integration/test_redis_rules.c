@@ -9,7 +9,10 @@
  *         CreatePermission gets 403; SREM + PUBLISH: allowed again;
  *  quota  SET turn/realm/<realm>/total-quota 1 + PUBLISH: a second
  *         allocation gets 486 while the first lives; DEL + PUBLISH: the
- *         configured quota applies again.
+ *         configured quota applies again;
+ *  bps    SET turn/realm/<realm>/max-bps 20 + PUBLISH: within 1 s a
+ *         live allocation's echo no longer fits (19 bytes each way);
+ *         DEL + PUBLISH: relayed again (the config has no max-bps).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +23,7 @@
 #define SECRET	"secret-for-the-rules-cases"
 #define DENY	"turn/realm/" RT_REALM "/denied-peer-ip"
 #define TOTAL	"turn/realm/" RT_REALM "/total-quota"
+#define MAXBPS	"turn/realm/" RT_REALM "/max-bps"
 
 static void
 cli(struct rt *t, const char *a, const char *b, const char *c)
@@ -86,6 +90,38 @@ case_quota(struct rt *t)
 	harness_turn_close(&c, &turn);
 }
 
+/* Whether the echo stops (want_gone) or comes back within 1 s. */
+static bool
+echo_until(struct client_turn *turn, struct harness_peer *p, bool want_gone)
+{
+	int64_t t0 = client_now_ms();
+
+	while (client_now_ms() - t0 < 1000)
+		if ((rt_echo(turn, p, false, 150) < 0) == want_gone)
+			return true;
+	return false;
+}
+
+static void
+case_bps(struct rt *t, struct harness_peer *p)
+{
+	struct client_turn turn;
+	struct client *c = NULL;
+
+	if (!ok(rt_rest_alloc(&t->h, SECRET, "alice", &c, &turn) == 0,
+	    "allocate"))
+		return;
+	ok(rt_echo(&turn, p, true, RT_WAIT_MS) >= 0, "the peer is relayed");
+	cli(t, "SET", MAXBPS, "20");
+	cli(t, "PUBLISH", "tern/events", "rules " RT_REALM);
+	ok(echo_until(&turn, p, true), "max-bps 20 in Redis: the live "
+	    "allocation's echo no longer fits within 1 s");
+	cli(t, "DEL", MAXBPS, NULL);
+	cli(t, "PUBLISH", "tern/events", "rules " RT_REALM);
+	ok(echo_until(&turn, p, false), "DEL + PUBLISH: relayed again");
+	harness_turn_close(&c, &turn);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -94,7 +130,7 @@ main(int argc, char *argv[])
 	const char *mode;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: test_redis_rules TERND rules|quota\n");
+		fprintf(stderr, "usage: test_redis_rules TERND rules|quota|bps\n");
 		return 2;
 	}
 	mode = argv[2];
@@ -110,6 +146,8 @@ main(int argc, char *argv[])
 		case_rules(&t, &p);
 	else if (strcmp(mode, "quota") == 0)
 		case_quota(&t);
+	else if (strcmp(mode, "bps") == 0)
+		case_bps(&t, &p);
 	else
 		ok(0, "unknown mode %s", mode);
 	harness_peer_stop(&p);

@@ -46,6 +46,8 @@ test_names(void)
 	    "turn/realm/tern.test/user-quota", "user-quota");
 	is_str(key(AUTH_SCHEMA_TOTAL_QUOTA, NULL),
 	    "turn/realm/tern.test/total-quota", "total-quota");
+	is_str(key(AUTH_SCHEMA_MAX_BPS, NULL),
+	    "turn/realm/tern.test/max-bps", "max-bps: coturn's");
 	is_str(key(AUTH_SCHEMA_USER_KEY, "alice"),
 	    "turn/realm/tern.test/user/alice/key", "user key: coturn's");
 	is_str(key(AUTH_SCHEMA_USER_KEY, "a b"),
