@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,16 +166,16 @@ bench_tx_thread(void *arg)
 	return NULL;
 }
 
-/* The stamp of a received payload, or NULL when it is not ours. */
-static struct bench_stamp *
-bench_rx_stamp(uint8_t *p, size_t len, size_t hdr, unsigned size)
+/* Copies the stamp of a received payload (unaligned after a ChannelData
+ * header) into *s. 0, or -1 when the datagram is not ours. */
+static int
+bench_rx_stamp(const uint8_t *p, size_t len, size_t hdr, unsigned size,
+    struct bench_stamp *s)
 {
-	struct bench_stamp *s;
-
 	if (len < hdr + sizeof(*s) || len != hdr + size)
-		return NULL;
-	s = (struct bench_stamp *)(void *)(p + hdr);
-	return s->magic == BENCH_MAGIC ? s : NULL;
+		return -1;
+	memcpy(s, p + hdr, sizeof(*s));
+	return s->magic == BENCH_MAGIC ? 0 : -1;
 }
 
 /* The client side: ChannelData (RFC 8656 §12.4) whose length field is the
@@ -183,7 +184,7 @@ static void
 bench_rx_client(struct bench_rx *x, unsigned k, uint64_t now)
 {
 	struct bench_run *r = x->r;
-	struct bench_stamp *s;
+	struct bench_stamp s;
 	unsigned i;
 	size_t len;
 
@@ -191,14 +192,13 @@ bench_rx_client(struct bench_rx *x, unsigned k, uint64_t now)
 		len = x->msgs[i].msg_len;
 		if (len < 4 || (x->buf[i][0] & 0xc0) != 0x40 ||
 		    (size_t)(x->buf[i][2] << 8 | x->buf[i][3]) != len - 4 ||
-		    (s = bench_rx_stamp(x->buf[i], len, 4, r->o.size)) ==
-		    NULL) {
+		    bench_rx_stamp(x->buf[i], len, 4, r->o.size, &s) == -1) {
 			x->c.bad++;
 			continue;
 		}
 		x->c.rx_client++;
 		bench_hist_add(&x->hist, now -
-		    (r->o.dir == BENCH_ECHO ? s->t_echo : s->t_send));
+		    (r->o.dir == BENCH_ECHO ? s.t_echo : s.t_send));
 	}
 }
 
@@ -208,21 +208,22 @@ bench_rx_peer(struct bench_rx *x, int fd, unsigned k, uint64_t now)
 {
 	struct bench_run *r = x->r;
 	size_t hdr = bench_peer_hdr(r);
-	struct bench_stamp *s;
+	struct bench_stamp s;
 	unsigned i, out = 0;
 	int n;
 
 	for (i = 0; i < k; i++) {
-		if ((s = bench_rx_stamp(x->buf[i], x->msgs[i].msg_len, hdr,
-		    r->o.size)) == NULL) {
+		if (bench_rx_stamp(x->buf[i], x->msgs[i].msg_len, hdr,
+		    r->o.size, &s) == -1) {
 			x->c.bad++;
 			continue;
 		}
 		x->c.rx_peer++;
-		bench_hist_add(&x->hist, now - s->t_send);
+		bench_hist_add(&x->hist, now - s.t_send);
 		if (r->o.dir != BENCH_ECHO)
 			continue;
-		s->t_echo = now;
+		memcpy(x->buf[i] + hdr + offsetof(struct bench_stamp, t_echo),
+		    &now, sizeof(now));
 		if (out != i)	/* keep the datagrams to echo contiguous */
 			memcpy(x->buf[out], x->buf[i], x->msgs[i].msg_len);
 		x->iov[out].iov_len = x->msgs[i].msg_len;

@@ -24,7 +24,7 @@ struct bench_setup_ctx {
 	atomic_uint next;
 	atomic_bool failed;
 	pthread_mutex_t mu;
-	char err[256];		/* the first failure, under mu */
+	char err[300];		/* the first failure, under mu */
 };
 
 static void

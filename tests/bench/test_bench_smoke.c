@@ -54,6 +54,22 @@ field(const char *line, const char *key)
 	return strtod(p + strlen(pat), NULL);
 }
 
+/* Each line of text as a TAP comment. */
+static void
+print_diag(const char *text)
+{
+	const char *p = text, *end;
+
+	while (*p != '\0') {
+		end = strchr(p, '\n');
+		printf("# %.*s\n", (int)(end != NULL ? (size_t)(end - p) :
+		    strlen(p)), p);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+}
+
 static void
 check_table(const char *out)
 {
@@ -161,7 +177,7 @@ main(int argc, char **argv)
 	snprintf(raw, sizeof(raw), "%s/raw", dir);
 	rc = harness_run(args, out, sizeof(out), SMOKE_MS);
 	if (!ok(rc == 0, "scripts/bench exits 0 (%d)", rc))
-		diag("%s", out);
+		print_diag(out);
 	check_table(out);
 	check_raw(raw);
 	unlink(raw);
