@@ -367,8 +367,15 @@ after(async () => {
   if (httpServer) await new Promise((r) => httpServer.close(r));
   if (server) await stopChild(server.proc);
   for (const p of children) await stopChild(p);
-  if (dir && process.env.TERN_E2E_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true });
-  else if (dir) diag(`kept ${dir}`);
+  // Chromium's helper processes may still be writing to the profile for a
+  // moment after the browser has exited: retry, then say what was left.
+  if (dir && process.env.TERN_E2E_KEEP !== '1') {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    } catch (e) {
+      diag(`could not remove ${dir}: ${e.message}`);
+    }
+  } else if (dir) diag(`kept ${dir}`);
 });
 
 function prerequisites(t) {
