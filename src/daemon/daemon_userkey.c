@@ -43,6 +43,7 @@
 #include "auth/auth_redis.h"
 #include "daemon/daemon_int.h"
 #include "util/crypto.h"
+#include "util/siphash.h"
 #include "util/log.h"
 
 #define DAEMON_UK_MAX		65536	/* cache entries */
@@ -150,55 +151,12 @@ daemon_userkey_stats(struct daemon_userkey *uk, struct daemon_uk_stats *st)
 	pthread_mutex_unlock(&uk->mu);
 }
 
-/* ---- hashing: SipHash-2-4 under the cache's random key ---- */
-
-#define daemon_uk_rotl(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
-
-static void
-daemon_uk_sipround(uint64_t v[4])
-{
-	v[0] += v[1];
-	v[1] = daemon_uk_rotl(v[1], 13) ^ v[0];
-	v[0] = daemon_uk_rotl(v[0], 32);
-	v[2] += v[3];
-	v[3] = daemon_uk_rotl(v[3], 16) ^ v[2];
-	v[0] += v[3];
-	v[3] = daemon_uk_rotl(v[3], 21) ^ v[0];
-	v[2] += v[1];
-	v[1] = daemon_uk_rotl(v[1], 17) ^ v[2];
-	v[2] = daemon_uk_rotl(v[2], 32);
-}
-
-static void
-daemon_uk_sipblock(uint64_t v[4], uint64_t m)
-{
-	v[3] ^= m;
-	daemon_uk_sipround(v);
-	daemon_uk_sipround(v);
-	v[0] ^= m;
-}
-
+/* SipHash-2-4 under the cache's random key: names are chosen by
+ * clients. */
 static uint64_t
 daemon_uk_hash(const struct daemon_userkey *uk, const uint8_t *p, size_t len)
 {
-	uint64_t v[4] = { uk->k0 ^ 0x736f6d6570736575ULL,
-	    uk->k1 ^ 0x646f72616e646f6dULL, uk->k0 ^ 0x6c7967656e657261ULL,
-	    uk->k1 ^ 0x7465646279746573ULL };
-	uint64_t m = 0;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		m |= (uint64_t)p[i] << (8 * (i % 8));
-		if (i % 8 == 7) {
-			daemon_uk_sipblock(v, m);
-			m = 0;
-		}
-	}
-	daemon_uk_sipblock(v, m | (uint64_t)len << 56);
-	v[2] ^= 0xff;
-	for (i = 0; i < 4; i++)
-		daemon_uk_sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
+	return siphash24(uk->k0, uk->k1, p, len);
 }
 
 /* ---- sources and their outstanding lookups (under mu) ---- */

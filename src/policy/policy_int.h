@@ -71,8 +71,5 @@ extern const char *const policy_table_loopback[];
 extern const char *const policy_table_multicast[];
 extern const char *const policy_table_nat64[];
 
-/* policy_rate.c: SipHash-2-4 under key (k0, k1) of the 16-byte message
- * whose little-endian words are m0 and m1 (exposed for its test vector). */
-uint64_t policy_rate_hash(uint64_t k0, uint64_t k1, uint64_t m0, uint64_t m1);
 
 #endif

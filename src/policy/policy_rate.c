@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "policy/policy_int.h"
+#include "util/siphash.h"
 
 #define RATE_WAYS		8	/* entries per set: four cache lines */
 #define RATE_ENTRIES_MAX	(1u << 22)	/* 128 MiB of entries */
@@ -62,54 +63,6 @@ struct rate_key {
 	uint8_t kind;
 };
 
-#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static void
-rate_sipround(uint64_t v[4])
-{
-	v[0] += v[1];
-	v[1] = ROTL(v[1], 13);
-	v[1] ^= v[0];
-	v[0] = ROTL(v[0], 32);
-	v[2] += v[3];
-	v[3] = ROTL(v[3], 16);
-	v[3] ^= v[2];
-	v[0] += v[3];
-	v[3] = ROTL(v[3], 21);
-	v[3] ^= v[0];
-	v[2] += v[1];
-	v[1] = ROTL(v[1], 17);
-	v[1] ^= v[2];
-	v[2] = ROTL(v[2], 32);
-}
-
-static void
-rate_sipblock(uint64_t v[4], uint64_t m)
-{
-	v[3] ^= m;
-	rate_sipround(v);
-	rate_sipround(v);
-	v[0] ^= m;
-}
-
-uint64_t
-policy_rate_hash(uint64_t k0, uint64_t k1, uint64_t m0, uint64_t m1)
-{
-	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL,
-	    k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
-	    k1 ^ 0x7465646279746573ULL };
-
-	rate_sipblock(v, m0);
-	rate_sipblock(v, m1);
-	rate_sipblock(v, (uint64_t)16 << 56);	/* no tail; length 16 */
-	v[2] ^= 0xff;
-	rate_sipround(v);
-	rate_sipround(v);
-	rate_sipround(v);
-	rate_sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
 static uint64_t
 rate_le64(const uint8_t *b)
 {
@@ -119,6 +72,21 @@ rate_le64(const uint8_t *b)
 	for (i = 7; i >= 0; i--)
 		x = x << 8 | b[i];
 	return x;
+}
+
+/* SipHash-2-4 of a source's key (its prefix and kind, 16 bytes) under the
+ * table's random key. */
+static uint64_t
+rate_hash(const struct policy_rate *r, const struct rate_key *k)
+{
+	uint8_t m[16];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		m[i] = (uint8_t)(k->key >> (8 * i));
+		m[8 + i] = i == 0 ? k->kind : 0;
+	}
+	return siphash24(r->k0, r->k1, m, sizeof(m));
 }
 
 static uint64_t
@@ -198,7 +166,7 @@ rate_evictable(const struct policy_rate *r, const struct rate_ent *e,
 static size_t
 rate_set(const struct policy_rate *r, const struct rate_key *k)
 {
-	return ((size_t)policy_rate_hash(r->k0, r->k1, k->key, k->kind) &
+	return ((size_t)rate_hash(r, k) &
 	    (r->nsets - 1)) * RATE_WAYS;
 }
 

@@ -59,15 +59,6 @@ tokens(const struct policy_rate *r, const char *s, uint64_t now)
 	return policy_rate_tokens(r, &a, now);
 }
 
-static void
-test_hash(void)
-{
-	/* SipHash-2-4 reference vector: key 00..0f, message 00..0f */
-	is_int(policy_rate_hash(0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL,
-	    0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL),
-	    (long long)0x3f2acc7f57c29bdbULL, "SipHash-2-4 test vector");
-}
-
 /* Whether policy_rate_new() refuses o and says why. */
 static void
 refused(const struct policy_rate_opts *o, const char *what)
@@ -435,7 +426,6 @@ flood(uint32_t entries, const char *what)
 int
 main(void)
 {
-	test_hash();
 	test_opts();
 	test_burst_refill();
 	test_sources();
