@@ -87,6 +87,7 @@
  * a worker that waits longer for a CPU loses requests, which cost it
  * nothing, so the cost is taken per answer. */
 #define MIN_ANSWERED	0.5
+#define MIN_CONTROL	0.1	/* of the control flood */
 #define QUIET_MS	500	/* no answer for this long: the rest are lost */
 #define SETTLE_MS	5000	/* the most we wait after the last request */
 #define WAIT_MS		3000	/* one transaction */
@@ -595,7 +596,9 @@ control(struct harness *h, int fd, const struct req_ctx *rc,
 	    "control flood: ternd's CPU time read"))
 		return;
 	flood_report(&f, K_CONTROL, 1, hz);
-	ok(f.e401 == f.answers && f.answers >= CONTROL_N * MIN_ANSWERED,
+	/* each costs ternd ~10 times a Binding, more under the sanitizers:
+	 * at RATE the socket drops many; the cost is taken per answer */
+	ok(f.e401 == f.answers && f.answers >= CONTROL_N * MIN_CONTROL,
 	    "control: %u of %d answered, every one 401 (%u)", f.answers,
 	    CONTROL_N, f.e401);
 	ratio = per_answer_us(bind) > 0 ?
