@@ -601,3 +601,36 @@ harness_turn_close(struct client **c, struct client_turn *turn)
 	client_free(*c);
 	*c = NULL;
 }
+
+const char *
+harness_ip_path(void)
+{
+	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip",
+	    "/usr/bin/ip", "/bin/ip" };
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+int
+harness_ip(const char *ip, const char *a1, const char *a2, const char *a3,
+    const char *a4, const char *a5, const char *a6, const char *a7,
+    const char *a8)
+{
+	const char *argv[] = { ip, a1, a2, a3, a4, a5, a6, a7, a8, NULL };
+	char out[1024];
+	size_t i;
+	int rc;
+
+	rc = harness_run(argv, out, sizeof(out), 10000);
+	if (rc != 0) {
+		printf("# ip");
+		for (i = 1; argv[i] != NULL; i++)
+			printf(" %s", argv[i]);
+		printf(": exit %d: %s\n", rc, out);
+	}
+	return rc == 0 ? 0 : -1;
+}

@@ -125,6 +125,13 @@ struct harness_peer {
 /* Binds ip (127.0.0.1 or ::1 only) on a kernel-chosen port and starts the
  * thread. 0 or -1. */
 int harness_peer_start(struct harness_peer *p, const char *ip, bool echo);
+/* ip(8)'s path, or NULL when iproute2 is not installed. */
+const char *harness_ip_path(void);
+/* Runs ip(8) (path ip) with up to 8 arguments, the unused ones NULL;
+ * prints the command and its output when it fails. 0 or -1. */
+int harness_ip(const char *ip, const char *a1, const char *a2, const char *a3,
+    const char *a4, const char *a5, const char *a6, const char *a7,
+    const char *a8);
 /* Joins the thread and closes the socket; safe to call twice, and on a
  * zeroed struct. */
 void harness_peer_stop(struct harness_peer *p);

@@ -69,59 +69,25 @@ struct canary {
 	struct addr a;
 };
 
-static const char *
-find_ip(void)
-{
-	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip",
-	    "/usr/bin/ip", "/bin/ip" };
-	size_t i;
-
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
-
-/* Runs ip(8) with up to 8 arguments; prints its output when it fails. */
-static int
-ipcmd(const char *ip, const char *a1, const char *a2, const char *a3,
-    const char *a4, const char *a5, const char *a6, const char *a7,
-    const char *a8)
-{
-	const char *argv[] = { ip, a1, a2, a3, a4, a5, a6, a7, a8, NULL };
-	char out[1024];
-	size_t i;
-	int rc;
-
-	rc = harness_run(argv, out, sizeof(out), 10000);
-	if (rc != 0) {
-		printf("# ip");
-		for (i = 1; argv[i] != NULL; i++)
-			printf(" %s", argv[i]);
-		printf(": exit %d: %s\n", rc, out);
-	}
-	return rc == 0 ? 0 : -1;
-}
-
 /* lo up, host0 up with 10.0.0.1/8. 0 or -1. */
 static int
 netns_setup(const char *ip)
 {
-	if (ipcmd(ip, "link", "set", "lo", "up", NULL, NULL, NULL, NULL) ==
+	if (harness_ip(ip, "link", "set", "lo", "up", NULL, NULL, NULL, NULL) ==
 	    -1)
 		return -1;
-	if (ipcmd(ip, "link", "add", IFNAME, "type", "dummy", NULL, NULL,
+	if (harness_ip(ip, "link", "add", IFNAME, "type", "dummy", NULL, NULL,
 	    NULL) == 0)
 		printf("# %s is a dummy interface\n", IFNAME);
-	else if (ipcmd(ip, "link", "add", IFNAME, "type", "veth", "peer",
+	else if (harness_ip(ip, "link", "add", IFNAME, "type", "veth", "peer",
 	    "name", IFPEER) == -1 ||
-	    ipcmd(ip, "link", "set", IFPEER, "up", NULL, NULL, NULL, NULL) ==
+	    harness_ip(ip, "link", "set", IFPEER, "up", NULL, NULL, NULL, NULL) ==
 	    -1)
 		return -1;
-	if (ipcmd(ip, "link", "set", IFNAME, "up", NULL, NULL, NULL, NULL) ==
+	if (harness_ip(ip, "link", "set", IFNAME, "up", NULL, NULL, NULL, NULL) ==
 	    -1)
 		return -1;
-	return ipcmd(ip, "-4", "addr", "add", HOST_IP "/8", "dev", IFNAME,
+	return harness_ip(ip, "-4", "addr", "add", HOST_IP "/8", "dev", IFNAME,
 	    NULL, NULL);
 }
 
@@ -354,7 +320,7 @@ main(int argc, char *argv[])
 	}
 	if (geteuid() != 0)
 		return skip("needs root for a network namespace");
-	if ((ip = find_ip()) == NULL)
+	if ((ip = harness_ip_path()) == NULL)
 		return skip("no ip(8) (iproute2)");
 	if (unshare(CLONE_NEWNET) == -1) {
 		printf("# unshare(CLONE_NEWNET): %s\n", strerror(errno));

@@ -205,46 +205,13 @@ encode(enum form f, const char *ip, char *out, size_t cap)
 
 /* ---- the namespace ---- */
 
-static const char *
-find_ip(void)
-{
-	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip",
-	    "/usr/bin/ip", "/bin/ip" };
-	size_t i;
-
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
-
-/* Runs ip(8) with up to 8 arguments; prints its output when it fails. */
-static int
-ipcmd(const char *ip, const char *a1, const char *a2, const char *a3,
-    const char *a4, const char *a5, const char *a6, const char *a7,
-    const char *a8)
-{
-	const char *argv[] = { ip, a1, a2, a3, a4, a5, a6, a7, a8, NULL };
-	char out[1024];
-	int rc;
-
-	rc = harness_run(argv, out, sizeof(out), 10000);
-	if (rc != 0) {
-		printf("# ip");
-		for (size_t i = 1; argv[i] != NULL; i++)
-			printf(" %s", argv[i]);
-		printf(": exit %d: %s\n", rc, out);
-	}
-	return rc == 0 ? 0 : -1;
-}
-
 static int
 addr6_add(const char *ip, const char *addr, const char *plen)
 {
 	char cidr[INET6_ADDRSTRLEN + 8];
 
 	snprintf(cidr, sizeof(cidr), "%s/%s", addr, plen);
-	return ipcmd(ip, "-6", "addr", "add", cidr, "dev", IFNAME, "nodad", NULL);
+	return harness_ip(ip, "-6", "addr", "add", cidr, "dev", IFNAME, "nodad", NULL);
 }
 
 /* lo up, canary0 up with every canary address. 0 or -1. */
@@ -255,23 +222,24 @@ netns_setup(const char *ip)
 	size_t i;
 	int f;
 
-	if (ipcmd(ip, "link", "set", "lo", "up", NULL, NULL, NULL, NULL) == -1)
+	if (harness_ip(ip, "link", "set", "lo", "up", NULL, NULL, NULL, NULL) == -1)
 		return -1;
-	if (ipcmd(ip, "link", "add", IFNAME, "type", "dummy", NULL, NULL, NULL) == 0) {
+	if (harness_ip(ip, "link", "add", IFNAME, "type", "dummy", NULL, NULL,
+	    NULL) == 0) {
 		printf("# %s is a dummy interface\n", IFNAME);
 	} else {
-		if (ipcmd(ip, "link", "add", IFNAME, "type", "veth", "peer", "name",
+		if (harness_ip(ip, "link", "add", IFNAME, "type", "veth", "peer", "name",
 		    IFPEER) == -1 ||
-		    ipcmd(ip, "link", "set", IFPEER, "up", NULL, NULL, NULL, NULL) == -1)
+		    harness_ip(ip, "link", "set", IFPEER, "up", NULL, NULL, NULL, NULL) == -1)
 			return -1;
 		printf("# no dummy driver: %s is one end of a veth pair\n", IFNAME);
 	}
-	if (ipcmd(ip, "link", "set", IFNAME, "up", NULL, NULL, NULL, NULL) == -1)
+	if (harness_ip(ip, "link", "set", IFNAME, "up", NULL, NULL, NULL, NULL) == -1)
 		return -1;
 	for (i = 0; i < NV4; i++) {
 		if (v4[i].plen != 0) {
 			snprintf(cidr, sizeof(cidr), "%s/%d", v4[i].ip, v4[i].plen);
-			if (ipcmd(ip, "-4", "addr", "add", cidr, "dev", IFNAME, NULL,
+			if (harness_ip(ip, "-4", "addr", "add", cidr, "dev", IFNAME, NULL,
 			    NULL) == -1)
 				return -1;
 		}
@@ -699,7 +667,7 @@ main(int argc, char *argv[])
 	allow = strcmp(argv[2], "allow") == 0;
 	if (geteuid() != 0)
 		return skip("needs root for a network namespace");
-	if ((ip = find_ip()) == NULL)
+	if ((ip = harness_ip_path()) == NULL)
 		return skip("no ip(8) (iproute2)");
 	if (unshare(CLONE_NEWNET) == -1) {
 		printf("# unshare(CLONE_NEWNET): %s\n", strerror(errno));

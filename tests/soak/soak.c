@@ -606,7 +606,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	nofile_raise();
 	printf("# soak of %ld s (TERN_SOAK_SECONDS)\n", S.seconds);
-	if (!ok((ip = soak_find_ip()) != NULL, "ip(8) is installed (iproute2)"))
+	if (!ok((ip = harness_ip_path()) != NULL, "ip(8) is installed (iproute2)"))
 		return tap_done();
 	rc = unshare(CLONE_NEWNET);
 	if (!ok(rc == 0, "a network namespace of its own (unshare: %s)",

@@ -76,7 +76,6 @@ long soak_http_get(uint16_t port, const char *path, char *buf, size_t cap,
 
 /* soak_sys.c */
 /* ip(8), or NULL. */
-const char *soak_find_ip(void);
 /* lo up; the flooders' source prefixes (soak_flood.h) local routes on lo.
  * 0 or -1 (the failing command is printed). */
 int soak_netns_setup(const char *ip);

@@ -14,42 +14,16 @@
 
 static char metrics[256 * 1024];
 
-const char *
-soak_find_ip(void)
-{
-	static const char *const paths[] = { "/usr/sbin/ip", "/sbin/ip",
-	    "/usr/bin/ip", "/bin/ip" };
-	size_t i;
-
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
-
-/* Runs ip(8) with up to 7 arguments; prints its output when it fails. */
-static int
-ipcmd(const char *ip, const char *a1, const char *a2, const char *a3,
-    const char *a4, const char *a5, const char *a6, const char *a7)
-{
-	const char *argv[] = { ip, a1, a2, a3, a4, a5, a6, a7, NULL };
-	char out[1024];
-	int rc;
-
-	if ((rc = harness_run(argv, out, sizeof(out), 10000)) != 0)
-		printf("# ip %s %s %s ...: exit %d: %s\n", a1, a2, a3, rc, out);
-	return rc == 0 ? 0 : -1;
-}
-
 /* lo up; the flooders' sources are local routes on lo. */
 int
 soak_netns_setup(const char *ip)
 {
-	if (ipcmd(ip, "link", "set", "lo", "up", NULL, NULL, NULL) == -1 ||
-	    ipcmd(ip, "-4", "route", "add", "local", SOAK_SOURCES4_NET, "dev",
-	    "lo") == -1 ||
-	    ipcmd(ip, "-6", "route", "add", "local", SOAK_SOURCES6_NET, "dev",
-	    "lo") == -1)
+	if (harness_ip(ip, "link", "set", "lo", "up", NULL, NULL, NULL,
+	    NULL) == -1 ||
+	    harness_ip(ip, "-4", "route", "add", "local", SOAK_SOURCES4_NET,
+	    "dev", "lo", NULL) == -1 ||
+	    harness_ip(ip, "-6", "route", "add", "local", SOAK_SOURCES6_NET,
+	    "dev", "lo", NULL) == -1)
 		return -1;
 	return 0;
 }
