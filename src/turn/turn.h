@@ -171,9 +171,26 @@ enum turn_alloc_event_kind {
 };
 
 /*
+ * What one allocation relayed and installed over its life, for its
+ * session record: the datagrams the engine handed to relay_send (client
+ * to peer) and client_send (peer to client) and their payload bytes (as
+ * tern_relayed_bytes_total counts them), and the permissions and channels
+ * it installed (a peer IP whose permission lapsed and was asked for again
+ * counts again). Plain counters: an allocation is its worker's alone.
+ */
+struct turn_alloc_usage {
+	uint64_t peer_packets, peer_bytes;	/* client -> peer */
+	uint64_t client_packets, client_bytes;	/* peer -> client */
+	uint32_t permissions, channels;
+};
+
+/*
  * An allocation's life, as it happens, whatever the engine was doing
  * (a request, the sweep, a closed connection, a revocation, the end):
  * the one source for counting allocations and for session records.
+ * Every pointer is valid for the call only. Never a password, a key or
+ * the REST USERNAME whole: user is the REST user-id or the long-term
+ * user name (docs/security.md, Personal data in the logs).
  */
 struct turn_alloc_event {
 	enum turn_alloc_event_kind kind;
@@ -184,6 +201,16 @@ struct turn_alloc_event {
 					 * ENDED: the ones still open */
 	uint64_t created_ms;		/* when the Allocate succeeded */
 	uint64_t now_ms;		/* the engine's clock */
+	uint64_t id;			/* the allocation's number in this
+					 * engine, from 1 */
+	const uint8_t *user;		/* the quota user; may be empty */
+	size_t user_len;
+	uint64_t cred_expiry;		/* a REST credential's expiry (Unix
+					 * s), 0 for a long-term user */
+	const struct addr *relayed[2];	/* XOR-RELAYED-ADDRESS of the open
+					 * relays, [0] IPv4, [1] IPv6, or
+					 * NULL */
+	const struct turn_alloc_usage *use;	/* so far */
 };
 
 /*

@@ -215,6 +215,7 @@ turn_alloc_names(struct turn_alloc *a, const struct auth_result *res)
 	if (res->user_len > 0)
 		memcpy(a->quser, res->user, res->user_len);
 	a->quser_len = res->user_len;
+	a->cred_expiry = res->rest ? res->expiry : 0;
 	return 0;
 }
 

@@ -114,6 +114,7 @@ turn_send_check(struct turn_engine *e, const struct turn_tuple *t,
 	}
 	if (!turn_bw_take(e, a, da->len, now))
 		return TURN_DROP_BANDWIDTH;
+	turn_use_add(a, false, da->len);
 	e->opts.io->relay_send(e->opts.io->ctx, a->relay[fi].handle, &peer,
 	    da->val, da->len);
 	return TURN_DROP_NONE;
@@ -167,6 +168,7 @@ turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
 		return;
 	}
 	turn_ip_to_addr(&c->ip, c->port, &peer);
+	turn_use_add(a, false, cd.len);
 	e->opts.io->relay_send(e->opts.io->ctx, a->relay[c->ip.fam].handle,
 	    &peer, cd.data, cd.len);
 	out->drop = TURN_DROP_NONE;
@@ -209,6 +211,7 @@ turn_peer_channel(struct turn_engine *e, struct turn_alloc *a,
 	buf_put_u16(h, c->num);
 	buf_put_u16(h + 2, (uint16_t)len);
 	memset(payload + len, 0, pad);
+	turn_use_add(a, true, len);
 	e->opts.io->client_send(e->opts.io->ctx, &a->tuple, h,
 	    STUN_CHANNEL_HEADER_LEN + len + pad);
 	return TURN_DROP_NONE;
@@ -240,6 +243,7 @@ turn_peer_data(struct turn_engine *e, struct turn_alloc *a,
 	buf_put_u16(payload - 2, (uint16_t)len);
 	memset(payload + len, 0, pad);
 	buf_put_u16(h + 2, (uint16_t)(hlen - STUN_HEADER_LEN + len + pad));
+	turn_use_add(a, true, len);
 	e->opts.io->client_send(e->opts.io->ctx, &a->tuple, h,
 	    hlen + len + pad);
 	return TURN_DROP_NONE;

@@ -74,6 +74,9 @@ struct turn_alloc {
 	uint8_t *quser;			/* quota user-id, or NULL */
 	size_t quser_len;
 	bool quota_held;
+	uint64_t id;			/* turn_alloc_event.id */
+	uint64_t cred_expiry;		/* REST expiry (Unix s), or 0 */
+	struct turn_alloc_usage use;	/* for its session record */
 	/* grown on the control path only, up to the caps */
 	struct turn_perm *perms;
 	unsigned nperms, capperms;
@@ -120,6 +123,20 @@ static inline bool
 turn_now_before(uint64_t expires, uint64_t now)
 {
 	return now < expires;
+}
+
+/* A datagram handed to the I/O layer, for the allocation's session
+ * record (struct turn_alloc_usage). */
+static inline void
+turn_use_add(struct turn_alloc *a, bool to_client, size_t len)
+{
+	if (to_client) {
+		a->use.client_packets++;
+		a->use.client_bytes += len;
+	} else {
+		a->use.peer_packets++;
+		a->use.peer_bytes += len;
+	}
 }
 
 /* Remembers the latest now_ms given (for turn_engine_set_env). */

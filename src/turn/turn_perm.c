@@ -191,6 +191,7 @@ turn_perm_set(struct turn_engine *e, struct turn_alloc *a,
 	if (i == a->nperms) {
 		a->perms[a->nperms++].ip = *ip;
 		e->stats.permissions++;
+		a->use.permissions++;
 	}
 	a->perms[i].expires = now + e->opts.perm_lifetime * 1000ull;
 }
@@ -365,6 +366,7 @@ turn_chan_request(struct turn_engine *e, struct turn_req *r)
 		c->port = port;
 		c->ip = ip;
 		e->stats.channels++;
+		a->use.channels++;
 	}
 	c->expires = r->now + (uint64_t)e->opts.channel_lifetime * 1000;
 	turn_perm_set(e, a, &ip, r->now);	/* §12.2: and its permission */

@@ -170,6 +170,15 @@ turn_table_event(struct turn_engine *e, const struct turn_alloc *a,
 	ev.families = families;
 	ev.created_ms = a->created_ms;
 	ev.now_ms = e->clock;
+	ev.id = a->id;
+	ev.user = a->quser;
+	ev.user_len = a->quser_len;
+	ev.cred_expiry = a->cred_expiry;
+	ev.relayed[0] = a->relay[TURN_FAM_V4].handle != 0 ?
+	    &a->relay[TURN_FAM_V4].adv : NULL;
+	ev.relayed[1] = a->relay[TURN_FAM_V6].handle != 0 ?
+	    &a->relay[TURN_FAM_V6].adv : NULL;
+	ev.use = &a->use;
 	h->alloc_event(h->ctx, &ev);
 }
 
@@ -178,7 +187,7 @@ turn_table_commit(struct turn_engine *e, struct turn_alloc *a, uint64_t now)
 {
 	a->live = true;
 	a->created_ms = now;
-	e->stats.allocs_created++;
+	a->id = ++e->stats.allocs_created;
 	turn_table_event(e, a, TURN_EV_CREATED, TURN_END_EXPIRED,
 	    turn_table_families(a));
 }

@@ -142,10 +142,22 @@ static void
 scn_alloc_event(void *ctx, const struct turn_alloc_event *ev)
 {
 	struct scn *s = ctx;
+	struct turn_alloc_event *to;
+	size_t n;
 
 	if (s->nevents < SCN_MAX_REC) {
-		s->events[s->nevents] = *ev;
-		s->events[s->nevents].tuple = NULL;
+		to = &s->events[s->nevents];
+		*to = *ev;
+		to->tuple = NULL;
+		to->relayed[0] = to->relayed[1] = NULL;
+		n = ev->user_len < sizeof(s->ev_user[0]) ? ev->user_len :
+		    sizeof(s->ev_user[0]);
+		if (n > 0)
+			memcpy(s->ev_user[s->nevents], ev->user, n);
+		to->user = s->ev_user[s->nevents];
+		to->user_len = n;
+		s->ev_use[s->nevents] = *ev->use;
+		to->use = &s->ev_use[s->nevents];
 		s->nevents++;
 	}
 }

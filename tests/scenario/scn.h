@@ -71,9 +71,12 @@ struct scn {
 	size_t uk_calls;
 	uint8_t uk_name[600];		/* the last name asked about */
 	size_t uk_name_len;
-	/* turn_hooks.alloc_event, in order (the tuple pointer is not kept) */
+	/* turn_hooks.alloc_event, in order (the tuple and relayed pointers
+	 * are not kept; user and use point into the copies below) */
 	struct turn_alloc_event events[SCN_MAX_REC];
 	size_t nevents;
+	struct turn_alloc_usage ev_use[SCN_MAX_REC];
+	uint8_t ev_user[SCN_MAX_REC][32];
 };
 
 struct scn_client {

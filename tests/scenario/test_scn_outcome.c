@@ -175,11 +175,92 @@ test_events(void)
 	scn_free(&s);
 }
 
+/* The last event of a kind, or NULL. */
+static const struct turn_alloc_event *
+last_event(const struct scn *s, enum turn_alloc_event_kind kind)
+{
+	size_t i;
+
+	for (i = s->nevents; i > 0; i--)
+		if (s->events[i - 1].kind == kind)
+			return &s->events[i - 1];
+	return NULL;
+}
+
+/*
+ * What a session record reads: the user (the REST user-id, never the
+ * USERNAME with its expiry), the credential's expiry, the allocation's
+ * number, and what it relayed each way and installed, counted exactly.
+ */
+static void
+test_usage(void)
+{
+	static const char p1[] = "8.8.8.8:53", p2[] = "8.8.4.4:9";
+	struct scn s;
+	struct scn_client c, d;
+	const struct turn_alloc_event *ev;
+	uint64_t h;
+
+	scn_init(&s, 0, 0, 0, 0, 0);
+	scn_client_rest(&s, &c, "u-7f3a", "192.0.2.1:5000");
+	is_int(scn_allocate(&s, &c, NULL), 0, "REST Allocate");
+	ev = last_event(&s, TURN_EV_CREATED);
+	ok(ev != NULL && ev->id == 1 && ev->user_len == 6 &&
+	    memcmp(ev->user, "u-7f3a", 6) == 0,
+	    "CREATED: number 1, user the REST user-id alone");
+	ok(ev != NULL && ev->cred_expiry == s.now / 1000 + 3600,
+	    "CREATED: the credential's expiry");
+	ok(ev != NULL && ev->use->peer_packets == 0 &&
+	    ev->use->permissions == 0, "CREATED: nothing relayed yet");
+	is_int(scn_permit(&s, &c, p1), 0, "CreatePermission");
+	is_int(scn_permit(&s, &c, p1), 0, "the same permission refreshed");
+	is_int(scn_permit(&s, &c, p2), 0, "a second permission");
+	is_int(scn_bind(&s, &c, 0x4000, p1), 0, "ChannelBind");
+	is_int(scn_bind(&s, &c, 0x4000, p1), 0, "the same channel refreshed");
+	is_int(scn_send(&s, &c, p2, "0123456789", 10), TURN_DROP_NONE,
+	    "Send 10 bytes");
+	is_int(scn_send(&s, &c, p2, "01234", 5), TURN_DROP_NONE,
+	    "Send 5 bytes");
+	is_int(scn_send(&s, &c, "9.9.9.9:1", "0123", 4),
+	    TURN_DROP_NO_PERMISSION, "a Send without permission: not counted");
+	is_int(scn_chandata(&s, &c, 0x4000, "abc", 3), TURN_DROP_NONE,
+	    "ChannelData 3 bytes");
+	h = s.nopens > 0 ? s.opens[0].handle : 0;
+	is_int(scn_peer(&s, h, p1, "wxyz", 4), TURN_DROP_NONE,
+	    "peer datagram of 4 bytes, as ChannelData");
+	is_int(scn_peer(&s, h, p2, "0123456", 7), TURN_DROP_NONE,
+	    "peer datagram of 7 bytes, as a Data indication");
+	is_int(scn_peer(&s, h, "9.9.9.9:1", "x", 1), TURN_DROP_NO_PERMISSION,
+	    "a peer without permission: not counted");
+	is_int(scn_request(&s, &c, STUN_REFRESH, (const struct scn_attr[]){
+	    { STUN_ATTR_LIFETIME, "\0\0\0\0", 4, NULL }, { 0 } }, NULL), 0,
+	    "Refresh LIFETIME 0");
+	ev = last_event(&s, TURN_EV_ENDED);
+	ok(ev != NULL && ev->id == 1 && ev->end == TURN_END_DELETED,
+	    "ENDED: number 1, deleted");
+	ok(ev != NULL && ev->use->peer_packets == 3 &&
+	    ev->use->peer_bytes == 18, "ENDED: 3 packets, 18 bytes to peers");
+	ok(ev != NULL && ev->use->client_packets == 2 &&
+	    ev->use->client_bytes == 11, "ENDED: 2 packets, 11 bytes to the "
+	    "client");
+	ok(ev != NULL && ev->use->permissions == 2 && ev->use->channels == 1,
+	    "ENDED: 2 permissions and 1 channel installed");
+
+	scn_client_static(&d, "bob", "hunter2", "192.0.2.1:5001");
+	is_int(scn_allocate(&s, &d, NULL), 0, "a long-term user's Allocate");
+	ev = last_event(&s, TURN_EV_CREATED);
+	ok(ev != NULL && ev->id == 2 && ev->user_len == 3 &&
+	    memcmp(ev->user, "bob", 3) == 0 && ev->cred_expiry == 0,
+	    "CREATED: number 2, the user's name, no expiry");
+	scn_free(&s);
+}
+
 int
 main(void)
 {
 	test_requests();
 	test_caps();
 	test_events();
+	test_usage();
 	return tap_done();
 }
