@@ -198,8 +198,16 @@ struct net_listener *net_udp_listener(struct net_worker *w,
 /* net_relay.c */
 void net_relay_io_init(struct net_worker *w);
 void net_relay_clear(struct net_worker *w);
-void net_relay_ips(struct net *n, const struct config *c);
 struct net_relay *net_relay_by_idx(struct net_worker *w, uint32_t idx);
+/* A bound relay socket into a slot with its read event: 0 with *handle
+ * filled, or -1 with fd closed. */
+int net_relay_attach(struct net_worker *w, int fd, uint64_t *handle);
+
+/* net_relay_ip.c */
+void net_relay_ips(struct net *n, const struct config *c);
+/* turn_io.relay_open */
+int net_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
+    struct addr *relayed, uint64_t *handle);
 
 /* net_stream.c */
 void net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,

@@ -329,12 +329,6 @@ net_listener_addr(const struct net *n, size_t i)
 	return i < n->nspecs ? &n->specs[i].addr : NULL;
 }
 
-const struct addr *
-net_relay_ip(const struct net *n, int family)
-{
-	return family == AF_INET6 ? &n->relay6 : &n->relay4;
-}
-
 static void *
 net_worker_main(void *arg)
 {
