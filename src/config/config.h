@@ -173,6 +173,19 @@ struct config {
 #define CONFIG_SECRET_USER	0x2	/* user (a password or an MD5 key) */
 #define CONFIG_SECRET_REDIS	0x4	/* password= in redis-userdb */
 
+	/* coturn options accepted and ignored (config_coturn.c), for one
+	 * warning each from config_check(); heap */
+	struct config_ignored *coturn_ignored;
+	size_t n_coturn_ignored;
+};
+
+/* A coturn option accepted and ignored: its row in config_coturn.c and
+ * the first place that set it ("FILE:LINE" or "command line"). */
+struct config_dropped;
+struct config_ignored {
+	const struct config_dropped *row;
+	char *where;
+
 enum config_type {
 	CONFIG_BOOL,		/* bare flag, or true/false/yes/no/on/off/1/0 */
 	CONFIG_UINT,		/* decimal, within [min, max] */

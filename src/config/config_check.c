@@ -106,9 +106,13 @@ config_check_turn(const struct config *c, struct config_err *e)
 	char buf[POLICY_RANGE_STRLEN];
 	size_t i;
 
-	if (c->use_auth_secret && c->n_static_auth_secret == 0)
+	/* coturn's use-auth-secret with redis-userdb: the secrets are the
+	 * Redis set turn/realm/<realm>/secret (auth/auth_schema.h) */
+	if (c->use_auth_secret && c->n_static_auth_secret == 0 &&
+	    c->redis_userdb == NULL)
 		config_err_add(e, NULL, "use-auth-secret", "is set but no "
-		    "static-auth-secret is given");
+		    "static-auth-secret, static-auth-secret-file or redis-userdb "
+		    "gives a secret");
 	if (c->redis_password_file != NULL && c->redis_userdb == NULL)
 		config_err_add(e, NULL, "redis-password-file", "is set but "
 		    "redis-userdb is not");
@@ -142,6 +146,7 @@ config_check(const struct config *c, char *err, size_t errcap)
 	config_check_process(c, &e);
 	config_check_relays(c, &e);
 	config_check_turn(c, &e);
+	config_coturn_warn(c, &e);
 	return e.count == 0 ? 0 : -1;
 }
 

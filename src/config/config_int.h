@@ -22,15 +22,41 @@ struct config_err {
 	unsigned warnings;	/* lines that do not fail */
 };
 
-/* A coturn option tern refuses on purpose, and why. */
+/* What ternd does with a coturn option it has no row for in the table
+ * (config_coturn.c). */
+enum config_coturn_what {
+	CONFIG_COTURN_REFUSE,	/* an error at its line that says why */
+	CONFIG_COTURN_IGNORE,	/* accepted, one warning that says why */
+	CONFIG_COTURN_DEFAULT,	/* the option takes ternd's default, one
+				   warning */
+};
+
+/* A coturn option (or one coturn value of an option), and why. */
 struct config_dropped {
 	const char *name;
 	bool prefix;		/* matches every key starting with name */
+	const char *value;	/* only this value ("" a bare flag), or NULL */
+	enum config_coturn_what what;
 	const char *why;
 };
 
 extern const struct config_dropped config_dropped[];
+/* The row of a coturn option name (not of one value of ternd's own
+ * options), or NULL. */
 const struct config_dropped *config_dropped_find(const char *name);
+/*
+ * A line of a coturn option: 0 when no row of config_dropped matches key
+ * and val (the caller goes on), 1 when it was accepted (ignored, or its
+ * option set to the default; remembered in c for config_coturn_warn()),
+ * -1 with an error at where when it is refused.
+ */
+int config_coturn_apply(struct config *c, const char *key, const char *val,
+    const char *where, struct config_err *e);
+/* One warning for each coturn option accepted and ignored, at the first
+ * line that set it. */
+void config_coturn_warn(const struct config *c, struct config_err *e);
+/* Frees what config_coturn_apply() kept in c. */
+void config_coturn_free(struct config *c);
 
 /* The error list and the text helpers (config_err.c, calls no other file). */
 void config_err_init(struct config_err *e, char *buf, size_t cap);

@@ -22,22 +22,24 @@
 
 #define CONFIG_FILE_MAX		(1024 * 1024)	/* a config is never this big */
 
-/* Looks the key up and applies the value; reports unknown and dropped keys. */
+/* Looks the key up and applies the value; reports unknown keys and the
+ * coturn options ternd refuses (config_coturn.c). */
 static int
 config_key_apply(struct config *c, const char *key, const char *val,
     const char *where, struct config_err *e)
 {
 	const struct config_option *o;
-	const struct config_dropped *d;
 	char echo[LOG_ESCAPE_CAP];
+	int rv;
 
+	/* coturn's options, and coturn's values of ternd's own */
+	if ((rv = config_coturn_apply(c, key, val, where, e)) != 0)
+		return rv == 1 ? 0 : -1;
 	if ((o = config_option_find(key)) != NULL)
 		return config_option_set(c, o, val, where, e);
 	config_echo(echo, sizeof(echo), key);
 	if (strncmp(key, "--", 2) == 0 && config_option_find(key + 2) != NULL)
 		config_err_add(e, where, echo, "write the key without \"--\"");
-	else if ((d = config_dropped_find(key)) != NULL)
-		config_err_add(e, where, echo, "%s", d->why);
 	else
 		config_err_add(e, where, echo, "unknown option");
 	return -1;

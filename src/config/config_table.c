@@ -394,41 +394,6 @@ const struct config_option config_options[] = {
 	{ .name = NULL },
 };
 
-/*
- * coturn options refused on purpose. A turnserver.conf brought over should
- * fail loudly with the reason, not be half-honoured.
- */
-const struct config_dropped config_dropped[] = {
-	{ "no-sslv2", false, "tern never offers TLS below 1.2; delete this line" },
-	{ "no-sslv3", false, "tern never offers TLS below 1.2; delete this line" },
-	{ "no-tlsv1", false, "tern never offers TLS below 1.2; delete this line" },
-	{ "no-tlsv1_1", false,
-	    "tern never offers TLS below 1.2; delete this line" },
-	{ "cli-", true,
-	    "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
-	{ "no-cli", false,
-	    "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
-	{ "web-admin", true, "tern has no web admin" },
-	{ "no-auth", false, "tern never runs an open relay" },
-	{ "lt-cred-mech", false,
-	    "tern always uses long-term credentials; delete this line" },
-	{ "no-loopback-peers", false,
-	    "these peers are denied by default; delete this line" },
-	{ "no-multicast-peers", false,
-	    "these peers are denied by default; delete this line" },
-	{ "Verbose", false, "use log-level = debug" },
-	{ "verbose", false, "use log-level = debug|info" },
-	{ "fingerprint", false,
-	    "tern adds FINGERPRINT whenever the client sent one" },
-	{ "no-stdout-log", false,
-	    "tern logs one logfmt record per line; use log-file or syslog" },
-	{ "simple-log", false,
-	    "tern logs one logfmt record per line; use log-file or syslog" },
-	{ "secure-stun", false,
-	    "Binding is never authenticated (RFC 8489 §12)" },
-	{ NULL, false, NULL },
-};
-
 const struct config_option *
 config_option_find(const char *name)
 {
@@ -439,21 +404,6 @@ config_option_find(const char *name)
 	for (o = config_options; o->name != NULL; o++)
 		if (strcmp(o->name, name) == 0)
 			return o;
-	return NULL;
-}
-
-const struct config_dropped *
-config_dropped_find(const char *name)
-{
-	const struct config_dropped *d;
-	size_t n;
-
-	for (d = config_dropped; d->name != NULL; d++) {
-		n = strlen(d->name);
-		if (d->prefix ? strncmp(name, d->name, n) == 0 :
-		    strcmp(name, d->name) == 0)
-			return d;
-	}
 	return NULL;
 }
 
@@ -511,3 +461,4 @@ config_free(struct config *c)
 	free(c->redis_password);
 	free(c);
 }
+	config_coturn_free(c);

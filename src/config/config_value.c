@@ -17,8 +17,9 @@
 int
 config_parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
+	/* t and f: coturn's turnserver.conf documents them */
+	static const char *const yes[] = { "true", "yes", "on", "1", "t" };
+	static const char *const no[] = { "false", "no", "off", "0", "f" };
 	size_t i;
 
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {

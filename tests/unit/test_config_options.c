@@ -290,7 +290,13 @@ test_turn_check(void)
 	int rv;
 
 	check_err("use-auth-secret\n",
-	    "use-auth-secret: is set but no static-auth-secret is given\n");
+	    "use-auth-secret: is set but no static-auth-secret, "
+	    "static-auth-secret-file or redis-userdb gives a secret\n");
+	c = parse("use-auth-secret\nredis-userdb = \"ip=127.0.0.1 dbname=0 "
+	    "port=6379 connect_timeout=30\"\n", &rv);
+	ok(rv == 0 && config_check(c, err, sizeof(err)) == 0,
+	    "use-auth-secret with redis-userdb: the secrets are in Redis");
+	config_free(c);
 	check_err("min-port 60000\nmax-port 50000\n",
 	    "min-port: 60000 is more than max-port (50000)\n");
 	check_err("relay-ip 0.0.0.0\n", "relay-ip: 0.0.0.0 is a wildcard; give "
@@ -302,7 +308,8 @@ test_turn_check(void)
 	    "external-ip: PRIVATE address 192.0.2.2 is not a relay address "
 	    "(relay-ip, or listening-ip when relay-ip is unset)\n");
 	check_err("use-auth-secret\nallowed-peer-ip 10.0.0.0/7\n",
-	    "use-auth-secret: is set but no static-auth-secret is given\n"
+	    "use-auth-secret: is set but no static-auth-secret, "
+	    "static-auth-secret-file or redis-userdb gives a secret\n"
 	    "warning: allowed-peer-ip: 10.0.0.0/7 is wider than /8 (IPv4) or "
 	    "/16 (IPv6): check that the relay should reach all of it\n");
 

@@ -278,22 +278,16 @@ static void
 test_dropped(void)
 {
 	static const char *const cases[][2] = {
-		{ "no-tlsv1", "tern never offers TLS below 1.2; delete this line" },
-		{ "no-tlsv1_1", "tern never offers TLS below 1.2; delete this line" },
-		{ "cli-password = x", "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
-		{ "cli-port 5766", "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
-		{ "no-cli", "tern has no telnet CLI (CVE-2018-4059); use ternctl" },
-		{ "web-admin-port 8080", "tern has no web admin" },
-		{ "no-auth", "tern never runs an open relay" },
-		{ "lt-cred-mech", "tern always uses long-term credentials; delete this line" },
-		{ "no-loopback-peers", "these peers are denied by default; delete this line" },
-		{ "no-multicast-peers", "these peers are denied by default; delete this line" },
-		{ "verbose", "use log-level = debug|info" },
-		{ "Verbose", "use log-level = debug" },
-		{ "fingerprint", "tern adds FINGERPRINT whenever the client sent one" },
-		{ "no-stdout-log", "tern logs one logfmt record per line; use log-file or syslog" },
-		{ "simple-log", "tern logs one logfmt record per line; use log-file or syslog" },
+		{ "cli-password = x", "ternd has no telnet CLI (CVE-2018-4059); use ternctl" },
+		{ "cli-port 5766", "ternd has no telnet CLI (CVE-2018-4059); use ternctl" },
+		{ "web-admin-port 8080", "ternd has no web admin; use ternctl and the metrics endpoint" },
+		{ "no-auth", "ternd never runs an open relay" },
 		{ "secure-stun", "Binding is never authenticated (RFC 8489 §12)" },
+		{ "no-tlsv1_2", "ternd offers TLS 1.2 (ECDHE with AEAD suites) and 1.3 and cannot turn 1.2 off" },
+		{ "server-relay", "ternd never relays without a permission (RFC 8656 §9)" },
+		{ "allocation-default-address-family = ipv6", "ternd follows RFC 8656 §7.2: without REQUESTED-ADDRESS-FAMILY the relay is IPv4" },
+		{ "log-file = syslog", "coturn's name for the system log: write syslog instead" },
+		{ "userdb /var/db/turndb", "ternd reads users and REST secrets from Redis (redis-userdb) or this file only; README.md, Coming from coturn" },
 	};
 	char want[256], key[64];
 	struct config *c = config_new();
@@ -308,9 +302,62 @@ test_dropped(void)
 	}
 	is_int(config_set_arg(c, "no-auth", err, sizeof(err)), -1,
 	    "dropped option on the command line");
-	is_str(err, "command line: no-auth: tern never runs an open relay\n",
+	is_str(err, "command line: no-auth: ternd never runs an open relay\n",
 	    "command-line dropped message");
 	config_free(c);
+}
+
+/* coturn options ternd does anyway: accepted, one warning each from
+ * config_check() at the first line that set it. */
+static void
+test_coturn_ignored(void)
+{
+	struct config *c;
+	int rv;
+
+	c = parse("fingerprint\nlt-cred-mech\nno-tlsv1\nfingerprint\n"
+	    "no-cli\nverbose\nno-multicast-peers\nsimple-log\n"
+	    "allocation-default-address-family = ipv4\nno-tlsv1_1 = t\n", &rv);
+	is_int(rv, 0, "ignored coturn options parse");
+	is_int(config_check(c, err, sizeof(err)), 0, "and pass the check");
+	is_str(err,
+	    "warning: t.conf:1: fingerprint: ignored: ternd adds FINGERPRINT "
+	    "to every answer whose request carried one (RFC 8489 §14.7)\n"
+	    "warning: t.conf:2: lt-cred-mech: ignored: ternd always uses "
+	    "long-term credentials (RFC 8489 §9.2)\n"
+	    "warning: t.conf:3: no-tlsv1: ignored: ternd never offers TLS "
+	    "below 1.2\n"
+	    "warning: t.conf:5: no-cli: ignored: ternd has no telnet CLI\n"
+	    "warning: t.conf:6: verbose: ignored: ternd logs at log-level "
+	    "(info by default); set log-level = debug for more\n"
+	    "warning: t.conf:7: no-multicast-peers: ignored: ternd denies "
+	    "multicast peers unless allow-multicast-peers is set\n"
+	    "warning: t.conf:8: simple-log: ignored: ternd never renames its "
+	    "log file; rotate it and send SIGHUP\n"
+	    "warning: t.conf:9: allocation-default-address-family: ignored: "
+	    "IPv4 is what RFC 8656 §7.2 and ternd use by default\n"
+	    "warning: t.conf:10: no-tlsv1_1: ignored: ternd never offers TLS "
+	    "below 1.2\n", "one warning each, at its first line, saying why");
+	config_free(c);
+
+	c = parse("log-file = /var/log/x.log\nlog-file = stdout\n"
+	    "cipher-list = AES128-SHA\ncipher-list = \"DEFAULT\"\n"
+	    "stale-nonce = 60\nstale-nonce\n", &rv);
+	ok(rv == 0 && c->log_file == NULL && c->stale_nonce == 600 &&
+	    strncmp(c->cipher_list, "ECDHE-ECDSA-AES128-GCM-SHA256:", 30) == 0,
+	    "coturn's stdout, DEFAULT and bare stale-nonce mean ternd's "
+	    "defaults");
+	is_int(config_check(c, err, sizeof(err)), 0, "they pass the check");
+	ok(strstr(err, "warning: t.conf:2: log-file: ternd's default is used: "
+	    "coturn's name for standard output") != NULL &&
+	    strstr(err, "warning: t.conf:4: cipher-list: ternd's default is "
+	    "used") != NULL && strstr(err, "t.conf:6: stale-nonce:") != NULL,
+	    "each with its warning");
+	config_free(c);
+	ok(config_dropped_find("log-file") == NULL &&
+	    config_dropped_find("stale-nonce") == NULL &&
+	    config_dropped_find("allocation-default-address-family") != NULL,
+	    "rows about a value of ternd's own options are no dropped names");
 }
 
 static void
@@ -321,13 +368,13 @@ test_many_errors(void)
 	int rv;
 
 	c = parse("listening-port = 70000\nno-udp\nbogus\nworkers = x\n"
-	    "no-tlsv1\nlog-level = info\n", &rv);
+	    "no-auth\nlog-level = info\n", &rv);
 	is_int(rv, -1, "several problems: -1");
 	is_str(err, "t.conf:1: listening-port: 70000 is out of range 1..65535\n"
 	    "t.conf:3: bogus: unknown option\n"
 	    "t.conf:4: workers: x is not a number\n"
-	    "t.conf:5: no-tlsv1: tern never offers TLS below 1.2; delete this "
-	    "line\n", "every problem reported, in order, with its line");
+	    "t.conf:5: no-auth: ternd never runs an open relay\n",
+	    "every problem reported, in order, with its line");
 	ok(c->no_udp, "good lines still applied");
 	config_free(c);
 
@@ -635,6 +682,7 @@ main(void)
 	test_strings_addrs();
 	test_syntax();
 	test_dropped();
+	test_coturn_ignored();
 	test_many_errors();
 	test_command_line();
 	test_secret();
