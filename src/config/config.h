@@ -167,11 +167,6 @@ struct config {
 	 * config_warnings(): in a config file, on the command line. */
 	unsigned secrets_in_file;
 	unsigned secrets_in_args;
-};
-
-#define CONFIG_SECRET_REST	0x1	/* static-auth-secret */
-#define CONFIG_SECRET_USER	0x2	/* user (a password or an MD5 key) */
-#define CONFIG_SECRET_REDIS	0x4	/* password= in redis-userdb */
 
 	/* coturn options accepted and ignored (config_coturn.c), for one
 	 * warning each from config_check(); heap */
@@ -185,6 +180,11 @@ struct config_dropped;
 struct config_ignored {
 	const struct config_dropped *row;
 	char *where;
+};
+
+#define CONFIG_SECRET_REST	0x1	/* static-auth-secret */
+#define CONFIG_SECRET_USER	0x2	/* user (a password or an MD5 key) */
+#define CONFIG_SECRET_REDIS	0x4	/* password= in redis-userdb */
 
 enum config_type {
 	CONFIG_BOOL,		/* bare flag, or true/false/yes/no/on/off/1/0 */

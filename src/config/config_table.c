@@ -456,9 +456,9 @@ config_free(struct config *c)
 	if (c == NULL)
 		return;
 	config_free_strings(c, config_options);
+	config_coturn_free(c);
 	if (c->redis_password != NULL)	/* read from redis-password-file */
 		explicit_bzero(c->redis_password, strlen(c->redis_password));
 	free(c->redis_password);
 	free(c);
 }
-	config_coturn_free(c);
