@@ -155,6 +155,7 @@ struct config {
 	char **alternate_server;	/* "ip[:port]" for 300 while draining */
 	size_t n_alternate_server;
 	unsigned drain_timeout;		/* s; 3600 */
+	unsigned self_test_interval;	/* s between self-tests; 0 = off */
 
 	/* process */
 	char *log_file;			/* NULL = stderr */

@@ -390,6 +390,11 @@ const struct config_option config_options[] = {
 	  .max = 7 * 86400, .metavar = "DURATION",
 	  .help = "after SIGUSR1, exit when no allocation is left or after "
 	      "this" },
+	{ .name = "self-test-interval", .type = CONFIG_DURATION,
+	  .offset = OFF(self_test_interval), .def = "0", .min = 0,
+	  .max = 86400, .metavar = "DURATION",
+	  .help = "relay a packet through this server to itself this often "
+	      "(/readyz, tern_self_test_*); 0 = off" },
 
 	{ .name = NULL },
 };

@@ -42,6 +42,11 @@ daemon_new(const struct config *c, char *err, size_t errcap)
 	if (daemon_listen_copy(d) == -1 ||
 	    (d->workers = calloc(d->nworkers, sizeof(*d->workers))) == NULL)
 		goto fail_mem;
+	/* The watch's inotify descriptor before privileges drop; the
+	 * self-test's user before daemon_env_init builds the credentials. */
+	if (daemon_tls_init(d, err, errcap) == -1 ||
+	    daemon_selftest_init(d, c, err, errcap) == -1)
+		goto fail;
 	/* The metrics endpoint's address is a self entry of the policy
 	 * that daemon_env_init builds. */
 	if (daemon_metrics_conf(d, c, err, errcap) == -1 ||
@@ -79,7 +84,9 @@ daemon_main_started(void *arg, struct event_base *base)
 
 	d->main_base = base;
 	if (daemon_redis_start(d, base) == -1 ||
-	    daemon_metrics_main_start(d, base) == -1)
+	    daemon_metrics_main_start(d, base) == -1 ||
+	    daemon_tls_start(d, base) == -1 ||
+	    daemon_selftest_start(d, base) == -1)
 		return -1;
 	return 0;
 }
@@ -104,6 +111,8 @@ daemon_main_stopping(void *arg)
 {
 	struct daemon *d = arg;
 
+	daemon_selftest_stop(d);
+	daemon_tls_stop(d);
 	daemon_drain_clear(d);
 	daemon_metrics_main_stop(d);
 	daemon_redis_stop(d);
@@ -141,9 +150,11 @@ daemon_reload(struct daemon *d, const struct config *c, char *err,
 	if (d->turn_on && (env = daemon_env_prepare(d, c, err, errcap)) == NULL)
 		return -1;
 	if (net_reload(d->net, c, err, errcap) == -1) {
+		daemon_tls_reloaded(d, false);
 		daemon_env_discard(d, env);
 		return -1;
 	}
+	daemon_tls_reloaded(d, true);
 	d->cfg = c;
 	daemon_env_bandwidth(d, c);
 	if (env != NULL)
@@ -165,6 +176,8 @@ daemon_free(struct daemon *d)
 	/* The engines first (their allocations end as a shutdown and close
 	 * their relays through net), then net's connections and sockets. */
 	daemon_workers_clear(d);
+	daemon_tls_clear(d);
+	daemon_selftest_free(d);
 	net_free(d->net);
 	free(d->workers);
 	daemon_redis_clear(d);

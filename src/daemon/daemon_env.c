@@ -98,8 +98,8 @@ daemon_env_creds_redis(struct auth_creds *cr, const struct auth_redis_snap *rs)
 }
 
 static struct auth_creds *
-daemon_env_creds(const struct config *c, const struct auth_redis_snap *rs,
-    const char **why)
+daemon_env_creds(const struct daemon *d, const struct config *c,
+    const struct auth_redis_snap *rs, const char **why)
 {
 	struct auth_creds *cr;
 	size_t i;
@@ -129,6 +129,9 @@ daemon_env_creds(const struct config *c, const struct auth_redis_snap *rs,
 			goto fail;
 	if (rs != NULL)
 		daemon_env_creds_redis(cr, rs);
+	*why = "the self-test's user was refused";
+	if (daemon_selftest_creds(d, cr) == -1)
+		goto fail;
 	auth_creds_seal(cr);
 	return cr;
 fail:
@@ -377,7 +380,7 @@ daemon_env_build(const struct daemon *d, const struct config *c, char *err,
 	if (d->rsnap != NULL && c->realm != NULL &&
 	    strcmp(d->rsnap_realm, c->realm) == 0)
 		rs = d->rsnap;
-	if ((env->creds = daemon_env_creds(c, rs, &why)) == NULL)
+	if ((env->creds = daemon_env_creds(d, c, rs, &why)) == NULL)
 		goto fail;
 	if ((env->policy = daemon_env_policy(d, c, rs, &why)) == NULL)
 		goto fail;

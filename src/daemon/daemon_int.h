@@ -117,6 +117,11 @@ struct daemon {
 	struct metrics_http *http;
 	struct metrics_worker *mw_main;
 	bool metrics_on;		/* prometheus */
+	/* the certificate watch and its expiry (daemon_tls.c), and the
+	 * self-test (daemon_selftest.c) */
+	struct net_certwatch *certwatch;
+	_Atomic int64_t tls_not_after;	/* Unix s, -1: no TLS; scrape reads */
+	struct daemon_selftest *selftest;
 	struct addr metrics_addr;	/* its address (a policy self entry) */
 	uint64_t redis_errs_seen;
 	uint64_t rsnap_time;		/* Unix s of the last Redis load */
@@ -232,5 +237,28 @@ int daemon_drain_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap);
 void daemon_drain_begin(struct daemon *d);
 void daemon_drain_clear(struct daemon *d);
+
+/* daemon_tls.c (main thread): the certificate watch, reload counts and
+ * the certificate's expiry */
+int daemon_tls_init(struct daemon *d, char *err, size_t errcap);
+int daemon_tls_metrics(struct daemon *d);
+int daemon_tls_start(struct daemon *d, struct event_base *base);
+/* After net_reload() (SIGHUP): counted; the watch follows the files. */
+void daemon_tls_reloaded(struct daemon *d, bool ok);
+void daemon_tls_stop(struct daemon *d);
+void daemon_tls_clear(struct daemon *d);
+
+/* daemon_selftest.c (main thread): the self-test canary */
+struct daemon_selftest;
+int daemon_selftest_init(struct daemon *d, const struct config *c, char *err,
+    size_t errcap);
+/* Adds the self-test's user to a credential set (daemon_env.c). 0 or -1. */
+int daemon_selftest_creds(const struct daemon *d, struct auth_creds *cr);
+int daemon_selftest_metrics(struct daemon *d);
+int daemon_selftest_start(struct daemon *d, struct event_base *base);
+void daemon_selftest_stop(struct daemon *d);
+void daemon_selftest_free(struct daemon *d);
+/* Why /readyz fails because of the self-test (a static string), or NULL. */
+const char *daemon_selftest_unready(const struct daemon *d);
 
 #endif

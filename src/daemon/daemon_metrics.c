@@ -187,7 +187,8 @@ daemon_metrics_init(struct daemon *d, const struct config *c, char *err,
 	    metrics_gauge_fn_set(d->metrics, METRICS_RELAY_PORTS_USED,
 	    daemon_metrics_ports_used, d) == -1 ||
 	    metrics_gauge_fn_set(d->metrics, METRICS_RELAY_PORTS_FREE,
-	    daemon_metrics_ports_free, d) == -1) {
+	    daemon_metrics_ports_free, d) == -1 ||
+	    daemon_tls_metrics(d) == -1 || daemon_selftest_metrics(d) == -1) {
 		snprintf(err, errcap, "metrics: callbacks refused");
 		return -1;
 	}
@@ -256,7 +257,10 @@ daemon_metrics_main_tick(struct daemon *d)
 		 * force, so revocations and rotations since are not */
 		ready = daemon_redis_snapshot_ok(d, &rs) && ready;
 	}
-	if (d->http != NULL)
+	/* the self-test relays no more (daemon_selftest.c): 503 says why */
+	if (d->http != NULL && ready && daemon_selftest_unready(d) != NULL)
+		metrics_http_set_unready(d->http, daemon_selftest_unready(d));
+	else if (d->http != NULL)
 		metrics_http_set_ready(d->http, ready);
 	if (d->mw_main == NULL)
 		return;

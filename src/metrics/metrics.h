@@ -198,6 +198,10 @@ struct metrics_http *metrics_http_start(struct metrics *m,
 uint16_t metrics_http_port(const struct metrics_http *h);
 /* /readyz: 200 when ready, 503 otherwise. Any thread. */
 void metrics_http_set_ready(struct metrics_http *h, bool ready);
+/* /readyz: 503 with "not ready: <why>" as its body, or 200 when why is
+ * NULL. why is a static string of the caller's (never from the wire).
+ * Any thread. */
+void metrics_http_set_unready(struct metrics_http *h, const char *why);
 /* Stops and joins the threads, frees. NULL is a no-op. */
 void metrics_http_stop(struct metrics_http *h);
 
@@ -239,6 +243,11 @@ enum metrics_id {
 	METRICS_USER_KEY_EVICTIONS,	/* counter {kind}: metrics_uk_eviction */
 	METRICS_ALLOCATION_DURATION,	/* histogram, seconds */
 	METRICS_DRAINING,		/* gauge 0/1: SIGUSR1 drain */
+	METRICS_TLS_RELOADS,		/* counter {result}: metrics_tls_reload */
+	METRICS_TLS_CERT_EXPIRY,	/* gauge, callback: Unix s, NaN: no TLS */
+	METRICS_SELF_TEST_SUCCESS,	/* gauge, callback: 0/1, NaN: none */
+	METRICS_SELF_TEST_DURATION,	/* gauge, callback: seconds */
+	METRICS_SELF_TEST_FAILURES,	/* counter */
 	METRICS_PROCESS_CPU,		/* process_*: callbacks */
 	METRICS_PROCESS_RESIDENT,
 	METRICS_PROCESS_VIRTUAL,
@@ -282,6 +291,12 @@ enum metrics_quota {
 enum metrics_tls {
 	METRICS_TLS_OK = 0, METRICS_TLS_FAILED, METRICS_TLS_TIMEOUT,
 	METRICS_TLS_COUNT
+};
+/* Loads of the TLS certificate and key after start-up (SIGHUP or the
+ * certificate watch, src/net/net_certwatch.c). */
+enum metrics_tls_reload {
+	METRICS_TLS_RELOAD_OK = 0, METRICS_TLS_RELOAD_ERROR,
+	METRICS_TLS_RELOAD_COUNT
 };
 /* TCP/TLS connections refused at accept (docs/security.md, TCP/TLS
  * exhaustion), and closed for making no progress. */

@@ -50,6 +50,7 @@ struct metrics_http {
 	unsigned request_ms;
 	uint16_t port;
 	_Atomic bool ready;
+	_Atomic(const char *) why;	/* why not ready (static), or NULL */
 
 	pthread_mutex_t mu;	/* guards what follows */
 	pthread_cond_t cv;
@@ -215,6 +216,22 @@ metrics_http_static(const char *body)
 	    (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
 }
 
+/* "not ready", and why when the caller said. */
+static struct MHD_Response *
+metrics_http_unready(const char *why)
+{
+	char body[160];
+	int n;
+
+	if (why == NULL)
+		return metrics_http_static("not ready\n");
+	n = snprintf(body, sizeof(body), "not ready: %s\n", why);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return metrics_http_static("not ready\n");
+	return MHD_create_response_from_buffer((size_t)n, body,
+	    MHD_RESPMEM_MUST_COPY);
+}
+
 /* The response for a routed request; *status may change (500, 503). */
 static struct MHD_Response *
 metrics_http_page(struct metrics_http *h, struct metrics_route r,
@@ -247,7 +264,7 @@ metrics_http_page(struct metrics_http *h, struct metrics_route r,
 		if (atomic_load(&h->ready))
 			return metrics_http_static("ready\n");
 		*status = 503;
-		return metrics_http_static("not ready\n");
+		return metrics_http_unready(atomic_load(&h->why));
 	case METRICS_PAGE_NONE:
 		for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++)
 			if (errs[i].status == r.status)
@@ -366,6 +383,7 @@ metrics_http_start(struct metrics *m, const struct metrics_http_opts *o)
 	h->page_max = o->page_max;
 	h->request_ms = o->request_ms;
 	atomic_init(&h->ready, false);
+	atomic_init(&h->why, NULL);
 	if (pthread_mutex_init(&h->mu, NULL) != 0) {
 		free(h);
 		return NULL;
@@ -394,7 +412,15 @@ metrics_http_port(const struct metrics_http *h)
 void
 metrics_http_set_ready(struct metrics_http *h, bool ready)
 {
+	atomic_store(&h->why, NULL);
 	atomic_store(&h->ready, ready);
+}
+
+void
+metrics_http_set_unready(struct metrics_http *h, const char *why)
+{
+	atomic_store(&h->why, why);
+	atomic_store(&h->ready, why == NULL);
 }
 
 void

@@ -37,6 +37,9 @@ static const char *const auth_v[] = { "bad_integrity", "unknown_user",
 static const char *const quota_v[] = { "user", "ip", "total", "permissions",
 	"channels", "connections" };
 static const char *const tls_v[] = { "success", "failure", "timeout" };
+static const char *const tls_reload_v[] = { "ok", "error" };
+_Static_assert(NITEMS(tls_reload_v) == METRICS_TLS_RELOAD_COUNT,
+    "TLS reload results");
 static const char *const conn_refusal_v[] = { "per_ip", "per_48", "total",
 	"accept_rate" };
 static const char *const conn_timeout_v[] = { "no_allocation",
@@ -117,6 +120,8 @@ static const struct metrics_label l_direction = LABEL("direction", direction_v);
 static const struct metrics_label l_auth = LABEL("reason", auth_v);
 static const struct metrics_label l_quota = LABEL("kind", quota_v);
 static const struct metrics_label l_tls = LABEL("result", tls_v);
+static const struct metrics_label l_tls_reload = LABEL("result",
+    tls_reload_v);
 static const struct metrics_label l_conn_refusal = LABEL("reason",
     conn_refusal_v);
 static const struct metrics_label l_conn_timeout = LABEL("reason",
@@ -216,6 +221,21 @@ const struct metrics_def metrics_tern_defs[METRICS_ID_COUNT] = {
 	    "Lifetime of ended TURN allocations.", alloc_b),
 	G(METRICS_DRAINING, "tern_draining",
 	    "1 while draining (after SIGUSR1), else 0.", NULL),
+	C(METRICS_TLS_RELOADS, "tern_tls_reloads_total",
+	    "Loads of the TLS certificate and key after start-up (SIGHUP or a "
+	    "file change), by result; on error the previous pair stayed.",
+	    &l_tls_reload),
+	G(METRICS_TLS_CERT_EXPIRY,
+	    "tern_tls_certificate_expiry_timestamp_seconds",
+	    "Unix time the TLS certificate in force expires (notAfter); NaN "
+	    "without TLS.", NULL),
+	G(METRICS_SELF_TEST_SUCCESS, "tern_self_test_success",
+	    "1 when the last self-test relayed through this server, else 0.",
+	    NULL),
+	G(METRICS_SELF_TEST_DURATION, "tern_self_test_duration_seconds",
+	    "How long the last self-test took.", NULL),
+	C(METRICS_SELF_TEST_FAILURES, "tern_self_test_failures_total",
+	    "Self-tests that failed.", NULL),
 	C(METRICS_PROCESS_CPU, "process_cpu_seconds_total",
 	    "Total user and system CPU time spent in seconds.", NULL),
 	G(METRICS_PROCESS_RESIDENT, "process_resident_memory_bytes",

@@ -22,6 +22,8 @@
  *                net_break();
  *   net_reload() SIGHUP: swaps the TLS context (existing connections keep
  *                theirs); never drops a connection;
+ *   net_certwatch_*()  reloads the TLS certificate and key when their
+ *                files change, without a signal (net_certwatch.c);
  *   net_stop()   stops and joins the workers; net_free() releases the rest.
  *
  * The connection limiter (max-connections, max-connections-per-ip with
@@ -137,6 +139,51 @@ void net_free(struct net *n);
 int net_run(struct net *n, const struct net_main *m);
 /* Main thread, from a callback of net_run(): ends its loop. */
 void net_break(struct net *n);
+/* The notAfter of the TLS certificate in force (Unix s), or -1 without
+ * TLS. Main thread. */
+int64_t net_tls_not_after(const struct net *n);
+
+/*
+ * The certificate watch (net_certwatch.c): inotify on the directories of
+ * cert and pkey and of every symbolic link on their way (Kubernetes'
+ * `..data` swap, certbot's live/ links), a short settling delay so that a
+ * pair written one file after the other is read together, then the TLS
+ * context reloaded like SIGHUP does (net_tls.c), stricter: a pair that
+ * fails (unreadable, mismatched, not yet valid, expired) keeps the one in
+ * force. fn tells the layer above each attempt's result, on the main loop.
+ *   net_certwatch_new()  before privileges are dropped (the inotify
+ *                descriptor and the first watches); *out is NULL without
+ *                TLS or without inotify (logged), which is not an error;
+ *   net_certwatch_start()  on the main loop (net_main.started);
+ *   net_certwatch_sync()  after a SIGHUP reload: the files may be others;
+ *   net_certwatch_stop(), net_certwatch_free()  (NULL is a no-op).
+ */
+struct net_certwatch;
+typedef void (*net_certwatch_fn)(void *arg, bool ok);
+int net_certwatch_new(struct net *n, struct net_certwatch **out, char *err,
+    size_t errcap);
+int net_certwatch_start(struct net_certwatch *w, struct event_base *base,
+    net_certwatch_fn fn, void *arg);
+void net_certwatch_sync(struct net_certwatch *w);
+void net_certwatch_stop(struct net_certwatch *w);
+void net_certwatch_free(struct net_certwatch *w);
+
+/*
+ * A UDP socket on a loop of the caller's (net_probe.c), for the daemon's
+ * self-test: bound to local (port 0: one the kernel picks); fn gets every
+ * datagram received (at most NET_PROBE_BUFSZ bytes of it), on that loop.
+ * net_probe_send: 0, or -1 when the datagram was not sent whole.
+ */
+#define NET_PROBE_BUFSZ	2048
+struct net_probe;
+typedef void (*net_probe_fn)(void *arg, const uint8_t *pkt, size_t len,
+    const struct addr *from);
+struct net_probe *net_probe_open(struct event_base *base,
+    const struct addr *local, net_probe_fn fn, void *arg);
+int net_probe_send(struct net_probe *p, const void *buf, size_t len,
+    const struct addr *to);
+void net_probe_close(struct net_probe *p);	/* NULL is a no-op */
+
 /* Releases the event library's global state; last, after net_free(). */
 void net_shutdown(void);
 /* Logs one `event=listening` record per listener. */

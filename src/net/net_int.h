@@ -238,5 +238,12 @@ struct bufferevent *net_tls_bev_new(struct net_tls *t, struct event_base *base,
     evutil_socket_t fd);
 /* Describes the TLS error that ended a connection (for a debug log). */
 void net_tls_bev_error(struct bufferevent *bev, char *out, size_t cap);
+/* The certificate watch (net_certwatch.c): the files in force loaded
+ * again, the validity period checked too. 0, or -1 with the reason in err
+ * and the old context kept. */
+int net_tls_refresh(struct net_tls *t, char *err, size_t errcap);
+/* The files the context in force was loaded from (main thread). */
+const char *net_tls_cert_path(const struct net_tls *t);
+const char *net_tls_pkey_path(const struct net_tls *t);
 
 #endif

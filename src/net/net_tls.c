@@ -14,18 +14,24 @@
  * offers ALPN without it gets a fatal no_application_protocol alert
  * (RFC 7301 §3.2); a client without ALPN (browsers) proceeds.
  *
- * Reload (SIGHUP) builds a whole new context and checks the key against the
- * certificate before swapping it in under a mutex; connections keep the
- * context they started with through OpenSSL's reference count, and on any
- * failure the old context stays.
+ * Reload (SIGHUP, or the certificate watch of net_certwatch.c) builds a
+ * whole new context and checks the key against the certificate before
+ * swapping it in under a mutex; every worker takes the context in force at
+ * its next accept (net_tls_bev_new), connections keep the context they
+ * started with through OpenSSL's reference count, and on any failure the
+ * old context stays. The watch is stricter than SIGHUP: it also refuses a
+ * certificate that is not yet valid or already expired, since nobody is
+ * there to notice (docs/security.md, TLS).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <event2/bufferevent_ssl.h>
 
@@ -39,9 +45,12 @@
 #define NET_TLS_GROUPS	"X25519:P-256:P-384"
 #define NET_TLS_ALPN	"stun.turn"
 
+/* ctx is taken by the workers under mu; the rest is the main thread's. */
 struct net_tls {
 	pthread_mutex_t mu;
 	SSL_CTX *ctx;
+	char *cert, *pkey, *ciphers;	/* what ctx was loaded from */
+	int64_t not_after;		/* the leaf certificate's, Unix s */
 };
 
 static void
@@ -115,10 +124,40 @@ net_tls_ctx_setup(SSL_CTX *ctx, const char *ciphers)
 	return 0;
 }
 
-/* A checked context for cert/pkey, or NULL with the reason in err. */
+/* The leaf certificate's notAfter as Unix time; 0 (long expired, so that
+ * an alert fires) when unreadable. */
+static int64_t
+net_tls_not_after_of(SSL_CTX *ctx)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (x == NULL || ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		return 0;
+	return (int64_t)timegm(&tm);
+}
+
+/* Whether the leaf certificate is valid now: NULL, or what is wrong. */
+static const char *
+net_tls_window(SSL_CTX *ctx)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+
+	if (x == NULL)
+		return "no certificate";
+	if (X509_cmp_current_time(X509_get0_notBefore(x)) >= 0)
+		return "certificate not yet valid";
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) <= 0)
+		return "certificate expired";
+	return NULL;
+}
+
+/* A checked context for cert/pkey, or NULL with the reason in err; strict
+ * also refuses a certificate outside its validity period. */
 static SSL_CTX *
 net_tls_ctx_new(const char *cert, const char *pkey, const char *ciphers,
-    char *err, size_t errcap)
+    bool strict, char *err, size_t errcap)
 {
 	char e[256];
 	const char *what;
@@ -140,6 +179,11 @@ net_tls_ctx_new(const char *cert, const char *pkey, const char *ciphers,
 	what = "pkey does not match cert";
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		goto fail;
+	if (strict && (what = net_tls_window(ctx)) != NULL) {
+		snprintf(err, errcap, "tls: %s", what);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 fail:
 	net_tls_describe(ERR_peek_last_error(), e, sizeof(e));
@@ -149,11 +193,50 @@ fail:
 	return NULL;
 }
 
+/* Takes copies of the names the context comes from: 0 or -1. */
+static int
+net_tls_names(struct net_tls *t, const char *cert, const char *pkey,
+    const char *ciphers)
+{
+	char *c = strdup(cert), *k = strdup(pkey);
+	char *s = ciphers != NULL ? strdup(ciphers) : NULL;
+
+	if (c == NULL || k == NULL || (ciphers != NULL && s == NULL)) {
+		free(c);
+		free(k);
+		free(s);
+		return -1;
+	}
+	free(t->cert);
+	free(t->pkey);
+	free(t->ciphers);
+	t->cert = c;
+	t->pkey = k;
+	t->ciphers = s;
+	return 0;
+}
+
+/* Puts ctx in force; connections made with the old one keep their own
+ * reference. */
+static void
+net_tls_swap(struct net_tls *t, SSL_CTX *ctx)
+{
+	SSL_CTX *old;
+
+	t->not_after = net_tls_not_after_of(ctx);
+	pthread_mutex_lock(&t->mu);
+	old = t->ctx;
+	t->ctx = ctx;
+	pthread_mutex_unlock(&t->mu);
+	SSL_CTX_free(old);
+}
+
 struct net_tls *
 net_tls_new(const char *cert, const char *pkey, const char *ciphers,
     char *err, size_t errcap)
 {
 	struct net_tls *t;
+	SSL_CTX *ctx;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		snprintf(err, errcap, "out of memory");
@@ -164,28 +247,68 @@ net_tls_new(const char *cert, const char *pkey, const char *ciphers,
 		free(t);
 		return NULL;
 	}
-	if ((t->ctx = net_tls_ctx_new(cert, pkey, ciphers, err, errcap)) == NULL) {
+	if (net_tls_names(t, cert, pkey, ciphers) == -1) {
+		snprintf(err, errcap, "out of memory");
 		net_tls_free(t);
 		return NULL;
 	}
+	if ((ctx = net_tls_ctx_new(cert, pkey, ciphers, false, err,
+	    errcap)) == NULL) {
+		net_tls_free(t);
+		return NULL;
+	}
+	net_tls_swap(t, ctx);
 	return t;
 }
 
+/* SIGHUP: the files the new configuration names. */
 int
 net_tls_reload(struct net_tls *t, const char *cert, const char *pkey,
     const char *ciphers, char *err, size_t errcap)
 {
-	SSL_CTX *ctx, *old;
+	SSL_CTX *ctx;
 
-	if ((ctx = net_tls_ctx_new(cert, pkey, ciphers, err, errcap)) == NULL)
+	if ((ctx = net_tls_ctx_new(cert, pkey, ciphers, false, err,
+	    errcap)) == NULL)
 		return -1;
-	pthread_mutex_lock(&t->mu);
-	old = t->ctx;
-	t->ctx = ctx;
-	pthread_mutex_unlock(&t->mu);
-	/* Connections made with the old context hold their own reference. */
-	SSL_CTX_free(old);
+	if (net_tls_names(t, cert, pkey, ciphers) == -1) {
+		snprintf(err, errcap, "out of memory");
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	net_tls_swap(t, ctx);
 	return 0;
+}
+
+/* The certificate watch: the same files again, strictly. */
+int
+net_tls_refresh(struct net_tls *t, char *err, size_t errcap)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = net_tls_ctx_new(t->cert, t->pkey, t->ciphers, true, err,
+	    errcap)) == NULL)
+		return -1;
+	net_tls_swap(t, ctx);
+	return 0;
+}
+
+const char *
+net_tls_cert_path(const struct net_tls *t)
+{
+	return t->cert;
+}
+
+const char *
+net_tls_pkey_path(const struct net_tls *t)
+{
+	return t->pkey;
+}
+
+int64_t
+net_tls_not_after(const struct net *n)
+{
+	return n->tls != NULL ? n->tls->not_after : -1;
 }
 
 void
@@ -195,6 +318,9 @@ net_tls_free(struct net_tls *t)
 		return;
 	SSL_CTX_free(t->ctx);
 	pthread_mutex_destroy(&t->mu);
+	free(t->cert);
+	free(t->pkey);
+	free(t->ciphers);
 	free(t);
 }
 
