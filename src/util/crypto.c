@@ -5,11 +5,21 @@
  * OpenSSL's libcrypto headers.
  *
  * The algorithms are fetched once (pthread_once) so that a caller that
- * forgot crypto_init() still gets working, thread-safe functions; contexts
- * are created per call, which keeps every function re-entrant.
+ * forgot crypto_init() still gets working, thread-safe functions.
+ *
+ * HMAC contexts are kept per thread, because creating one and fetching
+ * its digest by name cost several times the HMAC itself over a short
+ * STUN message (docs/security.md, Credentials: what a made-up NONCE
+ * costs). Thread safety: every context lives in its thread's struct
+ * crypto_tls, reached only through the _Thread_local pointer crypto_tls;
+ * no other thread ever gets that pointer (pthread_setspecific only
+ * registers it for the destructor that frees it when the thread ends), so
+ * a context is never shared and no lock is needed. A function that fails
+ * half-way drops the thread's context, and the next call makes a new one.
  */
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -20,15 +30,51 @@
 
 #include "util/crypto.h"
 
+#define CRYPTO_NMD	2	/* enum crypto_md */
+
+/*
+ * One thread's HMAC contexts, by enum crypto_md: mac[] are keyed afresh
+ * on every call (crypto_hmac), fixed[] keep the key they were given last
+ * (crypto_hmac_fixed), whose copy is fixed_key[].
+ */
+struct crypto_tls {
+	EVP_MAC_CTX *mac[CRYPTO_NMD];
+	EVP_MAC_CTX *fixed[CRYPTO_NMD];
+	uint8_t fixed_key[CRYPTO_NMD][CRYPTO_FIXED_KEY_MAX];
+	size_t fixed_len[CRYPTO_NMD];
+	bool fixed_set[CRYPTO_NMD];
+};
+
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *crypto_mac_hmac;
 static EVP_MD *crypto_md_sha1;
 static EVP_MD *crypto_md_sha256;
 static EVP_MD *crypto_md_md5;
 static int crypto_ok;
+static pthread_key_t crypto_tls_key;
+static _Thread_local struct crypto_tls *crypto_tls;
 
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-static uint32_t crc_table[256];
+static uint32_t crc_table[8][256];
+
+/* The destructor of crypto_tls_key: the thread's contexts, at its end. */
+static void
+crypto_tls_free(void *p)
+{
+	struct crypto_tls *t = p;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < CRYPTO_NMD; i++) {
+		EVP_MAC_CTX_free(t->mac[i]);
+		EVP_MAC_CTX_free(t->fixed[i]);
+	}
+	crypto_wipe(t, sizeof(*t));
+	free(t);
+	if (crypto_tls == t)
+		crypto_tls = NULL;
+}
 
 static void
 crypto_fetch(void)
@@ -40,7 +86,8 @@ crypto_fetch(void)
 	 * default provider, so no FIPS-only configuration is supported. */
 	crypto_md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 	crypto_ok = crypto_mac_hmac && crypto_md_sha1 && crypto_md_sha256 &&
-	    crypto_md_md5;
+	    crypto_md_md5 &&
+	    pthread_key_create(&crypto_tls_key, crypto_tls_free) == 0;
 }
 
 static int
@@ -60,6 +107,11 @@ crypto_init(void)
 void
 crypto_shutdown(void)
 {
+	/* the calling thread's contexts; the other threads' went with them */
+	if (crypto_tls != NULL) {
+		(void)pthread_setspecific(crypto_tls_key, NULL);
+		crypto_tls_free(crypto_tls);
+	}
 	EVP_MAC_free(crypto_mac_hmac);
 	EVP_MD_free(crypto_md_sha1);
 	EVP_MD_free(crypto_md_sha256);
@@ -69,43 +121,123 @@ crypto_shutdown(void)
 	crypto_ok = 0;
 }
 
+/* This thread's contexts, made on its first HMAC; NULL if out of memory. */
+static struct crypto_tls *
+crypto_tls_get(void)
+{
+	struct crypto_tls *t = crypto_tls;
+
+	if (t != NULL || !crypto_ready())
+		return t;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if (pthread_setspecific(crypto_tls_key, t) != 0) {
+		free(t);
+		return NULL;
+	}
+	crypto_tls = t;
+	return t;
+}
+
+/* A context with its digest set once (by name: the fetch happens here,
+ * never per HMAC), not keyed yet. */
+static EVP_MAC_CTX *
+crypto_mac_new(enum crypto_md md)
+{
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM params[2];
+	const char *name = md == CRYPTO_MD_SHA256 ? "SHA256" : "SHA1";
+
+	if ((ctx = EVP_MAC_CTX_new(crypto_mac_hmac)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)(uintptr_t)name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_CTX_set_params(ctx, params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/*
+ * One HMAC on *slot (made if NULL): keyed with key, or, if key is NULL,
+ * with the key it had (EVP_MAC_init's "reuse the key"). On failure the
+ * context is dropped. 0 or -1.
+ */
+static int
+crypto_mac_run(EVP_MAC_CTX **slot, enum crypto_md md, const void *key,
+    size_t keylen, const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
+{
+	static const uint8_t nokey[1];
+	size_t i, outlen = 0, want;
+
+	want = md == CRYPTO_MD_SHA256 ? CRYPTO_SHA256_LEN : CRYPTO_SHA1_LEN;
+	/* An empty key is legal for HMAC; libcrypto wants a non-NULL pointer
+	 * (NULL means the key it already has). */
+	if (key != NULL && keylen == 0)
+		key = nokey;
+	if (*slot == NULL && (*slot = crypto_mac_new(md)) == NULL)
+		return -1;
+	if (!EVP_MAC_init(*slot, key, keylen, NULL))
+		goto fail;
+	for (i = 0; i < nsegs; i++)
+		if (segs[i].len > 0 &&
+		    !EVP_MAC_update(*slot, segs[i].p, segs[i].len))
+			goto fail;
+	if (!EVP_MAC_final(*slot, out, &outlen, want) || outlen != want)
+		goto fail;
+	return 0;
+fail:
+	EVP_MAC_CTX_free(*slot);
+	*slot = NULL;
+	return -1;
+}
+
 int
 crypto_hmac(enum crypto_md md, const void *key, size_t keylen,
     const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
 {
-	static const uint8_t nokey[1];
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
-	const char *name;
-	size_t i, outlen, want;
-	int rc = -1;
+	struct crypto_tls *t;
 
-	if (!crypto_ready())
+	if ((unsigned)md >= CRYPTO_NMD || (t = crypto_tls_get()) == NULL)
 		return -1;
-	name = md == CRYPTO_MD_SHA256 ? "SHA256" : "SHA1";
-	want = md == CRYPTO_MD_SHA256 ? CRYPTO_SHA256_LEN : CRYPTO_SHA1_LEN;
-	/* An empty key is legal for HMAC; libcrypto wants a non-NULL pointer. */
-	if (key == NULL || keylen == 0) {
-		key = nokey;
-		keylen = 0;
+	/* keyed every call: the key is never compared with the last one,
+	 * so the time taken says nothing about the previous caller's key */
+	return crypto_mac_run(&t->mac[md], md, key != NULL ? key : "",
+	    key != NULL ? keylen : 0, segs, nsegs, out);
+}
+
+int
+crypto_hmac_fixed(enum crypto_md md, const void *key, size_t keylen,
+    const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
+{
+	struct crypto_tls *t;
+	bool same;
+
+	if (keylen > CRYPTO_FIXED_KEY_MAX || (key == NULL && keylen > 0))
+		return -1;
+	if ((unsigned)md >= CRYPTO_NMD || (t = crypto_tls_get()) == NULL)
+		return -1;
+	same = t->fixed_set[md] && t->fixed[md] != NULL &&
+	    t->fixed_len[md] == keylen &&
+	    crypto_equal(t->fixed_key[md], key, keylen);
+	if (!same) {
+		t->fixed_set[md] = false;
+		crypto_wipe(t->fixed_key[md], sizeof(t->fixed_key[md]));
 	}
-	if ((ctx = EVP_MAC_CTX_new(crypto_mac_hmac)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)(uintptr_t)name, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, keylen, params))
-		goto out;
-	for (i = 0; i < nsegs; i++)
-		if (segs[i].len > 0 &&
-		    !EVP_MAC_update(ctx, segs[i].p, segs[i].len))
-			goto out;
-	if (!EVP_MAC_final(ctx, out, &outlen, want) || outlen != want)
-		goto out;
-	rc = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return rc;
+	if (crypto_mac_run(&t->fixed[md], md, same ? NULL : key != NULL ?
+	    key : "", keylen, segs, nsegs, out) != 0) {
+		t->fixed_set[md] = false;
+		return -1;
+	}
+	if (!same) {
+		if (keylen > 0)
+			memcpy(t->fixed_key[md], key, keylen);
+		t->fixed_len[md] = keylen;
+		t->fixed_set[md] = true;
+	}
+	return 0;
 }
 
 static int
@@ -152,7 +284,14 @@ crypto_sha256(const struct crypto_seg *segs, size_t nsegs,
 	    CRYPTO_SHA256_LEN);
 }
 
-/* Reflected CRC-32, polynomial 0xEDB88320 (ISO-HDLC; RFC 8489 §14.7). */
+/*
+ * Reflected CRC-32, polynomial 0xEDB88320 (ISO-HDLC; RFC 8489 §14.7),
+ * eight bytes a step ("slicing-by-8"): crc_table[0] is the classic
+ * byte-at-a-time table, and crc_table[k][b] is the CRC of byte b followed
+ * by k zero bytes, so that the eight lookups of a step add up to the
+ * eight byte steps they replace. tests/unit/test_crypto.c checks it
+ * against a bit-at-a-time CRC for every length and alignment.
+ */
 static void
 crc_table_build(void)
 {
@@ -163,20 +302,40 @@ crc_table_build(void)
 		c = i;
 		for (k = 0; k < 8; k++)
 			c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
+		crc_table[0][i] = c;
 	}
+	for (i = 0; i < 256; i++)
+		for (k = 1; k < 8; k++)
+			crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^
+			    crc_table[0][crc_table[k - 1][i] & 0xFF];
+}
+
+/* Four bytes as a little-endian word, whatever the host's order. */
+static uint32_t
+crc_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
 }
 
 uint32_t
 crypto_crc32(uint32_t crc, const void *p, size_t len)
 {
 	const uint8_t *q = p;
-	size_t i;
+	uint32_t a, b;
 
 	(void)pthread_once(&crc_once, crc_table_build);
 	crc = ~crc;
-	for (i = 0; i < len; i++)
-		crc = crc_table[(crc ^ q[i]) & 0xFF] ^ (crc >> 8);
+	for (; len >= 8; q += 8, len -= 8) {
+		a = crc ^ crc_le32(q);
+		b = crc_le32(q + 4);
+		crc = crc_table[7][a & 0xFF] ^ crc_table[6][(a >> 8) & 0xFF] ^
+		    crc_table[5][(a >> 16) & 0xFF] ^ crc_table[4][a >> 24] ^
+		    crc_table[3][b & 0xFF] ^ crc_table[2][(b >> 8) & 0xFF] ^
+		    crc_table[1][(b >> 16) & 0xFF] ^ crc_table[0][b >> 24];
+	}
+	for (; len > 0; q++, len--)
+		crc = crc_table[0][(crc ^ *q) & 0xFF] ^ (crc >> 8);
 	return ~crc;
 }
 

@@ -8,6 +8,8 @@
  * random bytes, constant-time comparison, wiping, base64.
  *
  * All functions are thread-safe and allocate nothing the caller must free.
+ * Each thread keeps its own HMAC contexts (made on its first HMAC, freed
+ * when it ends or calls crypto_shutdown), never shared with another.
  * Inputs are given as a list of segments so that integrity can be computed
  * over a header whose length field is patched, without copying the message.
  */
@@ -36,8 +38,22 @@ enum crypto_md {
 int crypto_init(void);
 void crypto_shutdown(void);
 
-/* HMAC over the concatenated segments; out holds 20 or 32 bytes. 0 or -1. */
+/* HMAC over the concatenated segments; out holds 20 or 32 bytes. 0 or -1.
+ * Keyed afresh on every call: the time it takes does not depend on the
+ * key of the call before (MESSAGE-INTEGRITY keys, REST secrets). */
 int crypto_hmac(enum crypto_md md, const void *key, size_t keylen,
+    const struct crypto_seg *segs, size_t nsegs, uint8_t *out);
+
+/*
+ * The same HMAC, for a key that stays the same over many calls (the
+ * nonce key, auth_nonce.c): each thread keeps a context keyed with the
+ * last such key it was given, per digest, and keys it again only when
+ * the key differs (compared in constant time). A call with another key
+ * costs one HMAC more than a call with the same, so the key must not be
+ * one an attacker chooses among. keylen at most CRYPTO_FIXED_KEY_MAX.
+ */
+#define CRYPTO_FIXED_KEY_MAX	64
+int crypto_hmac_fixed(enum crypto_md md, const void *key, size_t keylen,
     const struct crypto_seg *segs, size_t nsegs, uint8_t *out);
 
 /* Plain digests over the concatenated segments. 0 or -1. */
@@ -46,7 +62,8 @@ int crypto_md5(const struct crypto_seg *segs, size_t nsegs,
 int crypto_sha256(const struct crypto_seg *segs, size_t nsegs,
     uint8_t out[CRYPTO_SHA256_LEN]);
 
-/* CRC-32 (ISO-HDLC, as used by FINGERPRINT); crc starts at 0. */
+/* CRC-32 (ISO-HDLC, as used by FINGERPRINT); crc starts at 0. Chained:
+ * crypto_crc32(crypto_crc32(0, a, n), b, m) is the CRC of a then b. */
 uint32_t crypto_crc32(uint32_t crc, const void *p, size_t len);
 
 /* Cryptographically strong random bytes. 0 or -1. */

@@ -2,12 +2,26 @@
 /*
  * Known-answer tests for util/crypto: RFC 8489 §9.2.2 and Appendix B.1,
  * and a TURN REST credential (secret "turn-test-secret", username
- * "1735689600:alice", realm "example.org").
+ * "1735689600:alice", realm "example.org"). The per-thread HMAC contexts
+ * against OpenSSL's one-shot HMAC() (many keys and lengths, key changes,
+ * four threads at once), and the slicing-by-8 CRC-32 against a
+ * bit-at-a-time one for every length 0..2048 at every alignment.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "util/crypto.h"
 #include "tap.h"
+
+#define CRC_MAX		2048	/* lengths 0..CRC_MAX */
+#define MSG_MAX		300	/* HMAC message lengths 0..MSG_MAX */
+#define KEY_MAX		80	/* HMAC key lengths 0..KEY_MAX */
+#define NTHREADS	4
+#define THREAD_ROUNDS	3000
 
 static int
 hex_is(const uint8_t *p, size_t n, const char *hex)
@@ -86,6 +100,219 @@ test_crc(void)
 	is_int(crypto_crc32(0, "", 0), 0, "CRC-32 of nothing");
 }
 
+/* A fixed pseudo-random byte stream (xorshift), the same every run. */
+static void
+fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	uint32_t x = seed | 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		p[i] = (uint8_t)x;
+	}
+}
+
+/* CRC-32 one bit at a time, straight from the polynomial: the oracle. */
+static uint32_t
+crc_bitwise(uint32_t crc, const uint8_t *p, size_t len)
+{
+	size_t i;
+	int k;
+
+	crc = ~crc;
+	for (i = 0; i < len; i++) {
+		crc ^= p[i];
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+	}
+	return ~crc;
+}
+
+static void
+test_crc_slices(void)
+{
+	static uint8_t buf[CRC_MAX + 8];
+	uint32_t want[CRC_MAX + 1];
+	size_t align, len, bad = 0, badchain = 0, split;
+
+	fill(buf, sizeof(buf), 0x5354554e);
+	for (align = 0; align < 8; align++) {
+		/* the oracle for every prefix, in one pass */
+		want[0] = 0;
+		for (len = 1; len <= CRC_MAX; len++)
+			want[len] = crc_bitwise(want[len - 1],
+			    buf + align + len - 1, 1);
+		for (len = 0; len <= CRC_MAX; len++) {
+			if (crypto_crc32(0, buf + align, len) != want[len] &&
+			    bad++ == 0)
+				diag("CRC differs: alignment %zu, length %zu",
+				    align, len);
+			split = len * 7 / 13;
+			if (crypto_crc32(crypto_crc32(0, buf + align, split),
+			    buf + align + split, len - split) != want[len])
+				badchain++;
+		}
+	}
+	is_int(bad, 0, "slicing-by-8 CRC-32 = bit-at-a-time CRC-32, every "
+	    "length 0..%d at every alignment 0..7", CRC_MAX);
+	is_int(badchain, 0, "... and chained at an odd split");
+	is_int(crc_bitwise(0, (const uint8_t *)"123456789", 9), 0xcbf43926,
+	    "the oracle has the check value");
+}
+
+/* OpenSSL's one-shot HMAC(), the oracle. */
+static void
+hmac_oracle(enum crypto_md md, const uint8_t *key, size_t klen,
+    const uint8_t *msg, size_t mlen, uint8_t *out)
+{
+	unsigned int olen = 0;
+
+	if (HMAC(md == CRYPTO_MD_SHA256 ? EVP_sha256() : EVP_sha1(), key,
+	    (int)klen, msg, mlen, out, &olen) == NULL)
+		memset(out, 0, 32);
+}
+
+/* The message in three segments (one empty), as the STUN code gives it. */
+static int
+hmac_segs(bool fixed, enum crypto_md md, const uint8_t *key, size_t klen,
+    const uint8_t *msg, size_t mlen, uint8_t *out)
+{
+	struct crypto_seg s[3] = { { msg, mlen / 3 }, { msg, 0 },
+		{ msg + mlen / 3, mlen - mlen / 3 } };
+
+	return fixed ? crypto_hmac_fixed(md, key, klen, s, 3, out) :
+	    crypto_hmac(md, key, klen, s, 3, out);
+}
+
+static void
+test_hmac_reuse(void)
+{
+	static uint8_t msg[MSG_MAX], keys[2][KEY_MAX];
+	uint8_t want[32], got[32], got2[32];
+	size_t klen, mlen, n, bad = 0, badfix = 0, badswap = 0;
+	int md;
+
+	fill(msg, sizeof(msg), 7);
+	fill(keys[0], sizeof(keys[0]), 11);
+	fill(keys[1], sizeof(keys[1]), 13);
+	for (md = 0; md < 2; md++)
+		for (klen = 0; klen <= KEY_MAX; klen++)
+			for (mlen = 0; mlen <= MSG_MAX; mlen += 1 + mlen / 8) {
+				n = md == CRYPTO_MD_SHA256 ? 32 : 20;
+				hmac_oracle(md, keys[mlen & 1], klen, msg,
+				    mlen, want);
+				if (hmac_segs(false, md, keys[mlen & 1], klen,
+				    msg, mlen, got) != 0 ||
+				    memcmp(got, want, n) != 0)
+					bad++;
+				if (klen > CRYPTO_FIXED_KEY_MAX)
+					continue;
+				/* the key changes every other call, and the
+				 * same key twice must give the same MAC */
+				if (hmac_segs(true, md, keys[mlen & 1], klen,
+				    msg, mlen, got) != 0 ||
+				    hmac_segs(true, md, keys[mlen & 1], klen,
+				    msg, mlen, got2) != 0 ||
+				    memcmp(got, want, n) != 0 ||
+				    memcmp(got2, want, n) != 0)
+					badfix++;
+				/* the same bytes, one key length shorter: a
+				 * prefix of the kept key is another key */
+				if (klen > 0) {
+					hmac_oracle(md, keys[mlen & 1],
+					    klen - 1, msg, mlen, want);
+					if (hmac_segs(true, md, keys[mlen & 1],
+					    klen - 1, msg, mlen, got) != 0 ||
+					    memcmp(got, want, n) != 0)
+						badswap++;
+				}
+			}
+	is_int(bad, 0, "crypto_hmac = one-shot HMAC, SHA-1 and SHA-256, "
+	    "keys of 0..%d bytes, messages of 0..%d", KEY_MAX, MSG_MAX);
+	is_int(badfix, 0, "crypto_hmac_fixed = one-shot HMAC, the key changing "
+	    "every other call");
+	is_int(badswap, 0, "... and a key that is a prefix of the kept one");
+	is_int(crypto_hmac_fixed(CRYPTO_MD_SHA256, keys[0],
+	    CRYPTO_FIXED_KEY_MAX + 1, NULL, 0, got), -1,
+	    "crypto_hmac_fixed refuses a key over %d bytes",
+	    CRYPTO_FIXED_KEY_MAX);
+	is_int(crypto_hmac_fixed(CRYPTO_MD_SHA256, NULL, 3, NULL, 0, got), -1,
+	    "... and a NULL key with a length");
+}
+
+struct hmac_job {
+	int id;
+	size_t bad;
+	uint8_t want[2][3][32];	/* [md][key]: MACs of the message */
+};
+
+static uint8_t job_keys[NTHREADS][3][32];
+static uint8_t job_msg[120];
+
+/* One thread: its own nonce-like key in crypto_hmac_fixed, with another
+ * key now and then (a key change), and crypto_hmac with all three,
+ * interleaved; every MAC compared with the oracle's. */
+static void *
+hmac_worker(void *arg)
+{
+	struct hmac_job *j = arg;
+	uint8_t got[32];
+	size_t n;
+	int r, md, k;
+
+	for (r = 0; r < THREAD_ROUNDS; r++) {
+		md = r & 1;
+		n = md == CRYPTO_MD_SHA256 ? 32 : 20;
+		k = r % 17 == 0 ? 1 : 0;
+		if (hmac_segs(true, md, job_keys[j->id][k], 32, job_msg,
+		    sizeof(job_msg), got) != 0 ||
+		    memcmp(got, j->want[md][k], n) != 0)
+			j->bad++;
+		k = r % 3;
+		if (hmac_segs(false, md, job_keys[j->id][k], 32, job_msg,
+		    sizeof(job_msg), got) != 0 ||
+		    memcmp(got, j->want[md][k], n) != 0)
+			j->bad++;
+	}
+	return NULL;
+}
+
+static void
+test_hmac_threads(void)
+{
+	static struct hmac_job jobs[NTHREADS];
+	pthread_t t[NTHREADS];
+	size_t bad = 0;
+	int i, md, k, started = 0;
+
+	fill(job_msg, sizeof(job_msg), 17);
+	for (i = 0; i < NTHREADS; i++) {
+		jobs[i].id = i;
+		for (k = 0; k < 3; k++) {
+			fill(job_keys[i][k], 32, (uint32_t)(100 + i * 3 + k));
+			for (md = 0; md < 2; md++)
+				hmac_oracle(md, job_keys[i][k], 32, job_msg,
+				    sizeof(job_msg), jobs[i].want[md][k]);
+		}
+	}
+	for (i = 0; i < NTHREADS; i++)
+		if (pthread_create(&t[i], NULL, hmac_worker, &jobs[i]) == 0)
+			started++;
+		else
+			break;
+	for (i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		bad += jobs[i].bad;
+	}
+	is_int(started, NTHREADS, "%d threads started", NTHREADS);
+	is_int(bad, 0, "%d threads x %d rounds, each with its own kept key "
+	    "and key changes: every MAC the one-shot one", NTHREADS,
+	    THREAD_ROUNDS);
+}
+
 static void
 test_base64(void)
 {
@@ -148,6 +375,9 @@ main(void)
 	test_digests();
 	test_hmac();
 	test_crc();
+	test_crc_slices();
+	test_hmac_reuse();
+	test_hmac_threads();
 	test_base64();
 	test_misc();
 	crypto_shutdown();
