@@ -161,6 +161,10 @@ struct config {
 	char *log_file;			/* NULL = stderr */
 	bool syslog;
 	int log_level;			/* enum log_level */
+	bool session_records;		/* a record per allocation, at info */
+	char *log_client_address;	/* "full" | "prefix" | "hash" */
+	char *log_client_address_key_file;	/* hash key; NULL = random
+					   per start */
 	char *proc_user, *proc_group;
 	char *pidfile;
 

@@ -47,6 +47,15 @@ config_endpoint_problem(const char *s)
 }
 
 static const char *
+config_client_address_problem(const char *s)
+{
+	if (strcmp(s, "full") == 0 || strcmp(s, "prefix") == 0 ||
+	    strcmp(s, "hash") == 0)
+		return NULL;
+	return "must be full, prefix or hash";
+}
+
+static const char *
 config_hmac_problem(const char *s)
 {
 	if (strcmp(s, "sha1") == 0 || strcmp(s, "sha256") == 0)
@@ -351,6 +360,20 @@ const struct config_option config_options[] = {
 	{ .name = "log-level", .type = CONFIG_LOG_LEVEL,
 	  .offset = OFF(log_level), .def = "info", .reloadable = true,
 	  .metavar = "LEVEL", .help = "error, warn, info or debug" },
+	{ .name = "session-records", .type = CONFIG_BOOL,
+	  .offset = OFF(session_records), .def = "true", .metavar = "BOOL",
+	  .help = "log a record at info when an allocation starts and when "
+	      "it ends" },
+	{ .name = "log-client-address", .type = CONFIG_STRING,
+	  .offset = OFF(log_client_address), .def = "full", .min = 4,
+	  .max = 6, .metavar = "HOW", .check = config_client_address_problem,
+	  .help = "client addresses in session records: full, prefix (IPv4 "
+	      "/24, IPv6 /48) or hash (keyed)" },
+	{ .name = "log-client-address-key-file", .type = CONFIG_PATH,
+	  .offset = OFF(log_client_address_key_file), .min = 1, .max = 1023,
+	  .metavar = "FILE",
+	  .help = "the key of log-client-address = hash (its first line); "
+	      "unset means a random key per start" },
 	{ .name = "proc-user", .type = CONFIG_STRING, .offset = OFF(proc_user),
 	  .min = 1, .max = 255, .metavar = "USER",
 	  .help = "user to switch to after binding the listeners" },

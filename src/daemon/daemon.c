@@ -52,7 +52,8 @@ daemon_new(const struct config *c, char *err, size_t errcap)
 	if (daemon_metrics_conf(d, c, err, errcap) == -1 ||
 	    daemon_env_init(d, c, err, errcap) == -1 ||
 	    daemon_redis_init(d, c, err, errcap) == -1 ||
-	    daemon_drain_init(d, c, err, errcap) == -1)
+	    daemon_drain_init(d, c, err, errcap) == -1 ||
+	    daemon_session_init(d, c, err, errcap) == -1)
 		goto fail;
 	/* The metrics endpoint binds here, before privileges drop, and its
 	 * registry exists before the workers take their blocks. */

@@ -2,10 +2,11 @@
 /*
  * Counting on the worker's side: what the engine reports (struct
  * turn_outcome for each client message, struct turn_alloc_event for each
- * allocation's life) becomes metrics. Nothing here decodes STUN or judges
- * a peer: the engine has said what it did. Everything runs on the worker
- * that owns the block: metrics_count() on its own block, no lock, no
- * allocation, no log.
+ * allocation's life) becomes metrics, and each allocation's start and
+ * end a session record (daemon_session.c). Nothing here decodes STUN or
+ * judges a peer: the engine has said what it did. Everything runs on the
+ * worker that owns the block: metrics_count() on its own block, no lock,
+ * no allocation; no log but the session records.
  */
 #include <string.h>
 
@@ -103,4 +104,5 @@ daemon_count_alloc_event(void *ctx, const struct turn_alloc_event *ev)
 		    (double)ms / 1000);
 		break;
 	}
+	daemon_session_record(w, ev);
 }

@@ -382,6 +382,8 @@ daemon_env_build(const struct daemon *d, const struct config *c, char *err,
 		rs = d->rsnap;
 	if ((env->creds = daemon_env_creds(d, c, rs, &why)) == NULL)
 		goto fail;
+	/* c->realm is set (daemon_env_creds) and at most AUTH_REALM_MAX */
+	memcpy(env->realm, c->realm, strnlen(c->realm, AUTH_REALM_MAX));
 	if ((env->policy = daemon_env_policy(d, c, rs, &why)) == NULL)
 		goto fail;
 	env->refs = 1;

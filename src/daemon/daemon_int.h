@@ -47,6 +47,22 @@ struct daemon_env {
 	unsigned refs;
 	struct auth_creds *creds;
 	struct policy_peer *policy;
+	char realm[AUTH_REALM_MAX + 1];	/* for session records */
+};
+
+/* log-client-address (daemon_session.c). */
+enum daemon_addr_log {
+	DAEMON_ADDR_FULL = 0,
+	DAEMON_ADDR_PREFIX,		/* IPv4 /24, IPv6 /48 */
+	DAEMON_ADDR_HASH,		/* SipHash-2-4 under k0, k1 */
+};
+
+/* Session records (daemon_session.c); set at start, read-only after. */
+struct daemon_session {
+	bool on;			/* session-records */
+	enum daemon_addr_log how;
+	uint64_t k0, k1;		/* the key of the client hash */
+	uint32_t run;			/* random per start: session ids */
 };
 
 struct daemon_worker {
@@ -138,6 +154,7 @@ struct daemon {
 	struct event *drain_ev;
 	struct addr alt[CONFIG_MAX_ADDRS];	/* alternate-server */
 	size_t nalt;
+	struct daemon_session session;
 };
 
 /* daemon_worker.c: the hooks net calls (struct net_hooks) */
@@ -231,6 +248,12 @@ void daemon_engine_input(struct daemon_worker *w, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
 /* turn_hooks.alloc_event (ctx: the daemon worker). */
 void daemon_count_alloc_event(void *ctx, const struct turn_alloc_event *ev);
+
+/* daemon_session.c: session records (start-up, then the workers) */
+int daemon_session_init(struct daemon *d, const struct config *c, char *err,
+    size_t errcap);
+void daemon_session_record(struct daemon_worker *w,
+    const struct turn_alloc_event *ev);
 
 /* daemon_drain.c (main thread) */
 int daemon_drain_init(struct daemon *d, const struct config *c, char *err,
