@@ -119,7 +119,7 @@ struct daemon_selftest {
 	uint8_t req[DAEMON_ST_REQ];	/* the step's request, sent again */
 	size_t reqlen;
 	uint8_t token[DAEMON_ST_TOKEN];
-	uint64_t start_ms, resend_ms;
+	uint64_t start_us, resend_ms;
 	unsigned retries;
 	unsigned fails;			/* failures in a row */
 	const char *why;		/* the last failure's */
@@ -129,12 +129,18 @@ struct daemon_selftest {
 };
 
 static uint64_t
-daemon_st_now_ms(void)
+daemon_st_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+daemon_st_now_ms(void)
+{
+	return daemon_st_now_us() / 1000;
 }
 
 static void
@@ -298,7 +304,7 @@ static void
 daemon_st_finish(struct daemon_selftest *st, const char *why)
 {
 	struct daemon *d = st->d;
-	uint64_t ms = daemon_st_now_ms() - st->start_ms;
+	uint64_t us = daemon_st_now_us() - st->start_us;
 	unsigned i;
 
 	for (i = 0; i < 2; i++) {
@@ -310,12 +316,12 @@ daemon_st_finish(struct daemon_selftest *st, const char *why)
 	if (st->timer != NULL)
 		event_del(st->timer);
 	st->step = ST_IDLE;
-	atomic_store_explicit(&st->dur_us, ms * 1000, memory_order_relaxed);
+	atomic_store_explicit(&st->dur_us, us, memory_order_relaxed);
 	atomic_store_explicit(&st->ok, why == NULL, memory_order_relaxed);
 	if (why == NULL) {
 		if (st->fails >= DAEMON_ST_FAILS)
-			log_info("self_test_ok", "duration_ms=%llu after=%u",
-			    (unsigned long long)ms, st->fails);
+			log_info("self_test_ok", "duration_us=%llu after=%u",
+			    (unsigned long long)us, st->fails);
 		st->fails = 0;
 	} else {
 		metrics_count(d->mw_main, METRICS_SELF_TEST_FAILURES, 0, 1);
@@ -490,7 +496,7 @@ daemon_st_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	if (st->step == ST_IDLE)
 		return;
-	if (now - st->start_ms >= DAEMON_ST_TIMEOUT_MS)
+	if (now - st->start_us / 1000 >= DAEMON_ST_TIMEOUT_MS)
 		daemon_st_finish(st, daemon_st_why[st->step]);
 	else if (now >= st->resend_ms)
 		daemon_st_send(st);
@@ -502,7 +508,7 @@ daemon_st_run(struct daemon_selftest *st)
 	const struct timeval tv = { 0, DAEMON_ST_TIMER_MS * 1000 };
 	unsigned i;
 
-	st->start_ms = daemon_st_now_ms();
+	st->start_us = daemon_st_now_us();
 	st->retries = 0;
 	st->step = ST_A_CHALLENGE;
 	for (i = 0; i < 2; i++) {
