@@ -2,7 +2,11 @@
 /* Stateless nonces (src/auth/auth_nonce.c; RFC 8489 §9.2, §18.1; one nonce
  * per source IP and port, §9.2.4; docs/security.md, "Nonce replay"), and
  * what a request with a bad one costs auth_check(): its nonce's MAC and
- * nothing else, with up to 16 REST secrets and 1,000 static users. */
+ * nothing else, with up to 16 REST secrets and 1,000 static users. The
+ * per-thread memo of nonce MACs answers what recomputing them would:
+ * against the format recomputed here with crypto_hmac, across key
+ * changes in place, two keys in turn and four threads at once. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,163 @@ test_roundtrip(const struct auth_ctx *ctx, const struct addr *a)
 	is_int(check(ctx, n, a, NOW + 86400), AUTH_NONCE_STALE, "stale a day on");
 	is_int(check(ctx, n, a, NOW - 5), AUTH_NONCE_STALE,
 	    "from the future (clock stepped back): stale");
+}
+
+/* The nonce of the top of auth_nonce.c, computed here from its parts. */
+static void
+oracle(const struct auth_ctx *ctx, const struct addr *a, uint64_t now,
+    char out[AUTH_NONCE_LEN + 1])
+{
+	uint8_t in[22], raw[12], mac[CRYPTO_SHA256_LEN];
+	struct crypto_seg seg = { in, 0 };
+	uint32_t ts = (uint32_t)now;
+	uint16_t port = addr_port(a);
+	char b64[20];
+	size_t n = 4, i;
+
+	in[0] = (uint8_t)(ts >> 24);
+	in[1] = (uint8_t)(ts >> 16);
+	in[2] = (uint8_t)(ts >> 8);
+	in[3] = (uint8_t)ts;
+	if (addr_family(a) == AF_INET6) {
+		memcpy(in + n, &a->u.sin6.sin6_addr, 16);
+		n += 16;
+	} else {
+		memcpy(in + n, &a->u.sin.sin_addr, 4);
+		n += 4;
+	}
+	in[n++] = (uint8_t)(port >> 8);
+	in[n++] = (uint8_t)port;
+	seg.len = n;
+	memset(out, 0, AUTH_NONCE_LEN + 1);
+	if (crypto_hmac(CRYPTO_MD_SHA256, ctx->key, sizeof(ctx->key), &seg, 1,
+	    mac) != 0)
+		return;
+	memcpy(raw, in, 4);
+	memcpy(raw + 4, mac, 8);
+	if (crypto_base64_encode(raw, sizeof(raw), b64, sizeof(b64)) != 16)
+		return;
+	for (i = 0; i < 16; i++)
+		b64[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+	memcpy(out, "obMatJos2AAAB", 13);
+	memcpy(out + 13, b64, 16);
+}
+
+/* Made twice (the second from the memo) and checked twice: 0 if every
+ * answer is the oracle's. */
+static int
+memo_round(const struct auth_ctx *ctx, const struct addr *a, uint64_t now)
+{
+	char want[AUTH_NONCE_LEN + 1], n[AUTH_NONCE_LEN + 1];
+
+	oracle(ctx, a, now, want);
+	if (auth_nonce_make(ctx, a, now, n) != 0 || strcmp(n, want) != 0 ||
+	    auth_nonce_make(ctx, a, now, n) != 0 || strcmp(n, want) != 0)
+		return -1;
+	if (check(ctx, n, a, now + 1) != AUTH_NONCE_VALID ||
+	    check(ctx, n, a, now + 2) != AUTH_NONCE_VALID)
+		return -1;
+	return 0;
+}
+
+static void
+test_memo(const struct addr *a)
+{
+	static const char *const clients[] = { "192.0.2.1", "192.0.2.9",
+		"2001:db8::1", "2001:db8::1:0:0:1", "::ffff:192.0.2.1" };
+	struct auth_ctx x, y;
+	struct addr c;
+	char n[AUTH_NONCE_LEN + 1], m[AUTH_NONCE_LEN + 1];
+	int bad = 0, i, t;
+
+	if (!ok(auth_ctx_init(&x, 0) == 0 && auth_ctx_init(&y, 0) == 0,
+	    "two keys"))
+		return;
+	for (i = 0; i < 5; i++)
+		for (t = 0; t < 40; t++) {
+			addr_parse_ip(&c, clients[i], (uint16_t)(1000 + t % 3));
+			bad += memo_round(t & 1 ? &x : &y, &c,
+			    NOW + (uint64_t)(t / 4)) != 0;
+		}
+	is_int(bad, 0, "made and checked again and again, two keys in turn, "
+	    "IPv4 and IPv6: every nonce the one recomputed from its parts");
+	/* x's nonce, verified (so remembered), means nothing under y */
+	auth_nonce_make(&x, a, NOW, n);
+	is_int(check(&x, n, a, NOW), AUTH_NONCE_VALID, "x's nonce under x");
+	is_int(check(&y, n, a, NOW), AUTH_NONCE_INVALID,
+	    "x's nonce under y, right after: invalid");
+	/* a key drawn again in place, within the same second */
+	if (!ok(auth_ctx_init(&x, 0) == 0, "x's key drawn again"))
+		goto out;
+	auth_nonce_make(&x, a, NOW, m);
+	oracle(&x, a, NOW, n);
+	ok(strcmp(m, n) == 0, "the same client in the same second gets the "
+	    "new key's nonce");
+	auth_nonce_make(&y, a, NOW, n);
+	is_int(check(&x, n, a, NOW), AUTH_NONCE_INVALID,
+	    "y's nonce under the new x: invalid");
+	oracle(&y, a, NOW, m);
+	ok(strcmp(m, n) == 0, "... and y's own the one recomputed");
+out:
+	auth_ctx_clear(&x);
+	auth_ctx_clear(&y);
+}
+
+#define MEMO_THREADS	4
+#define MEMO_ROUNDS	500
+
+struct memo_job {
+	const struct auth_ctx *ctx;
+	int id;
+	int bad;
+};
+
+/* One worker of a shared context: its own clients, and the other
+ * workers' nonces refused. */
+static void *
+memo_worker(void *arg)
+{
+	struct memo_job *j = arg;
+	struct addr c, d;
+	char n[AUTH_NONCE_LEN + 1];
+	char ip[32];
+	int r;
+
+	for (r = 0; r < MEMO_ROUNDS; r++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", j->id + 1);
+		addr_parse_ip(&c, ip, (uint16_t)(2000 + r % 5));
+		snprintf(ip, sizeof(ip), "198.51.100.%d",
+		    (j->id + 1) % MEMO_THREADS + 1);
+		addr_parse_ip(&d, ip, (uint16_t)(2000 + r % 5));
+		j->bad += memo_round(j->ctx, &c, NOW + (uint64_t)(r / 7)) != 0;
+		auth_nonce_make(j->ctx, &c, NOW, n);
+		j->bad += check(j->ctx, n, &d, NOW) != AUTH_NONCE_INVALID;
+	}
+	return NULL;
+}
+
+static void
+test_memo_threads(const struct auth_ctx *ctx)
+{
+	static struct memo_job jobs[MEMO_THREADS];
+	pthread_t t[MEMO_THREADS];
+	int i, started = 0, bad = 0;
+
+	for (i = 0; i < MEMO_THREADS; i++) {
+		jobs[i].ctx = ctx;
+		jobs[i].id = i;
+		if (pthread_create(&t[i], NULL, memo_worker, &jobs[i]) != 0)
+			break;
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(t[i], NULL);
+		bad += jobs[i].bad;
+	}
+	is_int(started, MEMO_THREADS, "%d threads share one context",
+	    MEMO_THREADS);
+	is_int(bad, 0, "%d rounds each: every nonce the one recomputed, no "
+	    "other thread's client accepted", MEMO_ROUNDS);
 }
 
 static void
@@ -313,6 +474,8 @@ main(void)
 	test_binding(&ctx, &a);
 	test_tamper(&ctx, &a);
 	test_stale_custom(&a);
+	test_memo(&a);
+	test_memo_threads(&ctx);
 	test_bad_nonce_cost(&ctx, &a, 1);
 	test_bad_nonce_cost(&ctx, &a, 10);
 	test_bad_nonce_cost(&ctx, &a, 100);
