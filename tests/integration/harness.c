@@ -57,19 +57,30 @@ harness_path(const struct harness *h, const char *name, char *out, size_t cap)
 	return out;
 }
 
-int
-harness_write_file(const char *path, const char *text)
+/* Writes the strings of parts (NULL-terminated) one after the other. */
+static int
+harness_write_parts(const char *path, const char *const parts[])
 {
 	FILE *f;
 	int rv = 0;
+	size_t i;
 
 	if ((f = fopen(path, "w")) == NULL)
 		return -1;
-	if (fputs(text, f) == EOF)
-		rv = -1;
+	for (i = 0; parts[i] != NULL; i++)
+		if (fputs(parts[i], f) == EOF)
+			rv = -1;
 	if (fclose(f) == EOF)
 		rv = -1;
 	return rv;
+}
+
+int
+harness_write_file(const char *path, const char *text)
+{
+	const char *const parts[] = { text, NULL };
+
+	return harness_write_parts(path, parts);
 }
 
 int
@@ -197,6 +208,10 @@ static int
 harness_write_conf(struct harness *h, const struct harness_opts *o)
 {
 	char text[4096];
+	/* a file brought over first (harness_opts.head): its line numbers
+	 * stay, and the lines below override it */
+	const char *const parts[] = { o->head != NULL ? o->head : "",
+	    o->head != NULL ? "\n" : "", text, NULL };
 	int n;
 
 	n = snprintf(text, sizeof(text),
@@ -220,7 +235,7 @@ harness_write_conf(struct harness *h, const struct harness_opts *o)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s\n", o->extra);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -1;
-	return harness_write_file(h->conf, text);
+	return harness_write_parts(h->conf, parts);
 }
 
 /* Child side: the open-file limit the test asked for (harness_opts). */

@@ -42,6 +42,9 @@ struct harness_opts {
 	const char *ip;		/* listening-ip; NULL = 127.0.0.1 */
 	bool tls;		/* make a certificate and listen on TLS */
 	const char *extra;	/* more config lines, or NULL */
+	/* a config file's text written before the harness's own lines
+	 * (which override it), so that its line numbers stay; or NULL */
+	const char *head;
 	/* RLIMIT_NOFILE set in ternd's process before exec (soft, hard);
 	 * 0, 0 = inherited from the test */
 	unsigned long nofile_soft, nofile_hard;
