@@ -3,9 +3,9 @@
  * ternctl: the operator's tool. Each subcommand is one row of
  * ternctl_cmds[]; a new command is a new row and a new function.
  *
- *   ternctl probe [--timeout MS] [--ca FILE] [--insecure] URL
- *	sends a STUN Binding request (RFC 8489 §12) and prints the mapped
- *	address and the round-trip time.
+ *   ternctl probe [...] URL
+ *	a STUN Binding request, or with credentials a relay probe that
+ *	proves a TURN server relays (ternctl_probe.c).
  *   ternctl credentials --secret-file FILE --user ID --uri URL ... [...]
  *	mints a TURN REST API credential (README.md) and prints the
  *	RTCIceServer JSON object an app backend hands to a browser. The
@@ -41,12 +41,16 @@ struct ternctl_cmd {
 	const char *summary;
 };
 
-static int ternctl_probe(int, char *[]);
 static int ternctl_credentials(int, char *[]);
 
 static const struct ternctl_cmd ternctl_cmds[] = {
-	{ "probe", ternctl_probe, "probe [--timeout MS] [--ca FILE] [--insecure] URL",
-	    "send a STUN Binding request and print the mapped address and RTT" },
+	{ "probe", ternctl_probe, TERNCTL_PROBE_USAGE,
+	    "without credentials: a STUN Binding request (mapped address, RTT);\n"
+	    "      with them: proves that a TURN relay relays (Allocate,\n"
+	    "      CreatePermission, Send and channel relay to relay and back);\n"
+	    "      exit 0 only then, so fit for a container HEALTHCHECK or a\n"
+	    "      monitoring check (exit: 3 cannot connect, 4 authentication\n"
+	    "      refused, 5 allocation refused, 6 relay did not deliver)" },
 	{ "credentials", ternctl_credentials,
 	    "credentials --secret-file FILE|- | --redis CONN "
 	    "[--redis-password-file FILE]\n"
@@ -96,113 +100,6 @@ ternctl_parse_uint(const char *s, long min, long max, long *out)
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
-	return 0;
-}
-
-static int
-ternctl_probe_report(const char *url, int r, const struct client_binding *res,
-    const char *err)
-{
-	if (r == CLIENT_E_PROTO && res->error_code > 0) {
-		fprintf(stderr, "ternctl: probe %s: error response %d %s\n", url,
-		    res->error_code, stun_error_reason(res->error_code));
-	} else if (r == CLIENT_E_PROTO) {
-		fprintf(stderr, "ternctl: probe %s: response without a mapped address\n",
-		    url);
-	} else if (err[0] != '\0') {
-		fprintf(stderr, "ternctl: probe %s: %s\n", url, err);
-	} else {
-		fprintf(stderr, "ternctl: probe %s: %s\n", url, client_strerror(r));
-	}
-	return TERNCTL_EXIT_FAIL;
-}
-
-/*
- * Tries each address of the host in turn (a name may resolve to ::1 and
- * 127.0.0.1 while the server listens on one), sharing the time left
- * evenly between the addresses not tried yet.
- */
-static int
-ternctl_probe_run(const struct client_url *u, const struct client_opts *o, long timeout,
-    struct client **cp, struct client_binding *res, char *err, size_t errcap)
-{
-	int64_t deadline = client_now_ms() + timeout, left;
-	struct addr a[CLIENT_MAX_ADDRS];
-	int i, n, r = CLIENT_E_TIMEOUT;
-
-	memset(res, 0, sizeof(*res));
-	err[0] = '\0';
-	if ((n = client_url_resolve(u, a, CLIENT_MAX_ADDRS, err, errcap)) < 0)
-		return n;
-	for (i = 0; i < n; i++) {
-		if ((left = deadline - client_now_ms()) <= 0)
-			return CLIENT_E_TIMEOUT;
-		left /= n - i;
-		err[0] = '\0';
-		r = client_open(cp, u->transport, &a[i], u->host, o, (int)left, err, errcap);
-		if (r == 0 && (r = client_binding(*cp, (int)left, res)) == 0)
-			return 0;
-		client_free(*cp);
-		*cp = NULL;
-		if (r == CLIENT_E_TLS || (r == CLIENT_E_PROTO && res->error_code != 0))
-			break;	/* the server answered: another address won't help */
-	}
-	return r;
-}
-
-static int
-ternctl_probe(int argc, char *argv[])
-{
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "ca", required_argument, NULL, 'c' },
-		{ "insecure", no_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct client_opts o = { 0 };
-	struct client_binding res;
-	struct client_url u;
-	struct client *c = NULL;
-	char err[256] = "", srv[ADDR_STRLEN], map[ADDR_STRLEN];
-	long timeout = 5000;
-	int ch, r;
-
-	while ((ch = getopt_long(argc, argv, "t:c:kh", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			if (ternctl_parse_uint(optarg, 1, 600000, &timeout) == -1) {
-				fprintf(stderr, "ternctl: probe: --timeout: want 1..600000 ms\n");
-				return TERNCTL_EXIT_USAGE;
-			}
-			break;
-		case 'c':
-			o.ca_file = optarg;
-			break;
-		case 'k':
-			o.insecure = true;
-			break;
-		case 'h':
-			printf("usage: ternctl %s\n", ternctl_cmds[0].usage);
-			return 0;
-		default:
-			return TERNCTL_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "usage: ternctl %s\n", ternctl_cmds[0].usage);
-		return TERNCTL_EXIT_USAGE;
-	}
-	if (client_url_parse(&u, argv[optind], err, sizeof(err)) == -1) {
-		fprintf(stderr, "ternctl: probe: %s: %s\n", argv[optind], err);
-		return TERNCTL_EXIT_USAGE;
-	}
-	if ((r = ternctl_probe_run(&u, &o, timeout, &c, &res, err, sizeof(err))) != 0)
-		return ternctl_probe_report(argv[optind], r, &res, err);
-	printf("%s %s mapped=%s rtt=%.2fms\n", client_transport_name(u.transport),
-	    addr_str(client_server(c), srv, sizeof(srv)),
-	    addr_str(&res.mapped, map, sizeof(map)), res.rtt_ms);
-	client_free(c);
 	return 0;
 }
 

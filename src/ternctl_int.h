@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ternctl_int: shared by ternctl.c (main, probe, credentials) and
- * ternctl_redis.c (the commands that change ternd's Redis data).
+ * ternctl_int: shared by ternctl.c (main, credentials), ternctl_probe.c
+ * (probe) and ternctl_redis.c (the commands that change ternd's Redis
+ * data).
  */
 #ifndef TERN_TERNCTL_INT_H
 #define TERN_TERNCTL_INT_H
@@ -10,6 +11,15 @@
 
 #define TERNCTL_EXIT_FAIL	1	/* the operation failed */
 #define TERNCTL_EXIT_USAGE	2	/* bad command line */
+/* probe with credentials (ternctl_probe.c): what broke */
+#define TERNCTL_EXIT_CONNECT	3	/* no connection, no answer */
+#define TERNCTL_EXIT_AUTH	4	/* the credential was refused */
+#define TERNCTL_EXIT_ALLOCATE	5	/* Allocate got another error */
+#define TERNCTL_EXIT_RELAY	6	/* allocated, but nothing relayed */
+
+#define TERNCTL_PROBE_USAGE	"probe [--timeout MS] [--ca FILE] [--insecure] " \
+	"[--json]\n      [--secret-file FILE|- [--user ID] | --user NAME " \
+	"--password-file FILE|-]\n      [--family 4|6] URL"
 
 #define TERNCTL_SECRET_MAX	256	/* bytes; AUTH_SECRET_MAX */
 #define TERNCTL_REDIS_DEFAULT	"ip=127.0.0.1 port=6379 dbname=0"
@@ -27,6 +37,8 @@ int ternctl_parse_duration(const char *s, long max, long *out);
 int ternctl_read_secret(const char *path, const char *noun, char *buf,
     size_t cap, size_t *len, const char **why);
 
+/* The probe (ternctl_probe.c): argv[0] is "probe". */
+int ternctl_probe(int argc, char *argv[]);
 /* The Redis commands (ternctl_redis.c): argv[0] is the command's name. */
 int ternctl_secret(int argc, char *argv[]);
 int ternctl_user(int argc, char *argv[]);

@@ -33,7 +33,7 @@ client_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double
+double
 client_now_us(void)
 {
 	struct timespec ts;

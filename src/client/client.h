@@ -184,6 +184,7 @@ int64_t client_now_ms(void);
 #define CLIENT_TURN_PASS_MAX	256
 #define CLIENT_TURN_TEXT_MAX	763	/* REALM, NONCE as received (§14.9, §14.10) */
 #define CLIENT_TURN_MAX_PEERS	32
+#define CLIENT_TURN_REASON_MAX	128	/* kept of a reason phrase, with NUL */
 #define CLIENT_TURN_FAMILY_IPV4	0x01	/* REQUESTED-ADDRESS-FAMILY, §18.6 */
 #define CLIENT_TURN_FAMILY_IPV6	0x02
 #define CLIENT_TURN_PROTO_UDP	17	/* REQUESTED-TRANSPORT, §18.8 */
@@ -208,6 +209,9 @@ struct client_turn {
 	struct addr mapped;		/* XOR-MAPPED-ADDRESS */
 	uint32_t lifetime;		/* LIFETIME, s */
 	int last_error;			/* last request's result */
+	/* The reason phrase of the last error response (RFC 8489 §14.8),
+	 * printable ASCII (other bytes as '?'); "" when there was none. */
+	char reason[CLIENT_TURN_REASON_MAX];
 };
 
 /* One attribute of a request: raw bytes, or (xaddr != NULL) an address
@@ -277,6 +281,62 @@ int client_turn_channel_send(struct client_turn *t, uint16_t number,
 int client_turn_recv(struct client_turn *t, uint8_t *buf, size_t cap,
     struct client_turn_data *d, int timeout_ms);
 
+/*
+ * ---- Relay probe (client_probe.c; `ternctl probe` with credentials) ----
+ *
+ * Proves that a TURN server relays, with two allocations of its own on the
+ * same server (the second one stands in for a peer): both Allocate with
+ * the 401 round trip (RFC 8656 §7) and the same REQUESTED-ADDRESS-FAMILY
+ * (§18.10, RFC 6156), each installs a permission for the other's relayed
+ * address (CreatePermission, §9), then one packet goes relay to relay and
+ * back, first as Send and Data indications (§11), then over a channel
+ * bound both ways (ChannelBind §12, ChannelData §12.4). Two allocations
+ * because a server may refuse an allocation's own relayed address as its
+ * peer (ternd does: a self-send loop, docs/security.md). Over UDP a packet
+ * is sent again every RTO, doubling (RFC 8489 §6.2.1), so that one lost
+ * datagram does not fail the probe. Both allocations are deleted at the
+ * end (Refresh LIFETIME 0, §8); the whole probe ends by timeout_ms.
+ */
+enum client_probe_step {
+	CLIENT_PROBE_OK = 0,		/* relaying works */
+	CLIENT_PROBE_CONNECT,		/* resolve, connect, TLS, no answer */
+	CLIENT_PROBE_ALLOCATE,		/* Allocate answered with an error */
+	CLIENT_PROBE_PERMISSION,	/* CreatePermission */
+	CLIENT_PROBE_SEND,		/* Send -> Data indication, both ways */
+	CLIENT_PROBE_CHANNEL_BIND,	/* ChannelBind */
+	CLIENT_PROBE_CHANNEL,		/* ChannelData, both ways */
+};
+
+struct client_probe_opts {
+	const struct client_url *url;	/* turn: or turns: */
+	const struct client_opts *conn;	/* TLS trust; may be NULL */
+	const char *user, *pass;	/* long-term credential (or REST) */
+	uint8_t family;		/* CLIENT_TURN_FAMILY_*; 0 = the server's */
+	int timeout_ms;
+};
+
+struct client_probe {
+	enum client_probe_step failed;	/* CLIENT_PROBE_OK on success */
+	int err;		/* the failed step's client_err, or 0 */
+	int code;		/* its STUN error code (300..699), or 0 */
+	char reason[CLIENT_TURN_REASON_MAX];	/* the server's phrase */
+	char detail[384];	/* what went wrong, in words */
+	struct addr server;	/* the address answered, when one did */
+	bool allocated;		/* relayed and mapped are set */
+	struct addr relayed;	/* XOR-RELAYED-ADDRESS of the first */
+	struct addr mapped;	/* XOR-MAPPED-ADDRESS of the first */
+	struct addr peer;	/* the second allocation's relayed address */
+	double send_rtt_ms;	/* Send path round trip; < 0 not measured */
+	double channel_rtt_ms;	/* channel round trip; < 0 not measured */
+};
+
+/* Runs the probe. 0 when relaying works, else -1 with p->failed, err or
+ * code, reason and detail saying which step failed and how. */
+int client_probe_relay(const struct client_probe_opts *o, struct client_probe *p);
+/* "connect", "Allocate", "CreatePermission", "Send", "ChannelBind",
+ * "ChannelData", or "ok". */
+const char *client_probe_step_name(enum client_probe_step s);
+
 /* ---- TURN REST API credentials (client_creds.c) ---- */
 
 /* Why user cannot be a REST user-id (1..255 bytes of UTF-8 text without
@@ -291,6 +351,13 @@ const char *client_creds_user_problem(const char *user);
 int client_creds_make(const void *secret, size_t slen, const char *user,
     char sep, uint64_t expiry, char *username, size_t ucap, char *password,
     size_t pcap);
+
+/*
+ * Appends s as a JSON string (RFC 8259 §7: quotes included, '"', '\\' and
+ * control characters escaped) to out at *len, NUL-terminated. 0, or -1 if
+ * it does not fit or s is not UTF-8 (RFC 8259 §8.1).
+ */
+int client_json_str(char *out, size_t cap, size_t *len, const char *s);
 
 /* The RTCIceServer object: urls (at least one), username, credential,
  * ttl, and realm when it is not NULL. All strings are borrowed. */

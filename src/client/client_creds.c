@@ -108,9 +108,8 @@ client_put(char *out, size_t cap, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
-/* A JSON string (RFC 8259 §7), quotes included, appended at *len. */
-static int
-client_put_json_str(char *out, size_t cap, size_t *len, const char *s)
+int
+client_json_str(char *out, size_t cap, size_t *len, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s), i, l;
@@ -143,18 +142,18 @@ client_creds_json(char *out, size_t cap, const struct client_creds_json *j)
 		return -1;
 	for (i = 0; i < j->nurls; i++)
 		if ((i > 0 && client_put(out, cap, &len, ",") == -1) ||
-		    client_put_json_str(out, cap, &len, j->urls[i]) == -1)
+		    client_json_str(out, cap, &len, j->urls[i]) == -1)
 			return -1;
 	if (client_put(out, cap, &len, "],\"username\":") == -1 ||
-	    client_put_json_str(out, cap, &len, j->username) == -1 ||
+	    client_json_str(out, cap, &len, j->username) == -1 ||
 	    client_put(out, cap, &len, ",\"credential\":") == -1 ||
-	    client_put_json_str(out, cap, &len, j->credential) == -1 ||
+	    client_json_str(out, cap, &len, j->credential) == -1 ||
 	    client_put(out, cap, &len, ",\"ttl\":%llu",
 	    (unsigned long long)j->ttl) == -1)
 		return -1;
 	if (j->realm != NULL && (client_put(out, cap, &len,
 	    ",\"realm\":") == -1 ||
-	    client_put_json_str(out, cap, &len, j->realm) == -1))
+	    client_json_str(out, cap, &len, j->realm) == -1))
 		return -1;
 	if (client_put(out, cap, &len, "}") == -1)
 		return -1;

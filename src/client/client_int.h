@@ -23,6 +23,8 @@ int client_tls_write(struct client_tls *t, const void *p, size_t n, int64_t dead
 /* Reads up to n bytes: > 0 count, or an enum client_err (CLOSED on EOF). */
 long client_tls_read(struct client_tls *t, void *p, size_t n, int64_t deadline);
 int client_tls_peer_sha256(struct client_tls *t, uint8_t out[32]);
+/* Monotonic clock in microseconds (round-trip times). */
+double client_now_us(void);
 /* Waits until fd is readable (events POLLIN) or writable (POLLOUT). */
 int client_poll(int fd, short events, int64_t deadline);
 

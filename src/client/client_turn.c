@@ -94,18 +94,30 @@ turn_build(struct client_turn *t, uint16_t method,
 	return stun_builder_finish(&b);
 }
 
-/* The ERROR-CODE of an error response, or CLIENT_E_PROTO. */
+/*
+ * The ERROR-CODE of an error response, or CLIENT_E_PROTO. Its reason
+ * phrase is kept for messages with anything but printable ASCII as '?':
+ * it is the server's text and may end up on a terminal.
+ */
 static int
-turn_error_code(const struct stun_msg *m)
+turn_error_code(struct client_turn *t, const struct stun_msg *m)
 {
 	const struct stun_attr *a;
 	const uint8_t *reason;
-	size_t rlen;
+	size_t rlen, i;
 	int code;
 
 	if ((a = stun_msg_attr(m, STUN_ATTR_ERROR_CODE)) == NULL ||
 	    stun_attr_error(a, &code, &reason, &rlen) == -1)
 		return CLIENT_E_PROTO;
+	if (rlen >= sizeof(t->reason))
+		rlen = sizeof(t->reason) - 1;
+	for (i = 0; i < rlen; i++) {
+		t->reason[i] = '?';
+		if (reason[i] >= 0x20 && reason[i] < 0x7f)
+			t->reason[i] = (char)reason[i];
+	}
+	t->reason[rlen] = '\0';
 	return code;
 }
 
@@ -155,7 +167,7 @@ turn_judge(struct client_turn *t, const struct stun_msg *m, uint16_t method,
 		*r = CLIENT_E_PROTO;
 		return 0;
 	}
-	code = m->cls == STUN_SUCCESS ? 0 : turn_error_code(m);
+	code = m->cls == STUN_SUCCESS ? 0 : turn_error_code(t, m);
 	if (code < 0 || !turn_verified(t, m, code)) {
 		*r = CLIENT_E_PROTO;
 		return 0;
@@ -191,6 +203,7 @@ client_turn_request(struct client_turn *t, uint16_t method,
 	size_t len;
 	int tries, r = CLIENT_E_TIMEOUT;
 
+	t->reason[0] = '\0';
 	if (resp == NULL || m == NULL) {
 		resp = own;
 		cap = sizeof(own);
