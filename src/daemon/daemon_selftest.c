@@ -35,8 +35,9 @@
  * The credential (docs/security.md, Self-test): a static user that exists
  * only in this process's credential sets (daemon_env.c adds it to every
  * one it builds), with a random name and a random 128-bit password drawn
- * at start-up, never written, never logged, wiped at exit. The password
- * never travels; the name does, in clear, on this host only.
+ * at start-up; the password is never written or logged and is wiped at
+ * exit, and never travels; the name does, in clear, on this host only
+ * (and session records name it like any user).
  *
  * This file and net_probe.c are ternd's only STUN client; it cannot use
  * src/client/, which is never linked into ternd (ARCHITECTURE.md), so it
@@ -330,7 +331,7 @@ daemon_st_finish(struct daemon_selftest *st, const char *why)
 			log_warn("self_test_failed", "reason=\"%s\" "
 			    "failures=%u", why, st->fails);
 	}
-	daemon_metrics_main_tick(d);
+	/* /readyz follows at the main thread's next tick (a second) */
 }
 
 /* REALM and NONCE of a 401 or 438, and the key for that realm. */
