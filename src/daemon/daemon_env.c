@@ -10,7 +10,8 @@
  * Publication (ARCHITECTURE.md, "Threads and shared state"):
  * daemon_env_reload()
  * builds the new snapshot off the data path, makes it current under
- * env_mu, and wakes every worker with event_active() on its env event.
+ * env_mu, and rings every worker's bell (net_wake, net.h): no other
+ * thread touches a worker's event loop.
  * Each worker then installs it on its own thread (turn_engine_set_env) and
  * drops its reference to the one it used before. A snapshot is freed when
  * it is neither current nor installed in any engine (refs reaches 0). The

@@ -77,7 +77,8 @@ struct daemon_worker {
 	uint8_t *txbuf;			/* DAEMON_OUT_CAP, late replies */
 	_Atomic int64_t live_allocs;	/* read by the drain (main thread) */
 	/* requests waiting for a user key (daemon_userkey.c) */
-	struct event *uk_ev;		/* activated when lookups complete */
+	int uk_bit;			/* rung on the net worker's bell when
+					 * lookups complete; -1: none */
 	struct daemon_uk_parked *uk_head, *uk_tail;
 	unsigned uk_nparked;
 	/* per-source budget of user-key lookups (daemon_userkey.c) */

@@ -8,11 +8,11 @@
  * relayed packet): answers FOUND for user-key-cache-ttl, UNKNOWN for
  * user-key-negative-ttl, UNAVAILABLE for a second after a failed lookup.
  * A miss inserts a PENDING entry, queues a request for the main thread
- * (a bounded ring; event_active wakes it) and answers PENDING: the engine
+ * (a bounded ring; its bell wakes it, net.h) and answers PENDING: the engine
  * then drops the request with TURN_DROP_PENDING and the worker parks a
  * copy (a bounded queue per worker; full: dropped and counted). When an
  * answer arrives (auth_redis, main thread) every worker with parked
- * requests is woken (event_active) and hands them to its engine again.
+ * requests is woken (its bell) and hands them to its engine again.
  * A lookup that never completes: after redis-command-timeout the PENDING
  * entry answers UNAVAILABLE (the engine's 500) and the worker's tick
  * re-submits what waited that long.
@@ -38,7 +38,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include <event2/event.h>
 
 #include "auth/auth_redis.h"
 #include "daemon/daemon_int.h"
@@ -108,7 +107,8 @@ struct daemon_userkey {
 	size_t npending;	/* lookups outstanding: PENDING entries */
 	struct daemon_uk_req *queue[DAEMON_UK_QUEUE];
 	size_t qhead, qlen;
-	struct event *wake;	/* main thread; NULL: no Redis client */
+	struct net_bell *bell;	/* main thread's; NULL: no Redis client */
+	int bell_bit;		/* daemon_uk_drain_cb on it */
 	struct daemon *d;
 	uint64_t evictions;
 };
@@ -458,13 +458,13 @@ daemon_userkey_get(void *ctx, const struct turn_tuple *t, const uint8_t *user,
 		    TURN_KEY_UNAVAILABLE;
 	else if (e != NULL && now < e->until_ms)
 		rv = daemon_uk_cached(uk, e, key);
-	else if (uk->wake == NULL || daemon_uk_srckey(&t->client, &sk) == -1)
+	else if (uk->bell == NULL || daemon_uk_srckey(&t->client, &sk) == -1)
 		rv = TURN_KEY_UNAVAILABLE;	/* no Redis, or no source */
 	else if ((why = daemon_uk_admit(uk, w, t, &sk, now)) >= 0)
 		rv = TURN_KEY_LIMITED;
 	else if (daemon_uk_request(uk, w, b, e, user, len, &sk, now) == 0) {
 		rv = TURN_KEY_PENDING;
-		event_active(uk->wake, EV_READ, 0);
+		net_bell_ring(uk->bell, uk->bell_bit);
 	}
 	pthread_mutex_unlock(&uk->mu);
 	if (why >= 0)
@@ -480,8 +480,9 @@ daemon_uk_wake_workers(struct daemon *d)
 	unsigned i;
 
 	for (i = 0; i < d->nworkers; i++)
-		if (d->workers[i].uk_ev != NULL)
-			event_active(d->workers[i].uk_ev, EV_READ, 0);
+		if (d->workers[i].uk_bit != -1)
+			net_bell_ring(net_worker_bell(d->workers[i].nw),
+			    d->workers[i].uk_bit);
 }
 
 /* auth_redis's on_key (main thread). cookie: the struct daemon_uk_req. */
@@ -530,15 +531,13 @@ daemon_userkey_answer(void *arg, void *cookie, enum auth_redis_key_result res,
 
 /* Main thread: sends what the workers queued. */
 static void
-daemon_uk_drain_cb(evutil_socket_t fd, short what, void *arg)
+daemon_uk_drain_cb(void *arg)
 {
 	struct daemon *d = arg;
 	struct daemon_userkey *uk = d->uk;
 	struct daemon_uk_req *batch[DAEMON_UK_QUEUE];
 	size_t i, nb = 0;
 
-	(void)fd;
-	(void)what;
 	pthread_mutex_lock(&uk->mu);
 	while (uk->qlen > 0) {
 		batch[nb++] = uk->queue[uk->qhead];
@@ -559,31 +558,35 @@ daemon_uk_drain_cb(evutil_socket_t fd, short what, void *arg)
 void
 daemon_userkey_attach(struct daemon *d, struct event_base *base)
 {
-	struct event *ev;
+	struct net_bell *b;
+	int bit;
 
 	if (d->uk == NULL)
 		return;
-	if ((ev = event_new(base, -1, 0, daemon_uk_drain_cb, d)) == NULL)
+	if ((b = net_bell_new(base)) == NULL ||
+	    (bit = net_bell_add(b, daemon_uk_drain_cb, d)) == -1) {
+		net_bell_free(b);
 		return;		/* lookups then answer UNAVAILABLE */
+	}
 	pthread_mutex_lock(&d->uk->mu);
 	d->uk->d = d;
-	d->uk->wake = ev;
+	d->uk->bell_bit = bit;
+	d->uk->bell = b;
 	pthread_mutex_unlock(&d->uk->mu);
 }
 
 void
 daemon_userkey_detach(struct daemon *d)
 {
-	struct event *ev;
+	struct net_bell *b;
 
 	if (d->uk == NULL)
 		return;
 	pthread_mutex_lock(&d->uk->mu);
-	ev = d->uk->wake;
-	d->uk->wake = NULL;
+	b = d->uk->bell;
+	d->uk->bell = NULL;
 	pthread_mutex_unlock(&d->uk->mu);
-	if (ev != NULL)
-		event_free(ev);
+	net_bell_free(b);
 }
 
 /* Drops every answered entry (PENDING ones wait for their answers). */
@@ -690,11 +693,10 @@ daemon_uk_run(struct daemon_worker *w, uint64_t before)
 	}
 }
 
+/* The worker's bell: lookups it waited for were answered. */
 static void
-daemon_uk_worker_cb(evutil_socket_t fd, short what, void *arg)
+daemon_uk_worker_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
 	daemon_uk_run(arg, 0);
 }
 
@@ -707,7 +709,7 @@ daemon_userkey_tick(struct daemon_worker *w, uint64_t now_ms)
 		daemon_uk_run(w, now_ms - uk->timeout_ms);
 }
 
-/* The hook, the wake-up event and the worker's table of lookup budgets
+/* The hook, the wake-up bit and the worker's table of lookup budgets
  * (its own random key, so that sources cannot be aimed at one set). */
 int
 daemon_userkey_worker_init(struct daemon_worker *w)
@@ -717,14 +719,15 @@ daemon_userkey_worker_init(struct daemon_worker *w)
 	struct policy_rate_opts o;
 	int rv = -1;
 
+	w->uk_bit = -1;
 	if (uk == NULL)
 		return 0;
 	w->hooks.user_key = daemon_userkey_get;
 	policy_rate_opts_unauth(&o, uk->rate, uk->burst);
 	if (crypto_random(seed, sizeof(seed)) == 0 &&
 	    (w->uk_rate = policy_rate_new(&o, seed, NULL)) != NULL &&
-	    (w->uk_ev = event_new(w->base, -1, 0, daemon_uk_worker_cb,
-	    w)) != NULL)
+	    (w->uk_bit = net_bell_add(net_worker_bell(w->nw),
+	    daemon_uk_worker_cb, w)) != -1)
 		rv = 0;
 	crypto_wipe(seed, sizeof(seed));
 	return rv;
@@ -741,9 +744,7 @@ daemon_userkey_worker_clear(struct daemon_worker *w)
 	}
 	w->uk_tail = NULL;
 	w->uk_nparked = 0;
-	if (w->uk_ev != NULL)
-		event_free(w->uk_ev);
-	w->uk_ev = NULL;
+	w->uk_bit = -1;		/* the bell is the net worker's */
 	policy_rate_free(w->uk_rate);
 	w->uk_rate = NULL;
 }

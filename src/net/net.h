@@ -110,6 +110,24 @@ int net_worker_reply(struct net_worker *w, const struct turn_tuple *t,
 bool net_worker_conn_open(struct net_worker *w, const struct turn_tuple *t);
 /* Any thread: every worker runs its wake hook soon, on its own thread. */
 void net_wake(struct net *n);
+
+/*
+ * Doorbells: how a thread has a callback run on another thread's event
+ * loop. No event base is shared, so libevent takes no lock and nothing
+ * but net_bell_ring() may touch a running loop from another thread.
+ * net_bell_new, _add and _free on the loop's thread (or before it runs);
+ * net_bell_ring from any thread: fn(arg) of that bit runs soon on the
+ * loop's thread, once for any number of rings before it does.
+ */
+struct net_bell;
+typedef void (*net_bell_fn)(void *arg);
+struct net_bell *net_bell_new(struct event_base *base);
+/* The bit to ring for fn(arg), or -1 (b NULL, or 16 callbacks already). */
+int net_bell_add(struct net_bell *b, net_bell_fn fn, void *arg);
+void net_bell_ring(struct net_bell *b, int bit);
+void net_bell_free(struct net_bell *b);
+/* The worker's own bell (for the layer above's callbacks on it). */
+struct net_bell *net_worker_bell(struct net_worker *w);
 /* The address of listener i (i < net_listener_count()), with its port. */
 const struct addr *net_listener_addr(const struct net *n, size_t i);
 /* The relay IP of a family (AF_UNSPEC when there is none): the first

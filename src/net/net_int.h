@@ -31,6 +31,14 @@
 #include "util/addr.h"
 
 #define NET_UDP_BATCH		16	/* datagrams per recvmmsg */
+/*
+ * Receive slots of a worker. Datagrams stay in their slot until the send
+ * queue (net_tx.c), which points into them, has left: at the end of the
+ * loop iteration, or when a read finds fewer than NET_UDP_BATCH slots
+ * free. So one sendmmsg() carries what several relay sockets read.
+ */
+#define NET_RX_SLOTS		64
+#define NET_TX_MAX		NET_RX_SLOTS	/* queued datagrams */
 #define NET_UDP_ROUNDS		8	/* recvmmsg calls per wake-up (fairness) */
 #define NET_UDP_BUFSZ		65536	/* one datagram, the largest UDP payload fits */
 /*
@@ -77,6 +85,7 @@ struct net_listener {
 	enum net_proto proto;
 	struct addr addr;		/* the bound address (with port) */
 	int fd;				/* UDP only; a stream listener owns its fd */
+	socklen_t addrlen;		/* of addr, as a sockaddr */
 	struct event *ev;		/* UDP read event */
 	struct evconnlistener *lev;	/* TCP/TLS */
 	struct event *retry;		/* re-enables lev after an accept error */
@@ -115,6 +124,33 @@ struct net_relay {
 	uint32_t idx;
 	uint32_t gen;
 	uint32_t next_free;		/* index + 1 of the next free slot */
+	/* the UDP listener its allocation's client talks to, found at the
+	 * first datagram relayed (net_relay.c) */
+	struct net_listener *out;
+};
+
+/* One queued datagram (net_tx.c). */
+struct net_tx_ent {
+	struct iovec iov;		/* into a receive slot */
+	int fd;				/* -1 once sent (net_tx_flush) */
+	uint8_t dir;			/* METRICS_CLIENT_TO_PEER, _PEER_TO_CLIENT */
+	uint32_t counted;		/* payload bytes counted when it leaves */
+	socklen_t tolen;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} to;
+};
+
+/* The worker's send queue: sent with one sendmmsg() per socket. */
+struct net_tx {
+	unsigned n;
+	struct net_tx_ent e[NET_TX_MAX];
+	struct mmsghdr msgs[NET_TX_MAX];	/* one socket's, at a flush */
+	uint8_t grp[NET_TX_MAX];		/* msgs[i] is e[grp[i]] */
+	/* plain counters, added to the metrics once per flush */
+	uint64_t pkts[2], bytes[2], failed;
 };
 
 struct net_worker {
@@ -136,16 +172,25 @@ struct net_worker {
 	uint32_t relay_free;		/* index + 1 of the first free slot */
 	struct event *tick;		/* hooks->tick, once a second */
 	struct policy_rate *accept_rate; /* new connections per source */
-	struct event *wake_ev;		/* hooks->wake, after net_wake() */
-	/* UDP receive batch and the reply buffer (the engine writes here). */
-	uint8_t *rxbuf;			/* NET_UDP_BATCH * NET_UDP_SLOT */
+	/* how other threads reach this loop (net_bell.c): the hooks' wake
+	 * (net_wake) and the end of the loop (net_stop) */
+	struct net_bell *bell;
+	int bell_wake, bell_stop;
+	bool stop;			/* the loop ends (net_stop_cb) */
+	/* UDP receive slots and the reply buffer (the engine writes here). */
+	uint8_t *rxbuf;			/* NET_RX_SLOTS * NET_UDP_SLOT */
 	uint8_t *txbuf;			/* NET_OUT_CAP */
+	unsigned rx_used;		/* slots read since the queue left */
 	/* this worker's metrics block (NULL: not counted) */
 	struct metrics_worker *mw;
 	size_t peer_len;		/* payload of the datagram relayed */
-	struct mmsghdr msgs[NET_UDP_BATCH];
-	struct iovec iov[NET_UDP_BATCH];
-	struct sockaddr_storage from[NET_UDP_BATCH];
+	struct net_relay *rx_relay;	/* the relay being read, or NULL */
+	struct mmsghdr msgs[NET_RX_SLOTS];
+	struct iovec iov[NET_RX_SLOTS];
+	/* each slot's source address is read in place into its tuple (its
+	 * local address is the listener's; transport UDP, conn 0) */
+	struct turn_tuple rx_tuple[NET_RX_SLOTS];
+	struct net_tx tx;
 };
 
 /* A listener every worker opens. */
@@ -191,7 +236,11 @@ void net_listener_close(struct net_listener *l);
 
 /* net_udp.c */
 void net_udp_read_cb(evutil_socket_t fd, short what, void *arg);
-void net_udp_prepare(struct net_worker *w);
+/* Points every receive slot at its buffer and its tuple (worker init). */
+void net_udp_slots_init(struct net_worker *w);
+/* recvmmsg() into the next free slots (the send queue leaves first when
+ * fewer than NET_UDP_BATCH are free): how many, from slot *first. */
+int net_udp_recv(struct net_worker *w, int fd, unsigned *first);
 struct net_listener *net_udp_listener(struct net_worker *w,
     const struct addr *local);
 
@@ -208,6 +257,22 @@ void net_relay_ips(struct net *n, const struct config *c);
 /* turn_io.relay_open */
 int net_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
     struct addr *relayed, uint64_t *handle);
+
+/* net_tx.c */
+/* Sends len bytes at data to `to` from fd: queued when data lies in a
+ * receive slot (it leaves at the next net_tx_flush), else at once after
+ * the queue, so that datagrams leave in order. dir: a METRICS_*_TO_*
+ * direction counted with `counted` payload bytes once sent, or -1 (an
+ * answer, not relayed). 0, or -1 when it failed now (counted as
+ * send_failed). */
+int net_tx_send(struct net_worker *w, int fd, const struct addr *to,
+    const uint8_t *data, size_t len, int dir, size_t counted);
+/* Sends the queue: one sendmmsg() per socket, in the order queued; a
+ * datagram the socket refuses (EAGAIN: its buffer is full) is dropped and
+ * counted, never waited for. */
+void net_tx_flush(struct net_worker *w);
+
+/* net_bell.c: see net.h */
 
 /* net_stream.c */
 void net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,

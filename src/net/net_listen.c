@@ -246,6 +246,7 @@ net_listener_open(struct net_listener *l, struct net_worker *w,
 	l->w = w;
 	l->proto = s->proto;
 	l->addr = s->addr;
+	l->addrlen = addr_len(&s->addr);
 	l->fd = -1;
 	if ((fd = net_socket_bind(s->proto, &s->addr, err, errcap)) == -1)
 		return -1;

@@ -6,12 +6,13 @@
  * family and hands it to net_relay_attach(), which gives it a slot and its
  * read event.
  *
- * Peer datagrams are read with recvmmsg() into the worker's batch, each
- * NET_UDP_HEADROOM bytes into its slot, so the engine writes the
- * ChannelData or Data indication header in front of the payload and sends
- * it on without a copy (§11.3, §12.5). client_send goes out of the UDP
- * listener the client talks to (tuple.local), or onto its TCP/TLS
- * connection (tuple.conn).
+ * Peer datagrams are read with recvmmsg() into the worker's receive
+ * slots, each NET_UDP_HEADROOM bytes into its slot, so the engine writes
+ * the ChannelData or Data indication header in front of the payload and
+ * sends it on without a copy (§11.3, §12.5). client_send goes out of the
+ * UDP listener the client talks to (tuple.local, remembered per relay
+ * socket), or onto its TCP/TLS connection (tuple.conn); UDP datagrams
+ * both ways leave through the worker's send queue (net_tx.c).
  *
  * Handles are (generation << 32 | slot + 1): a slot's generation changes
  * at every close, so a stale handle finds nothing instead of another
@@ -86,6 +87,10 @@ net_relay_slot(struct net_worker *w)
 static void
 net_relay_slot_put(struct net_worker *w, struct net_relay *r)
 {
+	/* what is queued on the socket leaves before its number is reused */
+	if (w->tx.n > 0)
+		net_tx_flush(w);
+	r->out = NULL;
 	if (r->ev != NULL)
 		event_free(r->ev);
 	if (r->fd != -1)
@@ -98,6 +103,32 @@ net_relay_slot_put(struct net_worker *w, struct net_relay *r)
 	w->relay_free = r->idx + 1;
 }
 
+/* One peer datagram of slot to the hooks (peer_input). */
+static void
+net_relay_one(struct net_worker *w, uint64_t handle, unsigned slot,
+    uint64_t now)
+{
+	const struct mmsghdr *m = &w->msgs[slot];
+	size_t len = m->msg_len;
+	enum turn_drop d;
+
+	if ((m->msg_hdr.msg_flags & MSG_TRUNC) || m->msg_hdr.msg_namelen == 0 ||
+	    m->msg_hdr.msg_namelen > sizeof(w->rx_tuple[slot].client.u.ss)) {
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
+		    METRICS_DROP_TOO_BIG, 1);
+		return;
+	}
+	/* client_send counts the payload if it goes out. */
+	w->peer_len = len;
+	d = w->data == NULL ? TURN_DROP_NO_ALLOCATION :
+	    w->net->hooks->peer_input(w->data, handle,
+	    &w->rx_tuple[slot].client, w->iov[slot].iov_base, NET_UDP_HEADROOM,
+	    len, NET_UDP_SLOT - NET_UDP_HEADROOM - len, now);
+	if (d != TURN_DROP_NONE)
+		metrics_count(w->mw, METRICS_DROPPED_PACKETS, d, 1);
+}
+
+/* The peer's address is read in place (the slot's tuple, net_udp.c). */
 static void
 net_relay_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -105,39 +136,21 @@ net_relay_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct net_worker *w = r->w;
 	const uint32_t gen = r->gen;
 	const uint64_t handle = (uint64_t)gen << 32 | (r->idx + 1);
-	struct msghdr *h;
-	struct addr peer;
-	enum turn_drop d;
+	unsigned first;
 	uint64_t now;
 	int round, n, i;
 
 	(void)what;
 	for (round = 0; round < NET_UDP_ROUNDS; round++) {
-		net_udp_prepare(w);
-		n = recvmmsg(fd, w->msgs, NET_UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = net_udp_recv(w, fd, &first);
 		if (n <= 0)
 			break;	/* EAGAIN, or an ICMP error queued on the socket */
+		w->rx_used += (unsigned)n;
 		now = net_now_ms();
 		for (i = 0; i < n; i++) {
-			h = &w->msgs[i].msg_hdr;
-			if ((h->msg_flags & MSG_TRUNC) || h->msg_namelen == 0 ||
-			    h->msg_namelen > sizeof(peer.u.ss)) {
-				metrics_count(w->mw, METRICS_DROPPED_PACKETS,
-				    METRICS_DROP_TOO_BIG, 1);
-				continue;
-			}
-			memset(&peer, 0, sizeof(peer));
-			memcpy(&peer.u.ss, h->msg_name, h->msg_namelen);
-			/* client_send counts the payload if it goes out. */
-			w->peer_len = w->msgs[i].msg_len;
-			d = w->data == NULL ? TURN_DROP_NO_ALLOCATION :
-			    w->net->hooks->peer_input(w->data, handle, &peer,
-			    h->msg_iov->iov_base, NET_UDP_HEADROOM,
-			    w->msgs[i].msg_len, NET_UDP_SLOT - NET_UDP_HEADROOM -
-			    w->msgs[i].msg_len, now);
-			if (d != TURN_DROP_NONE)
-				metrics_count(w->mw, METRICS_DROPPED_PACKETS, d,
-				    1);
+			w->rx_relay = r;
+			net_relay_one(w, handle, first + (unsigned)i, now);
+			w->rx_relay = NULL;
 			/* The engine never closes a relay from here, but a
 			 * socket that went away must not be read again. */
 			if (r->fd != fd || r->gen != gen)
@@ -189,36 +202,29 @@ net_relay_send(void *ctx, uint64_t handle, const struct addr *peer,
 	struct net_worker *w = ctx;
 	struct net_relay *r;
 
-	if ((r = net_relay_get(w, handle)) == NULL ||
-	    sendto(r->fd, data, len, MSG_DONTWAIT, &peer->u.sa,
-	    addr_len(peer)) == -1) {
+	if ((r = net_relay_get(w, handle)) == NULL) {
 		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
 		    METRICS_DROP_SEND_FAILED, 1);
 		return;
 	}
-	metrics_count(w->mw, METRICS_RELAYED_PACKETS, METRICS_CLIENT_TO_PEER, 1);
-	metrics_count(w->mw, METRICS_RELAYED_BYTES, METRICS_CLIENT_TO_PEER, len);
+	(void)net_tx_send(w, r->fd, peer, data, len, METRICS_CLIENT_TO_PEER,
+	    len);
 }
 
-/* The relayed frame onto the client's stream or UDP socket. 0 or -1. */
-static int
-net_client_out(struct net_worker *w, const struct turn_tuple *t,
-    const uint8_t *data, size_t len)
+/* The UDP listener t's client talks to: the relay being read knows it
+ * after its first datagram (a relay socket is one allocation's, and an
+ * allocation's 5-tuple never changes). */
+static struct net_listener *
+net_client_listener(struct net_worker *w, const struct turn_tuple *t)
 {
+	struct net_relay *r = w->rx_relay;
 	struct net_listener *l;
-	struct net_conn *c;
 
-	if (t->transport != TURN_UDP) {
-		if ((c = net_conn_find(w, t->conn)) == NULL)
-			return -1;
-		return net_conn_send(c, data, len);
-	}
-	if ((l = net_udp_listener(w, &t->local)) == NULL)
-		return -1;
-	if (sendto(l->fd, data, len, MSG_DONTWAIT, &t->client.u.sa,
-	    addr_len(&t->client)) == -1)
-		return -1;
-	return 0;
+	if (r != NULL && r->out != NULL)
+		return r->out;
+	if ((l = net_udp_listener(w, &t->local)) != NULL && r != NULL)
+		r->out = l;
+	return l;
 }
 
 bool
@@ -244,14 +250,12 @@ net_worker_reply(struct net_worker *w, const struct turn_tuple *t,
 		net_conn_reply(c, out);
 		return 0;
 	}
-	if ((l = net_udp_listener(w, &t->local)) == NULL ||
-	    sendto(l->fd, out->buf, out->len, MSG_DONTWAIT, &t->client.u.sa,
-	    addr_len(&t->client)) == -1) {
+	if ((l = net_udp_listener(w, &t->local)) == NULL) {
 		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
 		    METRICS_DROP_SEND_FAILED, 1);
 		return -1;
 	}
-	return 0;
+	return net_tx_send(w, l->fd, &t->client, out->buf, out->len, -1, 0);
 }
 
 /* Only relayed peer data comes here (turn_io.client_send): its payload
@@ -261,15 +265,25 @@ net_client_send(void *ctx, const struct turn_tuple *t, const uint8_t *data,
     size_t len)
 {
 	struct net_worker *w = ctx;
+	struct net_listener *l;
+	struct net_conn *c;
 
-	if (net_client_out(w, t, data, len) == -1) {
-		metrics_count(w->mw, METRICS_DROPPED_PACKETS,
-		    METRICS_DROP_SEND_FAILED, 1);
+	if (t->transport == TURN_UDP) {
+		if ((l = net_client_listener(w, t)) != NULL) {
+			(void)net_tx_send(w, l->fd, &t->client, data, len,
+			    METRICS_PEER_TO_CLIENT, w->peer_len);
+			return;
+		}
+	} else if ((c = net_conn_find(w, t->conn)) != NULL &&
+	    net_conn_send(c, data, len) == 0) {
+		metrics_count(w->mw, METRICS_RELAYED_PACKETS,
+		    METRICS_PEER_TO_CLIENT, 1);
+		metrics_count(w->mw, METRICS_RELAYED_BYTES,
+		    METRICS_PEER_TO_CLIENT, w->peer_len);
 		return;
 	}
-	metrics_count(w->mw, METRICS_RELAYED_PACKETS, METRICS_PEER_TO_CLIENT, 1);
-	metrics_count(w->mw, METRICS_RELAYED_BYTES, METRICS_PEER_TO_CLIENT,
-	    w->peer_len);
+	metrics_count(w->mw, METRICS_DROPPED_PACKETS, METRICS_DROP_SEND_FAILED,
+	    1);
 }
 
 void

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 
 #include "net/net_int.h"
 #include "policy/policy.h"
@@ -34,14 +33,24 @@ net_tick_cb(evutil_socket_t fd, short what, void *arg)
 		w->net->hooks->tick(w->data, net_now_ms());
 }
 
+/* The worker's bell, net_wake(): the hooks' wake on this thread. */
 static void
-net_wake_cb(evutil_socket_t fd, short what, void *arg)
+net_wake_cb(void *arg)
 {
 	struct net_worker *w = arg;
 
-	(void)fd, (void)what;
 	if (w->data != NULL && w->net->hooks->wake != NULL)
 		w->net->hooks->wake(w->data);
+}
+
+/* The worker's bell, net_stop(): the loop ends after this iteration. */
+static void
+net_stop_cb(void *arg)
+{
+	struct net_worker *w = arg;
+
+	w->stop = true;
+	event_base_loopbreak(w->base);
 }
 
 static int
@@ -50,10 +59,12 @@ net_worker_events(struct net_worker *w)
 	const struct timeval tick = { .tv_sec = NET_TICK_MS / 1000,
 	    .tv_usec = (NET_TICK_MS % 1000) * 1000 };
 
-	w->wake_ev = event_new(w->base, -1, 0, net_wake_cb, w);
+	if ((w->bell = net_bell_new(w->base)) == NULL ||
+	    (w->bell_wake = net_bell_add(w->bell, net_wake_cb, w)) == -1 ||
+	    (w->bell_stop = net_bell_add(w->bell, net_stop_cb, w)) == -1)
+		return -1;
 	w->tick = event_new(w->base, -1, EV_PERSIST, net_tick_cb, w);
-	if (w->wake_ev == NULL || w->tick == NULL ||
-	    event_add(w->tick, &tick) == -1)
+	if (w->tick == NULL || event_add(w->tick, &tick) == -1)
 		return -1;
 	return 0;
 }
@@ -94,7 +105,7 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 	w->base = event_base_new();
 	/* an array of bucket head pointers */
 	w->conn_hash = calloc(NET_CONN_BUCKETS, sizeof(*w->conn_hash)); // NOLINT(bugprone-sizeof-expression)
-	w->rxbuf = malloc((size_t)NET_UDP_BATCH * NET_UDP_SLOT);
+	w->rxbuf = malloc((size_t)NET_RX_SLOTS * NET_UDP_SLOT);
 	w->txbuf = calloc(1, NET_OUT_CAP);
 	w->listeners = calloc(n->nspecs, sizeof(*w->listeners));
 	if (w->base == NULL || w->rxbuf == NULL || w->txbuf == NULL ||
@@ -103,6 +114,7 @@ net_worker_init(struct net *n, struct net_worker *w, unsigned id,
 		snprintf(err, errcap, "worker %u: out of memory", id);
 		return -1;
 	}
+	net_udp_slots_init(w);
 	if (net_worker_accept_rate(n, w, err, errcap) == -1)
 		return -1;
 	for (i = 0; i < n->nspecs; i++) {
@@ -126,8 +138,7 @@ net_worker_clear(struct net_worker *w)
 
 	net_stream_close_all(w);
 	net_relay_clear(w);
-	if (w->wake_ev != NULL)
-		event_free(w->wake_ev);
+	net_bell_free(w->bell);
 	if (w->tick != NULL)
 		event_free(w->tick);
 	for (i = 0; i < w->nlisteners; i++)
@@ -239,13 +250,9 @@ net_new(const struct config *c, const struct net_hooks *hooks, char *err,
 	unsigned i;
 	long cpus;
 
-	/* Every base created from here on is thread-safe: the main thread
-	 * wakes workers (net_wake) and stops them (loopexit). Idempotent in
-	 * practice; must precede any base. */
-	if (evthread_use_pthreads() == -1) {
-		snprintf(err, errcap, "libevent: no pthreads support");
-		return NULL;
-	}
+	/* No evthread_use_pthreads(): no base is shared between threads,
+	 * and other threads reach a loop only through its bell (net_bell.c),
+	 * so libevent takes no lock. */
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		goto fail_mem;
 	n->hooks = hooks;
@@ -319,8 +326,13 @@ net_wake(struct net *n)
 	unsigned i;
 
 	for (i = 0; i < n->nworkers; i++)
-		if (n->workers[i].wake_ev != NULL)
-			event_active(n->workers[i].wake_ev, EV_READ, 0);
+		net_bell_ring(n->workers[i].bell, n->workers[i].bell_wake);
+}
+
+struct net_bell *
+net_worker_bell(struct net_worker *w)
+{
+	return w->bell;
 }
 
 const struct addr *
@@ -329,12 +341,23 @@ net_listener_addr(const struct net *n, size_t i)
 	return i < n->nspecs ? &n->specs[i].addr : NULL;
 }
 
+/*
+ * One loop iteration at a time: what the iteration's callbacks queued
+ * leaves in one sendmmsg() per socket after it (net_tx.c), however many
+ * sockets were read.
+ */
 static void *
 net_worker_main(void *arg)
 {
 	struct net_worker *w = arg;
 
-	event_base_dispatch(w->base);
+	while (!w->stop) {
+		if (event_base_loop(w->base, EVLOOP_ONCE) != 0)
+			break;	/* an error, or no event left to wait for */
+		net_tx_flush(w);
+		w->rx_used = 0;
+	}
+	net_tx_flush(w);
 	return NULL;
 }
 
@@ -371,7 +394,8 @@ net_stop(struct net *n)
 	n->stopped = true;
 	for (i = 0; i < n->nworkers; i++)
 		if (n->workers[i].started)
-			event_base_loopexit(n->workers[i].base, NULL);
+			net_bell_ring(n->workers[i].bell,
+			    n->workers[i].bell_stop);
 	for (i = 0; i < n->nworkers; i++) {
 		if (!n->workers[i].started)
 			continue;
