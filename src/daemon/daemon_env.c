@@ -2,8 +2,9 @@
 /*
  * The TURN environment every worker's engine shares.
  *
- * Built once at start-up: the nonce key (auth_ctx), the relay port pool,
- * the allocation quotas, the relay IP and the external IP of each family.
+ * Built once at start-up: the nonce key (auth_ctx), the relay address
+ * pool (every relay IP of each family times the port range, and the
+ * external IP of each relay IP), the allocation quotas.
  * Built at start-up and again on every SIGHUP: a snapshot of the
  * credentials and the peer policy (struct daemon_env), immutable once built.
  *
@@ -18,10 +19,11 @@
  * mutex is taken at reload and once per worker per reload only, never per
  * packet.
  *
- * Relay IP of a family: the first relay-ip of that family; without one,
- * the first listening address of that family that is not loopback, or the
- * first one if all are (a relay on 127.0.0.1 is only useful for tests).
- * With no address of a family, Allocate for it gets 440 (RFC 8656 §7.2).
+ * Relay IPs of a family (net_relay_ip_at): every relay-ip of that family;
+ * without one, the first listening address of that family that is not
+ * loopback, or the first one if all are (a relay on 127.0.0.1 is only
+ * useful for tests). With no address of a family, Allocate for it gets
+ * 440 (RFC 8656 §7.2).
  *
  * With redis-userdb, a snapshot is the configuration merged with the last
  * complete load from Redis (d->rsnap, daemon_redis.c): the configured
@@ -49,8 +51,8 @@
 #define DAEMON_REST_SKEW	30
 
 /*
- * external-ip for the relay of one family: a PUBLIC/PRIVATE pair whose
- * PRIVATE is that relay IP, else a bare PUBLIC of that family.
+ * external-ip for one relay IP: a PUBLIC/PRIVATE pair whose PRIVATE is
+ * that relay IP, else a bare PUBLIC of its family.
  */
 static void
 daemon_env_external_pick(const struct config *c, const struct addr *relay,
@@ -76,6 +78,38 @@ daemon_env_external_pick(const struct config *c, const struct addr *relay,
 	}
 	if (bare != NULL)
 		*out = bare->public_ip;
+}
+
+/*
+ * The relay address pool: every relay IP of each family, numbered as
+ * net_relay_ip_at() numbers them (relay_open binds that one), each with
+ * its external-ip. d->external4/6 stay AF_UNSPEC: the pool says it per
+ * relay IP.
+ */
+static struct turn_ports *
+daemon_env_ports(struct daemon *d, const struct config *c)
+{
+	static const int fams[2] = { AF_INET, AF_INET6 };
+	struct turn_ports *p;
+	struct addr ext;
+	size_t f, i;
+
+	p = turn_ports_new_ips(c->min_port, c->max_port,
+	    (unsigned)net_relay_ip_count(d->net, AF_INET),
+	    (unsigned)net_relay_ip_count(d->net, AF_INET6));
+	if (p == NULL)
+		return NULL;
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < net_relay_ip_count(d->net, fams[f]); i++) {
+			daemon_env_external_pick(c, net_relay_ip_at(d->net,
+			    fams[f], i), &ext);
+			if (turn_ports_set_external(p, fams[f], (unsigned)i,
+			    &ext) == -1) {
+				turn_ports_free(p);
+				return NULL;
+			}
+		}
+	return p;
 }
 
 static struct log_ratelimit daemon_env_rl = LOG_RATELIMIT_INIT(5, 60);
@@ -425,9 +459,11 @@ daemon_env_log(const struct daemon *d, const struct config *c)
 		addr_ip_str(&d->relay4, r4, sizeof(r4));
 	if (addr_family(&d->relay6) == AF_INET6)
 		addr_ip_str(&d->relay6, r6, sizeof(r6));
-	log_info("turn", "relay4=%s relay6=%s ports=%u-%u users=%zu "
-	    "rest_secrets=%zu", r4, r6, d->min_port, d->max_port, c->n_user,
-	    c->n_static_auth_secret);
+	log_info("turn", "relay4=%s relay4_ips=%zu relay6=%s relay6_ips=%zu "
+	    "ports=%u-%u users=%zu rest_secrets=%zu", r4,
+	    net_relay_ip_count(d->net, AF_INET), r6,
+	    net_relay_ip_count(d->net, AF_INET6), d->min_port, d->max_port,
+	    c->n_user, c->n_static_auth_secret);
 }
 
 /* After the listener specs are known, before the workers are built. */
@@ -465,9 +501,7 @@ daemon_env_init(struct daemon *d, const struct config *c, char *err,
 	d->quota_total = c->total_quota;
 	d->relay4 = *net_relay_ip(d->net, AF_INET);
 	d->relay6 = *net_relay_ip(d->net, AF_INET6);
-	daemon_env_external_pick(c, &d->relay4, &d->external4);
-	daemon_env_external_pick(c, &d->relay6, &d->external6);
-	d->ports = turn_ports_new(c->min_port, c->max_port);
+	d->ports = daemon_env_ports(d, c);
 	d->quota = turn_quota_new(c->user_quota, c->max_allocations_per_ip,
 	    c->total_quota);
 	if (d->ports == NULL || d->quota == NULL) {

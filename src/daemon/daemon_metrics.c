@@ -44,17 +44,17 @@ static double
 daemon_metrics_ports(void *arg, unsigned l0, unsigned l1, bool used)
 {
 	const struct daemon *d = arg;
-	double free_ports = 0, range = (double)d->max_port - d->min_port + 1;
-	double total = 0;
+	double free_ports = 0, total = 0;
 
 	(void)l0, (void)l1;
+	/* every relay IP of a family: the range times their number */
 	if (addr_family(&d->relay4) == AF_INET) {
 		free_ports += (double)turn_ports_available(d->ports, AF_INET);
-		total += range;
+		total += (double)turn_ports_capacity(d->ports, AF_INET);
 	}
 	if (addr_family(&d->relay6) == AF_INET6) {
 		free_ports += (double)turn_ports_available(d->ports, AF_INET6);
-		total += range;
+		total += (double)turn_ports_capacity(d->ports, AF_INET6);
 	}
 	return used ? total - free_ports : free_ports;
 }

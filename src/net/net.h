@@ -130,9 +130,15 @@ void net_bell_free(struct net_bell *b);
 struct net_bell *net_worker_bell(struct net_worker *w);
 /* The address of listener i (i < net_listener_count()), with its port. */
 const struct addr *net_listener_addr(const struct net *n, size_t i);
-/* The relay IP of a family (AF_UNSPEC when there is none): the first
- * relay-ip of that family; without one, the first listening address of
- * that family that is not loopback, or the first one if all are. */
+/*
+ * The relay IPs of a family: every relay-ip of that family, each once;
+ * without relay-ip, the first listening address of that family that is
+ * not loopback, or the first one if all are. net_relay_ip_at() numbers
+ * them from 0 as turn_io.relay_open's ip does (AF_UNSPEC past the last);
+ * net_relay_ip() is the first.
+ */
+size_t net_relay_ip_count(const struct net *n, int family);
+const struct addr *net_relay_ip_at(const struct net *n, int family, size_t i);
 const struct addr *net_relay_ip(const struct net *n, int family);
 /* Unix time in milliseconds. */
 uint64_t net_now_ms(void);

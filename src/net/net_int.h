@@ -211,7 +211,9 @@ struct net {
 	struct net_limits *limits;
 	struct net_tls *tls;		/* NULL when TLS is off */
 	bool stopped;
-	struct addr relay4, relay6;	/* relay IP per family, or AF_UNSPEC */
+	/* the relay IPs of each family, [0] IPv4, [1] IPv6 (net_relay_ip.c) */
+	struct addr relay_ip[2][CONFIG_MAX_ADDRS];
+	size_t nrelay_ip[2];
 	uint32_t max_lifetime;		/* max-allocate-lifetime (streams) */
 	uint16_t chan_max;		/* ChannelData numbers (stream framing) */
 	struct event_base *main_base;	/* net_run()'s, while it runs */
@@ -255,8 +257,8 @@ int net_relay_attach(struct net_worker *w, int fd, uint64_t *handle);
 /* net_relay_ip.c */
 void net_relay_ips(struct net *n, const struct config *c);
 /* turn_io.relay_open */
-int net_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
-    struct addr *relayed, uint64_t *handle);
+int net_relay_open(void *ctx, int family, unsigned ip, uint16_t port,
+    unsigned flags, struct addr *relayed, uint64_t *handle);
 
 /* net_tx.c */
 /* Sends len bytes at data to `to` from fd: queued when data lies in a

@@ -69,11 +69,11 @@ fail:
 }
 
 /*
- * The relay IP of a family: the first relay-ip of that family; without
- * one, the first listening address of that family that is not loopback,
- * or the first one if all are (a relay on 127.0.0.1 is only useful for
- * tests). With no address of a family, Allocate for it gets 440 (RFC 8656
- * §7.2).
+ * The relay IPs of a family: every relay-ip of that family (each once);
+ * without relay-ip, the first listening address of that family that is
+ * not loopback, or the first one if all are (a relay on 127.0.0.1 is only
+ * useful for tests). With no address of a family, Allocate for it gets
+ * 440 (RFC 8656 §7.2).
  */
 static bool
 net_addr_is_loopback(const struct addr *a)
@@ -84,22 +84,34 @@ net_addr_is_loopback(const struct addr *a)
 	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
 }
 
+/* Adds a to the family's relay IPs unless it is there already. */
 static void
-net_relay_pick(const struct net *n, const struct config *c, int fam,
-    struct addr *out)
+net_relay_add(struct net *n, int fi, const struct addr *a)
 {
-	const struct addr *first = NULL;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
-	out->u.sa.sa_family = AF_UNSPEC;
+	for (i = 0; i < n->nrelay_ip[fi]; i++)
+		if (addr_equal(&n->relay_ip[fi][i], a, false))
+			return;
+	if (n->nrelay_ip[fi] == CONFIG_MAX_ADDRS)
+		return;
+	n->relay_ip[fi][n->nrelay_ip[fi]] = *a;
+	addr_set_port(&n->relay_ip[fi][n->nrelay_ip[fi]++], 0);
+}
+
+static void
+net_relay_pick(struct net *n, const struct config *c, int fam)
+{
+	const struct addr *first = NULL;
+	const int fi = fam == AF_INET ? 0 : 1;
+	size_t i;
+
+	n->nrelay_ip[fi] = 0;
 	for (i = 0; i < c->n_relay_ip; i++)
-		if (addr_family(&c->relay_ip[i]) == fam) {
-			first = &c->relay_ip[i];
-			goto found;
-		}
+		if (addr_family(&c->relay_ip[i]) == fam)
+			net_relay_add(n, fi, &c->relay_ip[i]);
 	if (c->n_relay_ip > 0)
-		return;		/* relay-ip given, none of this family */
+		return;		/* relay-ip given: those, or none */
 	for (i = 0; i < n->nspecs; i++) {
 		if (addr_family(&n->specs[i].addr) != fam)
 			continue;
@@ -110,43 +122,58 @@ net_relay_pick(const struct net *n, const struct config *c, int fam,
 			break;
 		}
 	}
-	if (first == NULL)
-		return;
-found:
-	*out = *first;
-	addr_set_port(out, 0);
+	if (first != NULL)
+		net_relay_add(n, fi, first);
 }
 
 void
 net_relay_ips(struct net *n, const struct config *c)
 {
-	net_relay_pick(n, c, AF_INET, &n->relay4);
-	net_relay_pick(n, c, AF_INET6, &n->relay6);
+	net_relay_pick(n, c, AF_INET);
+	net_relay_pick(n, c, AF_INET6);
 }
 
-int
-net_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
-    struct addr *relayed, uint64_t *handle)
+size_t
+net_relay_ip_count(const struct net *n, int family)
 {
-	struct net_worker *w = ctx;
-	const struct addr *ip = family == AF_INET ? &w->net->relay4 :
-	    &w->net->relay6;
-	int fd, rc;
+	if (family == AF_INET)
+		return n->nrelay_ip[0];
+	return family == AF_INET6 ? n->nrelay_ip[1] : 0;
+}
 
-	if ((family != AF_INET && family != AF_INET6) ||
-	    addr_family(ip) != family)
-		return TURN_IO_NO_FAMILY;
-	if ((fd = net_relay_socket(ip, port, flags, &rc)) == -1)
-		return rc;
-	if (net_relay_attach(w, fd, handle) == -1)
-		return TURN_IO_FAIL;
-	*relayed = *ip;
-	addr_set_port(relayed, port);
-	return TURN_IO_OK;
+const struct addr *
+net_relay_ip_at(const struct net *n, int family, size_t i)
+{
+	static const struct addr none;	/* AF_UNSPEC */
+
+	if (i >= net_relay_ip_count(n, family))
+		return &none;
+	return &n->relay_ip[family == AF_INET ? 0 : 1][i];
 }
 
 const struct addr *
 net_relay_ip(const struct net *n, int family)
 {
-	return family == AF_INET6 ? &n->relay6 : &n->relay4;
+	return net_relay_ip_at(n, family, 0);
+}
+
+/* turn_io.relay_open: relay IP number ip of the family, as the engine's
+ * port pool counts them (turn_ports_new_ips, daemon_env.c). */
+int
+net_relay_open(void *ctx, int family, unsigned ip, uint16_t port,
+    unsigned flags, struct addr *relayed, uint64_t *handle)
+{
+	struct net_worker *w = ctx;
+	const struct addr *a = net_relay_ip_at(w->net, family, ip);
+	int fd, rc;
+
+	if (addr_family(a) != family)
+		return TURN_IO_NO_FAMILY;
+	if ((fd = net_relay_socket(a, port, flags, &rc)) == -1)
+		return rc;
+	if (net_relay_attach(w, fd, handle) == -1)
+		return TURN_IO_FAIL;
+	*relayed = *a;
+	addr_set_port(relayed, port);
+	return TURN_IO_OK;
 }

@@ -13,7 +13,8 @@
  *   max-connections
  *   + relay sockets: per relay IP family, total-quota (a dual allocation,
  *     RFC 8656 §7.2, holds one socket per family), but never more than the
- *     relay port range holds; the whole range when total-quota is 0
+ *     relay port range times the family's relay IPs holds (every relay IP
+ *     is used); all of those when total-quota is 0
  *   + every worker's listeners and its event loop's own descriptors
  *   + NET_RLIMIT_MARGIN for the rest (Redis, the metrics endpoint and its
  *     connections, the log, files read at reload).
@@ -31,14 +32,14 @@
 #define NET_RLIMIT_MARGIN	256
 #define NET_RLIMIT_PER_WORKER	4	/* epoll, the wake-up eventfd, spare */
 
-/* Relay sockets one family can hold at once. */
+/* Relay sockets one family with nip relay IPs can hold at once. */
 static uint64_t
-net_rlimit_relays(const struct config *c)
+net_rlimit_relays(const struct config *c, size_t nip)
 {
 	uint64_t ports = 0;
 
 	if (c->max_port >= c->min_port)
-		ports = (uint64_t)c->max_port - c->min_port + 1;
+		ports = ((uint64_t)c->max_port - c->min_port + 1) * nip;
 	if (c->total_quota != 0 && c->total_quota < ports)
 		return c->total_quota;
 	return ports;
@@ -47,13 +48,11 @@ net_rlimit_relays(const struct config *c)
 static uint64_t
 net_rlimit_need(const struct net *n, const struct config *c)
 {
-	uint64_t need, fams = 0;
+	uint64_t need;
 
-	if (addr_family(&n->relay4) == AF_INET)
-		fams++;
-	if (addr_family(&n->relay6) == AF_INET6)
-		fams++;
-	need = (uint64_t)c->max_connections + fams * net_rlimit_relays(c);
+	need = (uint64_t)c->max_connections +
+	    net_rlimit_relays(c, n->nrelay_ip[0]) +
+	    net_rlimit_relays(c, n->nrelay_ip[1]);
 	need += (uint64_t)n->nworkers * (n->nspecs + NET_RLIMIT_PER_WORKER);
 	return need + NET_RLIMIT_MARGIN;
 }

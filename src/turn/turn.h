@@ -127,10 +127,12 @@ enum turn_key {
  * allocations of revoked users) and turn_engine_free; never from
  * turn_engine_peer_input or for a Send/ChannelData, so a relay socket is
  * never closed under its own read callback.
- *  relay_open: bind a UDP socket on the relay IP of family (AF_INET or
- *    AF_INET6) at port; fill *relayed with the bound address and *handle
- *    with a non-zero value of the I/O layer's choosing, which it passes
- *    back to turn_engine_peer_input() for datagrams from that socket.
+ *  relay_open: bind a UDP socket on relay IP number ip of family
+ *    (AF_INET or AF_INET6; ip counts the relay IPs of that family from 0,
+ *    as turn_ports_new_ips() was told) at port; fill *relayed with the
+ *    bound address and *handle with a non-zero value of the I/O layer's
+ *    choosing, which it passes back to turn_engine_peer_input() for
+ *    datagrams from that socket.
  *  relay_close: close it (the allocation or that family of it ended).
  *  relay_send: send len bytes to peer from the relay; data points into the
  *    client's packet (valid for the call only).
@@ -139,7 +141,7 @@ enum turn_key {
  */
 struct turn_io {
 	void *ctx;
-	int (*relay_open)(void *ctx, int family, uint16_t port,
+	int (*relay_open)(void *ctx, int family, unsigned ip, uint16_t port,
 	    unsigned flags, struct addr *relayed, uint64_t *handle);
 	void (*relay_close)(void *ctx, uint64_t handle);
 	void (*relay_send)(void *ctx, uint64_t handle, const struct addr *peer,
@@ -263,7 +265,9 @@ struct turn_opts {
 	struct turn_ports *ports;	/* shared relay port pool */
 	struct turn_quota *quota;	/* shared quotas; NULL = none */
 	/* external-ip per relay family: advertised in XOR-RELAYED-ADDRESS
-	 * with the bound port (AF_UNSPEC = advertise the bound address) */
+	 * with the bound port (AF_UNSPEC = advertise the bound address),
+	 * unless the port pool names one for the relay IP
+	 * (turn_ports_set_external) */
 	struct addr external4;
 	struct addr external6;
 	uint32_t max_lifetime;	/* s; default TURN_LIFETIME_MAX */
@@ -494,13 +498,27 @@ void turn_engine_set_bandwidth(struct turn_engine *e, uint64_t max_bps,
 
 const char *turn_drop_name(enum turn_drop d);
 
-/* ---- shared relay port pool (turn_ports.c) ---- */
+/* ---- shared relay address pool (turn_ports.c) ---- */
 
-/* Ports min..max (0, 0 = 49152-65535, §7.2). NULL on bad range. */
+/*
+ * Ports min..max (0, 0 = 49152-65535, §7.2) on each of nip4 IPv4 and nip6
+ * IPv6 relay IPs (0 counts as 1; at most 1024 each): a relayed address is
+ * (relay IP number, port), and every relay IP of a family is used. NULL on
+ * a bad range or no memory. turn_ports_new() is one relay IP per family.
+ */
+struct turn_ports *turn_ports_new_ips(uint16_t min, uint16_t max,
+    unsigned nip4, unsigned nip6);
 struct turn_ports *turn_ports_new(uint16_t min, uint16_t max);
 void turn_ports_free(struct turn_ports *p);
-/* Free ports of a family (AF_INET/AF_INET6), for tests and metrics. */
+/* external-ip of relay IP number ip of a family: what XOR-RELAYED-ADDRESS
+ * says instead of the bound IP (AF_UNSPEC: the bound one). Before the
+ * engines use the pool. 0, or -1 (no such relay IP, another family). */
+int turn_ports_set_external(struct turn_ports *p, int family, unsigned ip,
+    const struct addr *adv);
+/* Free addresses of a family (AF_INET/AF_INET6) over all its relay IPs,
+ * and how many there are, for tests and metrics. */
 size_t turn_ports_available(struct turn_ports *p, int family);
+size_t turn_ports_capacity(struct turn_ports *p, int family);
 
 /* ---- shared allocation quotas (turn_quota.c) ---- */
 

@@ -134,21 +134,35 @@ turn_alloc_parse(struct turn_engine *e, const struct stun_msg *m,
 /* Fills in a relay that relay_open bound. */
 static void
 turn_alloc_bound(struct turn_engine *e, struct turn_relay *rl, int family,
-    uint16_t port, const struct addr *bound, uint64_t handle)
+    unsigned ip, uint16_t port, const struct addr *bound, uint64_t handle)
 {
-	const struct addr *ext = family == AF_INET ? &e->opts.external4 :
-	    &e->opts.external6;
+	const struct addr *ext = turn_ports_external(e->opts.ports, family, ip);
 
+	if (ext == NULL)
+		ext = family == AF_INET ? &e->opts.external4 :
+		    &e->opts.external6;
 	rl->port = port;
+	rl->ip = (uint16_t)ip;
 	rl->handle = handle;
-	rl->bound = *bound;
+	turn_ip_from_addr(bound, &rl->bound);
 	/* external-ip: the address clients and peers see (behind NAT) */
 	rl->adv = addr_family(ext) == family ? *ext : *bound;
 	addr_set_port(&rl->adv, addr_port(bound));
 	turn_table_add_relay(e, rl);
 }
 
-/* Opens the relay of one family. 0 or the error code (440/508). */
+/* Gives back what turn_alloc_open took for one try. */
+static void
+turn_alloc_untake(struct turn_engine *e, int family, unsigned ip,
+    uint16_t port, bool pair)
+{
+	turn_ports_release(e->opts.ports, family, ip, port);
+	if (pair)
+		turn_ports_release(e->opts.ports, family, ip, port + 1);
+}
+
+/* Opens the relay of one family on an address from the pool (any relay
+ * IP of the family). 0 or the error code (440/508). */
 static int
 turn_alloc_open(struct turn_engine *e, struct turn_alloc *a, int family,
     struct turn_plan *p, uint64_t now)
@@ -157,27 +171,26 @@ turn_alloc_open(struct turn_engine *e, struct turn_alloc *a, int family,
 	struct addr bound;
 	uint64_t handle;
 	uint16_t port = 0;
+	unsigned ip = 0;
 	int i, rc, tfam, fi = turn_fam_index(family);
 	bool fixed = p->token != NULL && family == p->fam[0];
 
 	if (fi < 0)
 		return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
 	if (fixed && (turn_ports_redeem(e->opts.ports, p->token, now, &tfam,
-	    &port) != 0 || tfam != family))
+	    &ip, &port) != 0 || tfam != family))
 		return STUN_ERR_INSUFFICIENT_CAPACITY;	/* §7.2 step 10 */
 	for (i = 0; i < TURN_OPEN_TRIES; i++) {
 		if (!fixed && turn_ports_take(e->opts.ports, family, p->even,
-		    p->reserve, &port) != 0)
+		    p->reserve, &ip, &port) != 0)
 			return STUN_ERR_INSUFFICIENT_CAPACITY;
 		memset(&bound, 0, sizeof(bound));
 		handle = 0;
-		rc = io->relay_open(io->ctx, family, port,
+		rc = io->relay_open(io->ctx, family, ip, port,
 		    p->df ? TURN_RELAY_DONT_FRAGMENT : 0, &bound, &handle);
 		if (rc == TURN_IO_OK && handle != 0)
 			break;
-		turn_ports_release(e->opts.ports, family, port);
-		if (p->reserve)
-			turn_ports_release(e->opts.ports, family, port + 1);
+		turn_alloc_untake(e, family, ip, port, p->reserve);
 		if (rc == TURN_IO_NO_FAMILY)
 			return STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
 		if (rc != TURN_IO_PORT_IN_USE || fixed)
@@ -185,11 +198,11 @@ turn_alloc_open(struct turn_engine *e, struct turn_alloc *a, int family,
 	}
 	if (i == TURN_OPEN_TRIES)
 		return STUN_ERR_INSUFFICIENT_CAPACITY;
-	turn_alloc_bound(e, &a->relay[fi], family, port, &bound, handle);
+	turn_alloc_bound(e, &a->relay[fi], family, ip, port, &bound, handle);
 	/* §7.2: port N+1 held for a later Allocate with the token */
-	if (p->reserve && turn_ports_reserve(e->opts.ports, family,
+	if (p->reserve && turn_ports_reserve(e->opts.ports, family, ip,
 	    port + 1, now, p->newtoken) != 0) {
-		turn_ports_release(e->opts.ports, family, port + 1);
+		turn_ports_release(e->opts.ports, family, ip, port + 1);
 		turn_table_close_relay(e, &a->relay[fi]);
 		return STUN_ERR_INSUFFICIENT_CAPACITY;
 	}

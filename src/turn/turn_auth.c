@@ -194,20 +194,18 @@ turn_auth_request(struct turn_engine *e, const struct turn_tuple *t,
 	return -1;
 }
 
+static void
+turn_auth_revoke_one(struct turn_engine *e, struct turn_alloc *a, void *arg)
+{
+	(void)arg;
+	if (auth_creds_is_revoked(e->creds, a->quser, a->quser_len,
+	    e->clock / 1000))
+		turn_table_remove(e, a, TURN_END_REVOKED);
+}
+
 void
 turn_auth_revoke(struct turn_engine *e)
 {
-	struct turn_alloc *a, *next;
-	size_t i;
-
-	if (e->creds == NULL)
-		return;
-	for (i = 0; i < TURN_HASH_BUCKETS; i++)
-		for (a = e->by_tuple[i]; a != NULL; a = next) {
-			next = a->next;
-			if (!auth_creds_is_revoked(e->creds, a->quser,
-			    a->quser_len, e->clock / 1000))
-				continue;
-			turn_table_remove(e, a, TURN_END_REVOKED);
-		}
+	if (e->creds != NULL)
+		turn_table_each(e, turn_auth_revoke_one, NULL);
 }

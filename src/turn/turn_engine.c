@@ -112,7 +112,7 @@ turn_engine_new(const struct turn_opts *opts)
 	e->chan_max = e->opts.rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 :
 	    STUN_CHANNEL_MAX;
 	turn_engine_caps(&e->opts);
-	if (crypto_random(&e->seed, sizeof(e->seed)) != 0 ||
+	if (turn_table_init(e) != 0 ||
 	    crypto_random(e->tid_next, sizeof(e->tid_next)) != 0 ||
 	    turn_engine_budgets(e) != 0) {
 		turn_engine_free(e);
@@ -126,19 +126,23 @@ turn_engine_free(struct turn_engine *e)
 {
 	if (e == NULL)
 		return;
-	if (e->opts.io != NULL)
-		turn_table_clear(e);
+	turn_table_clear(e);	/* no allocation, and so no relay, without io */
 	policy_rate_free(e->unauth);
 	policy_rate_free(e->fails);
 	free(e);
+}
+
+static void
+turn_engine_reprune(struct turn_engine *e, struct turn_alloc *a, void *arg)
+{
+	(void)arg;
+	turn_perm_prune(e, a, 0, true);
 }
 
 void
 turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
     const struct policy_peer *policy)
 {
-	struct turn_alloc *a;
-	size_t i;
 	bool changed = policy != e->policy;
 
 	e->creds = creds;
@@ -154,26 +158,25 @@ turn_engine_set_env(struct turn_engine *e, const struct auth_creds *creds,
 		return;
 	/* a peer the new policy refuses loses its permission and channel
 	 * now, so the data path never has to re-judge (§9, §12) */
-	for (i = 0; i < TURN_HASH_BUCKETS; i++)
-		for (a = e->by_tuple[i]; a != NULL; a = a->next)
-			turn_perm_prune(e, a, 0, true);
+	turn_table_each(e, turn_engine_reprune, NULL);
+}
+
+static void
+turn_engine_sweep_one(struct turn_engine *e, struct turn_alloc *a, void *arg)
+{
+	const uint64_t now = *(const uint64_t *)arg;
+
+	if (!turn_now_before(a->expires, now))
+		turn_table_remove(e, a, TURN_END_EXPIRED);
+	else
+		turn_perm_prune(e, a, now, false);
 }
 
 /* Once a second: a sweep, not a timer per object. */
 static void
 turn_engine_sweep(struct turn_engine *e, uint64_t now)
 {
-	struct turn_alloc *a, *next;
-	size_t i;
-
-	for (i = 0; i < TURN_HASH_BUCKETS; i++)
-		for (a = e->by_tuple[i]; a != NULL; a = next) {
-			next = a->next;
-			if (!turn_now_before(a->expires, now))
-				turn_table_remove(e, a, TURN_END_EXPIRED);
-			else
-				turn_perm_prune(e, a, now, false);
-		}
+	turn_table_each(e, turn_engine_sweep_one, &now);
 	if (e->opts.ports != NULL)
 		turn_ports_sweep(e->opts.ports, now);
 }

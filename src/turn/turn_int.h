@@ -14,7 +14,6 @@
 #include "stun/stun.h"
 #include "turn/turn.h"
 
-#define TURN_HASH_BUCKETS	4096	/* per table, power of two */
 #define TURN_FAM_V4		0
 #define TURN_FAM_V6		1
 #define TURN_RESERVATION_TOKEN_LEN 8
@@ -29,20 +28,52 @@ struct turn_bucket {
 	uint64_t last_ms;
 };
 
-/* One relayed transport address of an allocation (two when dual). */
-struct turn_relay {
-	struct turn_relay *next;	/* relay handle hash chain */
-	struct turn_alloc *alloc;
-	uint64_t handle;		/* 0 = not open */
-	struct addr bound;		/* what relay_open bound */
-	struct addr adv;		/* what the client is told */
-	uint16_t port;			/* taken from the pool */
+/* A node of a turn_hash.c table, first in the object it links. */
+struct turn_hnode {
+	struct turn_hnode *next;	/* the bucket's chain */
+	uint64_t hash;
+};
+
+/* A turn_hash.c table: buckets, and the old ones while it grows. */
+struct turn_htab {
+	struct turn_hnode **b;
+	size_t mask;			/* buckets - 1, a power of two - 1 */
+	struct turn_hnode **old;	/* resizing: the previous array */
+	size_t oldmask;
+	size_t moved;			/* old buckets already moved */
+	size_t n;			/* entries */
+};
+
+/*
+ * A client 5-tuple in compact form (RFC 8656 §2; the connection id
+ * completes it on TCP/TLS), what the allocation table hashes: 48 bytes
+ * instead of a struct turn_tuple's two struct addr. Padding is zero
+ * (turn_key_from_tuple), so equal tuples hash the same.
+ */
+struct turn_tkey {
+	uint8_t fam[2];			/* client, local: 4 or 6, 0 other */
+	uint8_t transport;
+	uint8_t zero;
+	uint16_t port[2];		/* client, local */
+	uint8_t ip[2][16];		/* client, local; IPv4 in [0..3] */
+	uint64_t conn;
 };
 
 /* A peer IP in compact form (a struct addr is 128 bytes). */
 struct turn_ip {
 	uint8_t fam;			/* TURN_FAM_V4 / TURN_FAM_V6 */
 	uint8_t b[16];			/* IPv4 in b[0..3] */
+};
+
+/* One relayed transport address of an allocation (two when dual). */
+struct turn_relay {
+	struct turn_hnode hn;		/* relay handle table; first */
+	struct turn_alloc *alloc;
+	uint64_t handle;		/* 0 = not open */
+	struct addr adv;		/* what the client is told */
+	struct turn_ip bound;		/* the IP relay_open bound, at port */
+	uint16_t port;			/* taken from the pool */
+	uint16_t ip;			/* its relay IP, as the pool numbers it */
 };
 
 struct turn_perm {
@@ -58,7 +89,7 @@ struct turn_chan {
 };
 
 struct turn_alloc {
-	struct turn_alloc *next;	/* 5-tuple hash chain */
+	struct turn_hnode hn;		/* 5-tuple table (its key's hash); first */
 	struct turn_tuple tuple;
 	uint64_t expires;		/* ms */
 	struct turn_relay relay[2];	/* [TURN_FAM_V4], [TURN_FAM_V6] */
@@ -90,15 +121,15 @@ struct turn_engine {
 	uint16_t chan_max;	/* STUN_CHANNEL_MAX, or the RFC 5766 bound */
 	const struct auth_creds *creds;
 	const struct policy_peer *policy;
-	uint32_t seed;		/* hash seed, random per engine */
+	uint64_t hkey[2];	/* the 5-tuple hash key, random per engine */
 	uint64_t clock;		/* ms, the latest `now` given (set_env) */
 	bool draining;		/* turn_engine_drain() */
 	struct policy_rate *unauth;	/* answers before MESSAGE-INTEGRITY */
 	struct policy_rate *fails;	/* failed credential checks */
 	struct turn_bucket cap;		/* capacity_bps of this engine */
 	uint8_t tid_next[STUN_TID_LEN];	/* Data indication TIDs */
-	struct turn_alloc *by_tuple[TURN_HASH_BUCKETS];
-	struct turn_relay *by_relay[TURN_HASH_BUCKETS];
+	struct turn_htab by_tuple;	/* struct turn_alloc */
+	struct turn_htab by_relay;	/* struct turn_relay */
 	struct turn_stats stats;
 };
 
@@ -115,7 +146,8 @@ struct turn_req {
  * Layers (ARCHITECTURE.md): turn_engine.c dispatches to the method files
  * (binding, auth, alloc, perm, data); those use turn_reply.c, turn_table.c,
  * turn_ip.c, turn_ports.c and turn_quota.c; turn_reply.c uses the table;
- * turn_ip.c, turn_ports.c and turn_quota.c call no other file.
+ * turn_table.c and turn_quota.c keep their entries in turn_hash.c's
+ * tables; turn_ip.c, turn_ports.c and turn_hash.c call no other file.
  */
 
 /* Whether `now` is before `expires` (ms): everything expires lazily. */
@@ -177,7 +209,23 @@ int turn_auth_request(struct turn_engine *e, const struct turn_tuple *t,
 /* Ends the allocations of users revoked in e->creds (set_env). */
 void turn_auth_revoke(struct turn_engine *e);
 
+/* ---- turn_hash.c ---- */
+int turn_htab_init(struct turn_htab *t);
+void turn_htab_free(struct turn_htab *t);
+/* The chain that holds (or would hold) hash h. */
+struct turn_hnode **turn_htab_bucket(const struct turn_htab *t, uint64_t h);
+void turn_htab_insert(struct turn_htab *t, struct turn_hnode *x, uint64_t h);
+void turn_htab_remove(struct turn_htab *t, struct turn_hnode *x);
+/* Every node once; fn may remove the node it is given (and no other). */
+void turn_htab_each(struct turn_htab *t, void (*fn)(struct turn_hnode *,
+    void *), void *arg);
+
 /* ---- turn_table.c ---- */
+/* The tables, empty (0), or -1 without memory. */
+int turn_table_init(struct turn_engine *e);
+/* fn on every allocation; it may remove the one it is given. */
+void turn_table_each(struct turn_engine *e,
+    void (*fn)(struct turn_engine *, struct turn_alloc *, void *), void *arg);
 struct turn_alloc *turn_table_find(struct turn_engine *e,
     const struct turn_tuple *t);
 struct turn_relay *turn_table_relay(struct turn_engine *e, uint64_t handle);
@@ -196,6 +244,7 @@ void turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
 /* The allocation has been granted: TURN_EV_CREATED. */
 void turn_table_commit(struct turn_engine *e, struct turn_alloc *a,
     uint64_t now);
+/* Removes every allocation (TURN_END_SHUTDOWN) and frees the tables. */
 void turn_table_clear(struct turn_engine *e);
 
 /* ---- turn_alloc.c ---- */
@@ -245,18 +294,24 @@ void turn_channel_input(struct turn_engine *e, const struct turn_tuple *t,
     const uint8_t *pkt, size_t len, uint64_t now, struct turn_out *out);
 
 /* ---- turn_ports.c ---- */
-/* A free port (even when even; N and N+1 when reserve_next, N+1 held as
- * reserved). 0 or -1 (exhausted). */
+/* A free relayed address (relay IP number, port) of a family, from a
+ * random start: an even port when even; N and N+1 on the same relay IP
+ * when reserve_next, N+1 held as reserved. 0 or -1 (exhausted). */
 int turn_ports_take(struct turn_ports *p, int family, bool even,
-    bool reserve_next, uint16_t *port);
-void turn_ports_release(struct turn_ports *p, int family, uint16_t port);
-/* Registers a token for the reserved port (held TURN_RESERVATION_HOLD s). */
-int turn_ports_reserve(struct turn_ports *p, int family, uint16_t port,
-    uint64_t now_ms, uint8_t token[TURN_RESERVATION_TOKEN_LEN]);
-/* Consumes a live token: the port becomes in use. 0 or -1. */
+    bool reserve_next, unsigned *ip, uint16_t *port);
+void turn_ports_release(struct turn_ports *p, int family, unsigned ip,
+    uint16_t port);
+/* The external-ip of a relay IP, or NULL (advertise the bound one). */
+const struct addr *turn_ports_external(struct turn_ports *p, int family,
+    unsigned ip);
+/* Registers a token for the reserved address (held TURN_RESERVATION_HOLD
+ * s). */
+int turn_ports_reserve(struct turn_ports *p, int family, unsigned ip,
+    uint16_t port, uint64_t now_ms, uint8_t token[TURN_RESERVATION_TOKEN_LEN]);
+/* Consumes a live token: the address becomes in use. 0 or -1. */
 int turn_ports_redeem(struct turn_ports *p,
     const uint8_t token[TURN_RESERVATION_TOKEN_LEN], uint64_t now_ms,
-    int *family, uint16_t *port);
+    int *family, unsigned *ip, uint16_t *port);
 void turn_ports_sweep(struct turn_ports *p, uint64_t now_ms);
 
 /* ---- turn_quota.c ---- */

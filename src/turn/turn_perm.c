@@ -98,7 +98,8 @@ turn_peer_verdict(struct turn_engine *e, struct turn_alloc *a,
 	/* behind external-ip the socket's own address differs from the
 	 * advertised one that the policy compares with: the relay never
 	 * sends to itself (docs/security.md, Peer deny list) */
-	if (addr_equal(&peer, &a->relay[ip->fam].bound, true))
+	if (port == a->relay[ip->fam].port &&
+	    turn_ip_equal(ip, &a->relay[ip->fam].bound))
 		return POLICY_DENY_SELF;
 	return policy_peer_check(e->policy, &peer, &a->relay[ip->fam].adv);
 }

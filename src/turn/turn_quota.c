@@ -7,11 +7,12 @@
  * Keyed on the REST user-id (the part after the separator) or the static
  * user's name, so that minting fresh REST timestamps does not escape the
  * user quota, and on the client IP, /32 for IPv4 and /64 for IPv6 (a
- * host owns a whole /64). A small chained hash under one mutex: it is
- * touched only when an allocation is created or freed, never per packet.
- * The hash is keyed with a random seed so that keys cannot be aimed at one
- * bucket. Entries exist only while their count is positive, so the memory
- * is bounded by the number of live allocations.
+ * host owns a whole /64). A chained hash that grows (turn_hash.c) under
+ * one mutex: it is touched only when an allocation is created or freed,
+ * never per packet, and costs the same with 100,000 entries as with 10.
+ * The hash is SipHash with a random key so that keys cannot be aimed at
+ * one bucket. Entries exist only while their count is positive, so the
+ * memory is bounded by the number of live allocations.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,23 +21,23 @@
 #include "turn/turn.h"
 #include "turn/turn_int.h"
 #include "util/crypto.h"
+#include "util/siphash.h"
 
-#define QUOTA_BUCKETS	1024
 #define QUOTA_KEY_MAX	(1 + AUTH_NAME_MAX)
 
 struct quota_ent {
-	struct quota_ent *next;
+	struct turn_hnode hn;	/* first */
 	uint32_t count;
-	size_t klen;
+	uint32_t klen;
 	uint8_t key[];		/* kind byte ('u' or 'i') + bytes */
 };
 
 struct turn_quota {
 	uint32_t per_user, per_ip, total;
 	uint32_t used;
-	uint32_t seed;
+	uint64_t hkey[2];
 	pthread_mutex_t mu;
-	struct quota_ent *b[QUOTA_BUCKETS];
+	struct turn_htab t;
 };
 
 struct turn_quota *
@@ -46,10 +47,14 @@ turn_quota_new(uint32_t per_user, uint32_t per_ip, uint32_t total)
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
+	if (turn_htab_init(&q->t) != 0) {
+		free(q);
+		return NULL;
+	}
 	q->per_user = per_user;
 	q->per_ip = per_ip;
 	q->total = total;
-	(void)crypto_random(&q->seed, sizeof(q->seed));
+	(void)crypto_random(q->hkey, sizeof(q->hkey));
 	pthread_mutex_init(&q->mu, NULL);
 	return q;
 }
@@ -65,35 +70,22 @@ turn_quota_set_limits(struct turn_quota *q, uint32_t per_user,
 	pthread_mutex_unlock(&q->mu);
 }
 
+static void
+quota_ent_free(struct turn_hnode *x, void *arg)
+{
+	(void)arg;
+	free(x);
+}
+
 void
 turn_quota_free(struct turn_quota *q)
 {
-	struct quota_ent *x, *nx;
-	size_t i;
-
 	if (q == NULL)
 		return;
-	for (i = 0; i < QUOTA_BUCKETS; i++)
-		for (x = q->b[i]; x != NULL; x = nx) {
-			nx = x->next;
-			free(x);
-		}
+	turn_htab_each(&q->t, quota_ent_free, NULL);
+	turn_htab_free(&q->t);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
-}
-
-/* FNV-1a over seed and key. */
-static size_t
-quota_hash(const struct turn_quota *q, const uint8_t *k, size_t n)
-{
-	uint32_t h = 2166136261u ^ q->seed;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= k[i];
-		h *= 16777619u;
-	}
-	return h & (QUOTA_BUCKETS - 1);
 }
 
 /* The key of a user-id or of a client IP prefix; its length or 0. */
@@ -127,47 +119,53 @@ quota_key_ip(const struct addr *a, uint8_t *k)
 	return 0;
 }
 
-static struct quota_ent **
-quota_find(struct turn_quota *q, const uint8_t *k, size_t n)
+/* The entry of key k (n bytes, hash h), or NULL. */
+static struct quota_ent *
+quota_find(struct turn_quota *q, const uint8_t *k, size_t n, uint64_t h)
 {
-	struct quota_ent **pp;
+	struct turn_hnode *x;
+	struct quota_ent *ent;
 
-	for (pp = &q->b[quota_hash(q, k, n)]; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->klen == n && memcmp((*pp)->key, k, n) == 0)
-			break;
-	return pp;
+	for (x = *turn_htab_bucket(&q->t, h); x != NULL; x = x->next) {
+		ent = (struct quota_ent *)x;
+		if (x->hash == h && ent->klen == n &&
+		    memcmp(ent->key, k, n) == 0)
+			return ent;
+	}
+	return NULL;
 }
 
 static uint32_t
 quota_count(struct turn_quota *q, const uint8_t *k, size_t n)
 {
-	struct quota_ent **pp = quota_find(q, k, n);
+	struct quota_ent *x = quota_find(q, k, n,
+	    siphash24(q->hkey[0], q->hkey[1], k, n));
 
-	return *pp != NULL ? (*pp)->count : 0;
+	return x != NULL ? x->count : 0;
 }
 
 /* +1 (creating the entry) or -1 (freeing it at zero). 0 or -1. */
 static int
 quota_add(struct turn_quota *q, const uint8_t *k, size_t n, int delta)
 {
-	struct quota_ent **pp = quota_find(q, k, n), *x;
+	const uint64_t h = siphash24(q->hkey[0], q->hkey[1], k, n);
+	struct quota_ent *x = quota_find(q, k, n, h);
 
-	if (*pp == NULL) {
+	if (x == NULL) {
 		if (delta < 0)
 			return 0;
 		if ((x = calloc(1, sizeof(*x) + n)) == NULL)
 			return -1;
-		x->klen = n;
+		x->klen = (uint32_t)n;
 		memcpy(x->key, k, n);
-		*pp = x;
+		turn_htab_insert(&q->t, &x->hn, h);
 	}
-	x = *pp;
 	if (delta > 0) {
 		x->count++;
 		return 0;
 	}
 	if (--x->count == 0) {
-		*pp = x->next;
+		turn_htab_remove(&q->t, &x->hn);
 		free(x);
 	}
 	return 0;

@@ -3,8 +3,9 @@
  * turn_table: the worker's allocations, found by client 5-tuple (RFC 8656
  * §2: an allocation is identified by its 5-tuple; on TCP/TLS the
  * connection id completes it) and by relay handle (for peer datagrams).
- * Two chained hash tables of fixed size with a random per-engine seed; an
- * allocation is malloc'd once when created, never per packet.
+ * Two tables that grow (turn_hash.c): the 5-tuple's is keyed with
+ * SipHash over the compact struct turn_tkey, with a random key per engine;
+ * an allocation is malloc'd once when created, never per packet.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,56 +13,67 @@
 #include "turn/turn.h"
 #include "turn/turn_int.h"
 #include "util/crypto.h"
+#include "util/siphash.h"
 
-static uint32_t
-turn_mix(uint32_t h, const void *p, size_t n)
+int
+turn_table_init(struct turn_engine *e)
 {
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 16777619u;
+	if (crypto_random(e->hkey, sizeof(e->hkey)) != 0 ||
+	    turn_htab_init(&e->by_tuple) != 0)
+		return -1;
+	if (turn_htab_init(&e->by_relay) != 0) {
+		turn_htab_free(&e->by_tuple);
+		return -1;
 	}
-	return h;
+	return 0;
 }
 
-static uint32_t
-turn_addr_mix(uint32_t h, const struct addr *a)
+/* One side of the 5-tuple into the compact key. */
+static void
+turn_key_side(struct turn_tkey *k, int i, const struct addr *a)
 {
-	uint16_t port = addr_port(a);
-
-	if (addr_family(a) == AF_INET)
-		h = turn_mix(h, &a->u.sin.sin_addr, 4);
-	else if (addr_family(a) == AF_INET6)
-		h = turn_mix(h, &a->u.sin6.sin6_addr, 16);
-	return turn_mix(h, &port, sizeof(port));
+	if (addr_family(a) == AF_INET) {
+		k->fam[i] = 4;
+		memcpy(k->ip[i], &a->u.sin.sin_addr, 4);
+	} else if (addr_family(a) == AF_INET6) {
+		k->fam[i] = 6;
+		memcpy(k->ip[i], &a->u.sin6.sin6_addr, 16);
+	}
+	k->port[i] = addr_port(a);
 }
 
-static size_t
-turn_tuple_hash(const struct turn_engine *e, const struct turn_tuple *t)
+static void
+turn_key_from_tuple(struct turn_tkey *k, const struct turn_tuple *t)
 {
-	uint32_t h = 2166136261u ^ e->seed;
-
-	h = turn_addr_mix(h, &t->client);
-	h = turn_addr_mix(h, &t->local);
-	h = turn_mix(h, &t->conn, sizeof(t->conn));
-	h = turn_mix(h, &t->transport, sizeof(t->transport));
-	return h & (TURN_HASH_BUCKETS - 1);
+	memset(k, 0, sizeof(*k));
+	turn_key_side(k, 0, &t->client);
+	turn_key_side(k, 1, &t->local);
+	k->transport = (uint8_t)t->transport;
+	k->conn = t->conn;
 }
 
-static size_t
+/* Keyed, so that clients choosing their addresses and ports cannot aim
+ * their allocations at one chain (docs/security.md, Attack catalogue:
+ * resource exhaustion). */
+static uint64_t
+turn_key_hash(const struct turn_engine *e, const struct turn_tkey *k)
+{
+	return siphash24(e->hkey[0], e->hkey[1], k, sizeof(*k));
+}
+
+/* Handles are the I/O layer's, never a client's: a keyed mix will do
+ * (the splitmix64 finaliser). */
+static uint64_t
 turn_handle_hash(const struct turn_engine *e, uint64_t handle)
 {
-	uint64_t x = handle ^ e->seed;
+	uint64_t x = handle ^ e->hkey[0];
 
-	/* splitmix64 finaliser */
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ull;
 	x ^= x >> 27;
 	x *= 0x94d049bb133111ebull;
 	x ^= x >> 31;
-	return (size_t)(x & (TURN_HASH_BUCKETS - 1));
+	return x;
 }
 
 static bool
@@ -72,28 +84,36 @@ turn_tuple_equal(const struct turn_tuple *a, const struct turn_tuple *b)
 	    addr_equal(&a->local, &b->local, true);
 }
 
+/* The hash of its compact key is compared first: a chain is walked
+ * without comparing addresses but for the match. */
 struct turn_alloc *
 turn_table_find(struct turn_engine *e, const struct turn_tuple *t)
 {
-	struct turn_alloc *a;
+	struct turn_hnode *x;
+	struct turn_tkey k;
+	uint64_t h;
 
-	for (a = e->by_tuple[turn_tuple_hash(e, t)]; a != NULL; a = a->next)
-		if (turn_tuple_equal(&a->tuple, t))
-			return a;
+	turn_key_from_tuple(&k, t);
+	h = turn_key_hash(e, &k);
+	for (x = *turn_htab_bucket(&e->by_tuple, h); x != NULL; x = x->next)
+		if (x->hash == h &&
+		    turn_tuple_equal(&((struct turn_alloc *)x)->tuple, t))
+			return (struct turn_alloc *)x;
 	return NULL;
 }
 
 struct turn_relay *
 turn_table_relay(struct turn_engine *e, uint64_t handle)
 {
-	struct turn_relay *rl;
+	struct turn_hnode *x;
+	uint64_t h;
 
 	if (handle == 0)
 		return NULL;
-	for (rl = e->by_relay[turn_handle_hash(e, handle)]; rl != NULL;
-	    rl = rl->next)
-		if (rl->handle == handle)
-			return rl;
+	h = turn_handle_hash(e, handle);
+	for (x = *turn_htab_bucket(&e->by_relay, h); x != NULL; x = x->next)
+		if (((struct turn_relay *)x)->handle == handle)
+			return (struct turn_relay *)x;
 	return NULL;
 }
 
@@ -101,16 +121,15 @@ struct turn_alloc *
 turn_table_add(struct turn_engine *e, const struct turn_tuple *t)
 {
 	struct turn_alloc *a;
-	size_t h;
+	struct turn_tkey k;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	a->tuple = *t;
 	a->relay[0].alloc = a;
 	a->relay[1].alloc = a;
-	h = turn_tuple_hash(e, t);
-	a->next = e->by_tuple[h];
-	e->by_tuple[h] = a;
+	turn_key_from_tuple(&k, t);
+	turn_htab_insert(&e->by_tuple, &a->hn, turn_key_hash(e, &k));
 	e->stats.allocations++;
 	return a;
 }
@@ -118,31 +137,22 @@ turn_table_add(struct turn_engine *e, const struct turn_tuple *t)
 void
 turn_table_add_relay(struct turn_engine *e, struct turn_relay *rl)
 {
-	size_t h = turn_handle_hash(e, rl->handle);
-
-	rl->next = e->by_relay[h];
-	e->by_relay[h] = rl;
+	turn_htab_insert(&e->by_relay, &rl->hn, turn_handle_hash(e, rl->handle));
 }
 
 void
 turn_table_close_relay(struct turn_engine *e, struct turn_relay *rl)
 {
-	struct turn_relay **pp;
 	int fam;
 
 	if (rl->port != 0) {
 		fam = rl == &rl->alloc->relay[TURN_FAM_V4] ? AF_INET : AF_INET6;
-		turn_ports_release(e->opts.ports, fam, rl->port);
+		turn_ports_release(e->opts.ports, fam, rl->ip, rl->port);
 		rl->port = 0;
 	}
 	if (rl->handle == 0)
 		return;
-	for (pp = &e->by_relay[turn_handle_hash(e, rl->handle)]; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (*pp == rl) {
-			*pp = rl->next;
-			break;
-		}
+	turn_htab_remove(&e->by_relay, &rl->hn);
 	e->opts.io->relay_close(e->opts.io->ctx, rl->handle);
 	rl->handle = 0;
 }
@@ -209,14 +219,7 @@ void
 turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
     enum turn_end why)
 {
-	struct turn_alloc **pp;
-
-	for (pp = &e->by_tuple[turn_tuple_hash(e, &a->tuple)]; *pp != NULL;
-	    pp = &(*pp)->next)
-		if (*pp == a) {
-			*pp = a->next;
-			break;
-		}
+	turn_htab_remove(&e->by_tuple, &a->hn);
 	if (a->live) {
 		e->stats.allocs_ended[why]++;
 		turn_table_event(e, a, TURN_EV_ENDED, why,
@@ -237,16 +240,40 @@ turn_table_remove(struct turn_engine *e, struct turn_alloc *a,
 	free(a);
 }
 
+struct turn_table_walk {
+	struct turn_engine *e;
+	void (*fn)(struct turn_engine *, struct turn_alloc *, void *);
+	void *arg;
+};
+
+static void
+turn_table_walk_one(struct turn_hnode *x, void *arg)
+{
+	struct turn_table_walk *w = arg;
+
+	w->fn(w->e, (struct turn_alloc *)x, w->arg);
+}
+
+void
+turn_table_each(struct turn_engine *e,
+    void (*fn)(struct turn_engine *, struct turn_alloc *, void *), void *arg)
+{
+	struct turn_table_walk w = { e, fn, arg };
+
+	turn_htab_each(&e->by_tuple, turn_table_walk_one, &w);
+}
+
+static void
+turn_table_shutdown(struct turn_engine *e, struct turn_alloc *a, void *arg)
+{
+	(void)arg;
+	turn_table_remove(e, a, TURN_END_SHUTDOWN);
+}
+
 void
 turn_table_clear(struct turn_engine *e)
 {
-	struct turn_alloc *a, *next;
-	size_t i;
-
-	/* the next pointer is read before the free, as in the sweep */
-	for (i = 0; i < TURN_HASH_BUCKETS; i++)
-		for (a = e->by_tuple[i]; a != NULL; a = next) {
-			next = a->next;
-			turn_table_remove(e, a, TURN_END_SHUTDOWN);
-		}
+	turn_table_each(e, turn_table_shutdown, NULL);
+	turn_htab_free(&e->by_tuple);
+	turn_htab_free(&e->by_relay);
 }

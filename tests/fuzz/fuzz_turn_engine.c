@@ -144,13 +144,14 @@ fz_relay_find(struct fz *f, uint64_t handle)
 }
 
 static int
-fz_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
-    struct addr *relayed, uint64_t *handle)
+fz_relay_open(void *ctx, int family, unsigned ip, uint16_t port,
+    unsigned flags, struct addr *relayed, uint64_t *handle)
 {
 	struct fz *f = ctx;
 	struct fz_relay *r;
 
 	(void)flags;
+	CHECK(ip == 0);		/* one relay IP per family (turn_ports_new) */
 	CHECK(port >= FZ_PORT_MIN && port <= FZ_PORT_MAX);
 	if (f->nrelays >= FZ_MAX_OPEN)
 		return TURN_IO_FAIL;

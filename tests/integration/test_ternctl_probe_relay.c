@@ -14,7 +14,9 @@
  *         trips; --family picks the other relay family; --json says the
  *         same as one object.
  *  fail   a wrong REST secret and a wrong password exit 4 naming the 401;
- *         a closed port exits 3; bad command lines exit 2.
+ *         a closed port exits 3; bad command lines exit 2; --help says
+ *         what the probe proves, that it fits a HEALTHCHECK, and its exit
+ *         codes.
  *  denied a ternd that advertises a link-local external-ip (hard-denied by
  *         its peer policy, docs/security.md) refuses the permission: exit
  *         6 naming CreatePermission and the 403; one that advertises an
@@ -201,6 +203,26 @@ out:
 	harness_fini(&h);
 }
 
+/* --help says what the probe is for; probe --help lists the options. */
+static void
+check_help(void)
+{
+	const char *help[] = { ternctl, "--help", NULL };
+	const char *phelp[] = { ternctl, "probe", "--help", NULL };
+	char out[8192];
+
+	ok(harness_run(help, out, sizeof(out), 5000) == 0 &&
+	    strstr(out, "relay relays") != NULL &&
+	    strstr(out, "HEALTHCHECK") != NULL &&
+	    strstr(out, "6 relay did not deliver") != NULL,
+	    "--help: the probe proves relaying, fits a HEALTHCHECK, exit codes");
+	ok(harness_run(phelp, out, sizeof(out), 5000) == 0 &&
+	    strstr(out, "--secret-file") != NULL &&
+	    strstr(out, "--password-file") != NULL &&
+	    strstr(out, "--family 4|6") != NULL && strstr(out, "--json") != NULL,
+	    "probe --help: the credential, --family and --json options");
+}
+
 static void
 run_fail(const char *ternd)
 {
@@ -214,6 +236,7 @@ run_fail(const char *ternd)
 	char url[128];
 	struct harness h;
 
+	check_help();
 	if (!ok(harness_init(&h, ternd) == 0, "temp dir") ||
 	    start(&h, "127.0.0.1", conf) == -1)
 		goto out;

@@ -8,8 +8,8 @@
 #include "util/crypto.h"
 
 static int
-scn_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
-    struct addr *relayed, uint64_t *handle)
+scn_relay_open(void *ctx, int family, unsigned ip, uint16_t port,
+    unsigned flags, struct addr *relayed, uint64_t *handle)
 {
 	struct scn *s = ctx;
 	struct scn_open *o;
@@ -31,6 +31,7 @@ scn_relay_open(void *ctx, int family, uint16_t port, unsigned flags,
 	*handle = ++s->next_handle;
 	o = &s->opens[s->nopens++];
 	o->family = family;
+	o->ip = ip;
 	o->port = port;
 	o->flags = flags;
 	o->handle = *handle;

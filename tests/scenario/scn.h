@@ -26,6 +26,7 @@
 
 struct scn_open {
 	int family;
+	unsigned ip;			/* relay IP number (turn_io.relay_open) */
 	uint16_t port;
 	unsigned flags;
 	uint64_t handle;

@@ -15,6 +15,7 @@ test_range(void)
 {
 	struct turn_ports *p;
 	uint16_t port, seen[4];
+	unsigned ip;
 	int i, j, distinct = 1;
 
 	ok(turn_ports_new(10, 5) == NULL, "min > max refused");
@@ -25,7 +26,7 @@ test_range(void)
 	turn_ports_free(p);
 	p = turn_ports_new(100, 103);
 	for (i = 0; i < 4; i++) {
-		if (turn_ports_take(p, AF_INET, false, false, &seen[i]) != 0 ||
+		if (turn_ports_take(p, AF_INET, false, false, &ip, &seen[i]) != 0 ||
 		    seen[i] < 100 || seen[i] > 103)
 			break;
 		for (j = 0; j < i; j++)
@@ -34,14 +35,14 @@ test_range(void)
 	}
 	is_int(i, 4, "4 ports taken");
 	ok(distinct, "all distinct");
-	is_int(turn_ports_take(p, AF_INET, false, false, &port), -1,
+	is_int(turn_ports_take(p, AF_INET, false, false, &ip, &port), -1,
 	    "5th: exhausted");
-	is_int(turn_ports_take(p, AF_INET6, false, false, &port), 0,
+	is_int(turn_ports_take(p, AF_INET6, false, false, &ip, &port), 0,
 	    "the IPv6 pool is separate");
-	turn_ports_release(p, AF_INET, seen[2]);
-	ok(turn_ports_take(p, AF_INET, false, false, &port) == 0 &&
+	turn_ports_release(p, AF_INET, 0, seen[2]);
+	ok(turn_ports_take(p, AF_INET, false, false, &ip, &port) == 0 &&
 	    port == seen[2], "a released port is taken again");
-	turn_ports_release(p, AF_INET, 9999);	/* out of range: ignored */
+	turn_ports_release(p, AF_INET, 0, 9999);	/* out of range: ignored */
 	is_int(turn_ports_available(p, AF_INET), 0, "still none");
 	turn_ports_free(p);
 	turn_ports_free(NULL);
@@ -52,17 +53,18 @@ test_even(void)
 {
 	struct turn_ports *p = turn_ports_new(101, 110);
 	uint16_t port;
+	unsigned ip;
 	int i, even = 1;
 
 	for (i = 0; i < 5; i++) {
-		if (turn_ports_take(p, AF_INET, true, false, &port) != 0)
+		if (turn_ports_take(p, AF_INET, true, false, &ip, &port) != 0)
 			break;
 		if (port % 2 != 0)
 			even = 0;
 	}
 	is_int(i, 5, "5 even ports in 101-110");
 	ok(even, "all even");
-	is_int(turn_ports_take(p, AF_INET, true, false, &port), -1,
+	is_int(turn_ports_take(p, AF_INET, true, false, &ip, &port), -1,
 	    "no 6th even port");
 	is_int(turn_ports_available(p, AF_INET), 5, "the odd ones are left");
 	turn_ports_free(p);
@@ -74,31 +76,32 @@ test_reserve(void)
 	struct turn_ports *p = turn_ports_new(100, 103);
 	uint8_t tok[TURN_RESERVATION_TOKEN_LEN], bad[TURN_RESERVATION_TOKEN_LEN];
 	uint16_t port, got;
+	unsigned ip, gip;
 	int fam;
 
-	is_int(turn_ports_take(p, AF_INET, true, true, &port), 0, "N and N+1");
+	is_int(turn_ports_take(p, AF_INET, true, true, &ip, &port), 0, "N and N+1");
 	ok(port % 2 == 0 && port + 1 <= 103, "N = %u even", port);
 	is_int(turn_ports_available(p, AF_INET), 2, "two taken");
-	is_int(turn_ports_reserve(p, AF_INET, port + 1, 1000 * SEC, tok), 0,
+	is_int(turn_ports_reserve(p, AF_INET, 0, port + 1, 1000 * SEC, tok), 0,
 	    "token issued");
 	memcpy(bad, tok, sizeof(bad));
 	bad[7] ^= 1;
-	is_int(turn_ports_redeem(p, bad, 1001 * SEC, &fam, &got), -1,
+	is_int(turn_ports_redeem(p, bad, 1001 * SEC, &fam, &gip, &got), -1,
 	    "a wrong token is refused");
-	ok(turn_ports_redeem(p, tok, 1029 * SEC, &fam, &got) == 0 &&
+	ok(turn_ports_redeem(p, tok, 1029 * SEC, &fam, &gip, &got) == 0 &&
 	    fam == AF_INET && got == port + 1, "redeemed for N+1 at 29 s");
-	is_int(turn_ports_redeem(p, tok, 1029 * SEC, &fam, &got), -1,
+	is_int(turn_ports_redeem(p, tok, 1029 * SEC, &fam, &gip, &got), -1,
 	    "only once");
 	turn_ports_sweep(p, 2000 * SEC);
 	is_int(turn_ports_available(p, AF_INET), 2,
 	    "a redeemed port stays in use");
 	/* an unredeemed reservation lapses after 30 s */
-	is_int(turn_ports_take(p, AF_INET, true, true, &port), 0,
+	is_int(turn_ports_take(p, AF_INET, true, true, &ip, &port), 0,
 	    "the other pair");
-	turn_ports_reserve(p, AF_INET, port + 1, 3000 * SEC, tok);
+	turn_ports_reserve(p, AF_INET, 0, port + 1, 3000 * SEC, tok);
 	turn_ports_sweep(p, 3029 * SEC);
 	is_int(turn_ports_available(p, AF_INET), 0, "held at 29 s");
-	is_int(turn_ports_redeem(p, tok, 3030 * SEC, &fam, &got), -1,
+	is_int(turn_ports_redeem(p, tok, 3030 * SEC, &fam, &gip, &got), -1,
 	    "expired at 30 s");
 	turn_ports_sweep(p, 3030 * SEC);
 	is_int(turn_ports_available(p, AF_INET), 1, "and swept back");
@@ -115,9 +118,10 @@ static void *
 taker_run(void *arg)
 {
 	struct taker *t = arg;
+	unsigned ip;
 
 	while (t->n < 500 &&
-	    turn_ports_take(t->p, AF_INET, false, false, &t->got[t->n]) == 0)
+	    turn_ports_take(t->p, AF_INET, false, false, &ip, &t->got[t->n]) == 0)
 		t->n++;
 	return NULL;
 }
