@@ -164,6 +164,8 @@ probe_connect(struct probe_ctx *x)
 		    probe_left(x->deadline) / (n - i), err, sizeof(err));
 		if (r == 0)
 			break;
+		if (r > 0 || r == CLIENT_E_PROTO)
+			x->p->server = a[i];	/* it answered */
 		if (r > 0 || r == CLIENT_E_PROTO || r == CLIENT_E_TLS || i == n - 1)
 			return probe_alloc_fail(x, l, r, "first", &a[i], err);
 		client_free(l->c);	/* another address may answer */
