@@ -301,9 +301,10 @@ config_coturn_warn(const struct config *c, struct config_err *e)
 
 	for (i = 0; i < c->n_coturn_ignored; i++) {
 		d = c->coturn_ignored[i].row;
-		config_warn_add(e, c->coturn_ignored[i].where, "%s: %s: %s",
-		    d->name, d->what == CONFIG_COTURN_DEFAULT ? "ternd's "
-		    "default is used" : "ignored", d->why);
+		/* the option first: ternd logs it as option= */
+		config_warn_add(e, d->name, "%s (%s): %s",
+		    d->what == CONFIG_COTURN_DEFAULT ? "ternd's default is "
+		    "used" : "ignored", c->coturn_ignored[i].where, d->why);
 	}
 }
 

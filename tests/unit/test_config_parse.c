@@ -321,22 +321,22 @@ test_coturn_ignored(void)
 	is_int(rv, 0, "ignored coturn options parse");
 	is_int(config_check(c, err, sizeof(err)), 0, "and pass the check");
 	is_str(err,
-	    "warning: t.conf:1: fingerprint: ignored: ternd adds FINGERPRINT "
+	    "warning: fingerprint: ignored (t.conf:1): ternd adds FINGERPRINT "
 	    "to every answer whose request carried one (RFC 8489 §14.7)\n"
-	    "warning: t.conf:2: lt-cred-mech: ignored: ternd always uses "
+	    "warning: lt-cred-mech: ignored (t.conf:2): ternd always uses "
 	    "long-term credentials (RFC 8489 §9.2)\n"
-	    "warning: t.conf:3: no-tlsv1: ignored: ternd never offers TLS "
+	    "warning: no-tlsv1: ignored (t.conf:3): ternd never offers TLS "
 	    "below 1.2\n"
-	    "warning: t.conf:5: no-cli: ignored: ternd has no telnet CLI\n"
-	    "warning: t.conf:6: verbose: ignored: ternd logs at log-level "
+	    "warning: no-cli: ignored (t.conf:5): ternd has no telnet CLI\n"
+	    "warning: verbose: ignored (t.conf:6): ternd logs at log-level "
 	    "(info by default); set log-level = debug for more\n"
-	    "warning: t.conf:7: no-multicast-peers: ignored: ternd denies "
+	    "warning: no-multicast-peers: ignored (t.conf:7): ternd denies "
 	    "multicast peers unless allow-multicast-peers is set\n"
-	    "warning: t.conf:8: simple-log: ignored: ternd never renames its "
+	    "warning: simple-log: ignored (t.conf:8): ternd never renames its "
 	    "log file; rotate it and send SIGHUP\n"
-	    "warning: t.conf:9: allocation-default-address-family: ignored: "
+	    "warning: allocation-default-address-family: ignored (t.conf:9): "
 	    "IPv4 is what RFC 8656 §7.2 and ternd use by default\n"
-	    "warning: t.conf:10: no-tlsv1_1: ignored: ternd never offers TLS "
+	    "warning: no-tlsv1_1: ignored (t.conf:10): ternd never offers TLS "
 	    "below 1.2\n", "one warning each, at its first line, saying why");
 	config_free(c);
 
@@ -348,10 +348,11 @@ test_coturn_ignored(void)
 	    "coturn's stdout, DEFAULT and bare stale-nonce mean ternd's "
 	    "defaults");
 	is_int(config_check(c, err, sizeof(err)), 0, "they pass the check");
-	ok(strstr(err, "warning: t.conf:2: log-file: ternd's default is used: "
+	ok(strstr(err, "warning: log-file: ternd's default is used (t.conf:2): "
 	    "coturn's name for standard output") != NULL &&
-	    strstr(err, "warning: t.conf:4: cipher-list: ternd's default is "
-	    "used") != NULL && strstr(err, "t.conf:6: stale-nonce:") != NULL,
+	    strstr(err, "warning: cipher-list: ternd's default is used "
+	    "(t.conf:4)") != NULL && strstr(err, "warning: stale-nonce: "
+	    "ternd's default is used (t.conf:6)") != NULL,
 	    "each with its warning");
 	config_free(c);
 	ok(config_dropped_find("log-file") == NULL &&
