@@ -9,7 +9,9 @@
  *    served within a deadline, tern_tls_reloads_total{result="ok"} counts
  *    it and the expiry gauge is B's notAfter; then a certificate C is
  *    renamed over the cert file without its key (a mismatched pair): B is
- *    still served, {result="error"} counts it, the expiry stays B's;
+ *    still served, {result="error"} counts it, the expiry stays B's; then
+ *    a matching pair whose certificate is valid only from tomorrow (made
+ *    here with OpenSSL): refused too, B still served;
  *  k8s: the files are links through a `..data` link to a timestamped
  *    directory, as Kubernetes mounts a secret; a new directory and the
  *    `..data` link swapped by rename: the new certificate is served.
@@ -22,6 +24,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "metrics_common.h"
 #include "tap.h"
@@ -43,6 +49,46 @@ make_cert(const char *cert, const char *key, const char *cn, const char *days)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+write_pem(const char *path, EVP_PKEY *k, X509 *x)
+{
+	FILE *f = fopen(path, "w");
+	int okk;
+
+	if (f == NULL)
+		return -1;
+	okk = x != NULL ? PEM_write_X509(f, x) :
+	    PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	return fclose(f) == 0 && okk == 1 ? 0 : -1;
+}
+
+/* A self-signed P-256 certificate valid from tomorrow, and its key. */
+static int
+make_future_cert(const char *cert, const char *key)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *n;
+	int rv = -1;
+
+	if (k == NULL || x == NULL || (n = X509_get_subject_name(x)) == NULL ||
+	    X509_set_version(x, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), 4242) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), 86400) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 30 * 86400) == NULL ||
+	    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"tern-future", -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, n) != 1 || X509_set_pubkey(x, k) != 1 ||
+	    X509_sign(x, k, EVP_sha256()) == 0)
+		goto out;
+	rv = write_pem(key, k, NULL) == 0 && write_pem(cert, NULL, x) == 0 ?
+	    0 : -1;
+out:
+	X509_free(x);
+	EVP_PKEY_free(k);
+	return rv;
 }
 
 /* openssl x509 -noout with one option; its output in out. */
@@ -127,6 +173,22 @@ wait_served(struct mc *m, const uint8_t want[32])
 	return false;
 }
 
+/* Whether ternd's log has a line with both a and b. */
+static bool
+log_has(const struct harness *h, const char *a, const char *b)
+{
+	FILE *f = fopen(h->errlog, "r");
+	char line[2048];
+	bool got = false;
+
+	if (f == NULL)
+		return false;
+	while (!got && fgets(line, sizeof(line), f) != NULL)
+		got = strstr(line, a) != NULL && strstr(line, b) != NULL;
+	fclose(f);
+	return got;
+}
+
 static bool
 metric_is(struct mc *m, const char *series, double want)
 {
@@ -176,10 +238,21 @@ rename_case(struct mc *m)
 	    "cert C renamed over the cert file, its key not");
 	ok(metric_is(m, "tern_tls_reloads_total{result=\"error\"}", 1),
 	    "the mismatched pair is counted as an error");
+	ok(log_has(&m->h, "event=tls_reload_failed", "key values mismatch"),
+	    "and logged with OpenSSL's reason");
 	ok(served(m, fp, err, sizeof(err)) == 0 && memcmp(fp, fb, 32) == 0,
 	    "B is still served");
 	ok(metric_is(m, "tern_tls_certificate_expiry_timestamp_seconds",
 	    (double)nb), "the expiry gauge is still B's");
+	ok(make_future_cert(cc, kc) == 0 && rename(kc, m->h.pkey) == 0 &&
+	    rename(cc, m->h.cert) == 0,
+	    "a matching pair valid only from tomorrow renamed in place");
+	ok(metric_is(m, "tern_tls_reloads_total{result=\"error\"}", 2),
+	    "the pair not yet valid is counted as an error");
+	ok(log_has(&m->h, "event=tls_reload_failed", "not yet valid"),
+	    "and logged as not yet valid");
+	ok(served(m, fp, err, sizeof(err)) == 0 && memcmp(fp, fb, 32) == 0,
+	    "B is still served");
 	ok(metric_is(m, "tern_tls_reloads_total{result=\"ok\"}", 1),
 	    "no other load succeeded");
 }
