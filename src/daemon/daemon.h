@@ -7,12 +7,16 @@
  * hooks with it, keeps the user-key cache in front of Redis, counts what
  * the engine reports (struct turn_outcome, struct turn_alloc_event) into
  * metrics, serves /metrics /healthz /readyz, and carries out the drain's
- * signal and timer (the drain's answers are the engine's). See
- * ARCHITECTURE.md.
+ * signal and timer (the drain's answers are the engine's). On the main
+ * thread it also counts the TLS certificate's reloads and keeps its expiry
+ * (daemon_tls.c; net/ watches the files) and runs the self-test canary
+ * (daemon_selftest.c: RFC 8656 §7-§10 as a client of its own listener,
+ * for /readyz). See ARCHITECTURE.md.
  *
  * What it must not do: touch sockets (net/ does), decode STUN (stun/ and
- * the engine do), judge credentials or peers itself (auth/, policy/ and
- * the engine do), block a worker on Redis.
+ * the engine do; the self-test decodes only the answers to its own
+ * requests), judge credentials or peers itself (auth/, policy/ and the
+ * engine do), block a worker on Redis.
  *
  * Life cycle, main thread:
  *   daemon_new()    binds every listener (net_new), builds the shared
