@@ -20,8 +20,6 @@
 
 #include "net/net_int.h"
 
-#define NET_PROBE_READS	8	/* datagrams read a wake-up */
-
 struct net_probe {
 	int fd;
 	struct event *ev;
@@ -30,26 +28,23 @@ struct net_probe {
 	uint8_t buf[NET_PROBE_BUFSZ];
 };
 
+/* One datagram a wake-up (the event is level-triggered, so the next one
+ * wakes it again): fn may close p, which nothing here touches after. */
 static void
 net_probe_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_probe *p = arg;
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	socklen_t sl = sizeof(ss);
 	struct addr from;
 	ssize_t r;
-	int i;
 
 	(void)what;
-	for (i = 0; i < NET_PROBE_READS; i++) {
-		sl = sizeof(ss);
-		r = recvfrom(fd, p->buf, sizeof(p->buf), 0,
-		    (struct sockaddr *)&ss, &sl);
-		if (r < 0)
-			return;
-		if (addr_from_sockaddr(&from, (struct sockaddr *)&ss, sl) == 0)
-			p->fn(p->arg, p->buf, (size_t)r, &from);
-	}
+	r = recvfrom(fd, p->buf, sizeof(p->buf), 0, (struct sockaddr *)&ss,
+	    &sl);
+	if (r >= 0 && addr_from_sockaddr(&from, (struct sockaddr *)&ss,
+	    sl) == 0)
+		p->fn(p->arg, p->buf, (size_t)r, &from);
 }
 
 struct net_probe *
