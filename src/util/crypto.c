@@ -4,49 +4,68 @@
  * need no library (CRC-32, base64). This is the only file that includes
  * OpenSSL's libcrypto headers.
  *
- * The algorithms are fetched once (pthread_once) so that a caller that
+ * The digests are fetched once (pthread_once) so that a caller that
  * forgot crypto_init() still gets working, thread-safe functions.
  *
- * HMAC contexts are kept per thread, because creating one and fetching
- * its digest by name cost several times the HMAC itself over a short
- * STUN message (docs/security.md, Credentials: what a made-up NONCE
- * costs). Thread safety: every context lives in its thread's struct
- * crypto_tls, reached only through the _Thread_local pointer crypto_tls;
- * no other thread ever gets that pointer (pthread_setspecific only
- * registers it for the destructor that frees it when the thread ends), so
- * a context is never shared and no lock is needed. A function that fails
- * half-way drops the thread's context, and the next call makes a new one.
+ * HMAC (RFC 2104) is computed here over the plain SHA-1 and SHA-256
+ * states: keyed, it is two states (after the key's inner and outer pad
+ * blocks), and a MAC starts from copies of them. Through EVP, creating a
+ * context and fetching its digest by name cost several times the HMAC
+ * itself over a short STUN message (docs/security.md, Credentials: what
+ * a made-up NONCE costs). crypto_hmac() keys its states on the stack at
+ * every call; crypto_hmac_fixed() keeps them per thread. Thread safety:
+ * the kept states live in the thread's struct crypto_tls, reached only
+ * through the _Thread_local pointer crypto_tls; no other thread ever gets
+ * that pointer (pthread_setspecific only registers it for the destructor
+ * that wipes and frees it when the thread ends), so they are never shared
+ * and need no lock. tests/unit/test_crypto.c checks both against
+ * OpenSSL's HMAC(), with four threads at once.
  */
+/*
+ * SHA1_Init(), SHA256_Init() and the rest are deprecated since OpenSSL
+ * 3.0 in favour of EVP, but they are the one interface whose state is a
+ * plain struct, copied by assignment, which is what a keyed HMAC is:
+ * EVP_MD_CTX_copy_ex() frees and allocates a provider context for each
+ * copy, and EVP_MAC adds a parameter lookup by name to every call.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "util/crypto.h"
 
 #define CRYPTO_NMD	2	/* enum crypto_md */
+#define CRYPTO_BLOCK	64	/* SHA-1's and SHA-256's block size */
 
-/*
- * One thread's HMAC contexts, by enum crypto_md: mac[] are keyed afresh
- * on every call (crypto_hmac), fixed[] keep the key they were given last
- * (crypto_hmac_fixed), whose copy is fixed_key[].
- */
+union crypto_sha {
+	SHA_CTX sha1;
+	SHA256_CTX sha256;
+};
+
+/* HMAC under one key (RFC 2104 §2): the states after the key's inner
+ * and outer pad blocks, and, when kept, the key to tell whether the next
+ * one is the same. */
+struct crypto_keyed {
+	union crypto_sha in, out;
+	uint8_t key[CRYPTO_FIXED_KEY_MAX];
+	size_t len;
+	bool set;
+};
+
+/* One thread's kept keys (crypto_hmac_fixed), by enum crypto_md. */
 struct crypto_tls {
-	EVP_MAC_CTX *mac[CRYPTO_NMD];
-	EVP_MAC_CTX *fixed[CRYPTO_NMD];
-	uint8_t fixed_key[CRYPTO_NMD][CRYPTO_FIXED_KEY_MAX];
-	size_t fixed_len[CRYPTO_NMD];
-	bool fixed_set[CRYPTO_NMD];
+	struct crypto_keyed fixed[CRYPTO_NMD];
 };
 
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
-static EVP_MAC *crypto_mac_hmac;
 static EVP_MD *crypto_md_sha1;
 static EVP_MD *crypto_md_sha256;
 static EVP_MD *crypto_md_md5;
@@ -57,19 +76,14 @@ static _Thread_local struct crypto_tls *crypto_tls;
 static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 static uint32_t crc_table[8][256];
 
-/* The destructor of crypto_tls_key: the thread's contexts, at its end. */
+/* The destructor of crypto_tls_key: the thread's kept keys, at its end. */
 static void
 crypto_tls_free(void *p)
 {
 	struct crypto_tls *t = p;
-	size_t i;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < CRYPTO_NMD; i++) {
-		EVP_MAC_CTX_free(t->mac[i]);
-		EVP_MAC_CTX_free(t->fixed[i]);
-	}
 	crypto_wipe(t, sizeof(*t));
 	free(t);
 	if (crypto_tls == t)
@@ -79,14 +93,12 @@ crypto_tls_free(void *p)
 static void
 crypto_fetch(void)
 {
-	crypto_mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	crypto_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 	crypto_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	/* MD5 is needed for RFC 8489 §9.2.2 long-term keys; it lives in the
 	 * default provider, so no FIPS-only configuration is supported. */
 	crypto_md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-	crypto_ok = crypto_mac_hmac && crypto_md_sha1 && crypto_md_sha256 &&
-	    crypto_md_md5 &&
+	crypto_ok = crypto_md_sha1 && crypto_md_sha256 && crypto_md_md5 &&
 	    pthread_key_create(&crypto_tls_key, crypto_tls_free) == 0;
 }
 
@@ -107,21 +119,116 @@ crypto_init(void)
 void
 crypto_shutdown(void)
 {
-	/* the calling thread's contexts; the other threads' went with them */
+	/* the calling thread's kept keys; the other threads' went with them */
 	if (crypto_tls != NULL) {
 		(void)pthread_setspecific(crypto_tls_key, NULL);
 		crypto_tls_free(crypto_tls);
 	}
-	EVP_MAC_free(crypto_mac_hmac);
 	EVP_MD_free(crypto_md_sha1);
 	EVP_MD_free(crypto_md_sha256);
 	EVP_MD_free(crypto_md_md5);
-	crypto_mac_hmac = NULL;
 	crypto_md_sha1 = crypto_md_sha256 = crypto_md_md5 = NULL;
 	crypto_ok = 0;
 }
 
-/* This thread's contexts, made on its first HMAC; NULL if out of memory. */
+static void
+sha_init(enum crypto_md md, union crypto_sha *c)
+{
+	if (md == CRYPTO_MD_SHA256)
+		(void)SHA256_Init(&c->sha256);
+	else
+		(void)SHA1_Init(&c->sha1);
+}
+
+static void
+sha_update(enum crypto_md md, union crypto_sha *c, const void *p, size_t n)
+{
+	if (md == CRYPTO_MD_SHA256)
+		(void)SHA256_Update(&c->sha256, p, n);
+	else
+		(void)SHA1_Update(&c->sha1, p, n);
+}
+
+static void
+sha_final(enum crypto_md md, union crypto_sha *c, uint8_t *out)
+{
+	if (md == CRYPTO_MD_SHA256)
+		(void)SHA256_Final(out, &c->sha256);
+	else
+		(void)SHA1_Final(out, &c->sha1);
+}
+
+/* k's inner and outer states (RFC 2104 §2: a key longer than a block is
+ * hashed first, a shorter one padded with zeros). */
+static void
+crypto_keyed_init(struct crypto_keyed *k, enum crypto_md md, const void *key,
+    size_t keylen)
+{
+	uint8_t pad[CRYPTO_BLOCK];
+	union crypto_sha c;
+	size_t i;
+
+	memset(pad, 0, sizeof(pad));
+	if (keylen > sizeof(pad)) {
+		sha_init(md, &c);
+		sha_update(md, &c, key, keylen);
+		sha_final(md, &c, pad);
+		crypto_wipe(&c, sizeof(c));
+	} else if (keylen > 0)
+		memcpy(pad, key, keylen);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36;
+	sha_init(md, &k->in);
+	sha_update(md, &k->in, pad, sizeof(pad));
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	sha_init(md, &k->out);
+	sha_update(md, &k->out, pad, sizeof(pad));
+	crypto_wipe(pad, sizeof(pad));
+}
+
+/* The MAC of the segments under k's key; out holds 20 or 32 bytes. */
+static void
+crypto_keyed_mac(const struct crypto_keyed *k, enum crypto_md md,
+    const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
+{
+	union crypto_sha c;
+	uint8_t inner[CRYPTO_SHA256_LEN];
+	size_t i;
+
+	c = k->in;
+	for (i = 0; i < nsegs; i++)
+		if (segs[i].len > 0)
+			sha_update(md, &c, segs[i].p, segs[i].len);
+	sha_final(md, &c, inner);
+	c = k->out;
+	sha_update(md, &c, inner, md == CRYPTO_MD_SHA256 ? CRYPTO_SHA256_LEN :
+	    CRYPTO_SHA1_LEN);
+	sha_final(md, &c, out);
+	crypto_wipe(&c, sizeof(c));
+	crypto_wipe(inner, sizeof(inner));
+}
+
+int
+crypto_hmac(enum crypto_md md, const void *key, size_t keylen,
+    const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
+{
+	struct crypto_keyed k;
+
+	if ((unsigned)md >= CRYPTO_NMD)
+		return -1;
+	if (key == NULL)
+		keylen = 0;	/* no key: the empty key, as it always was */
+	/* keyed every call: the key is never compared with the last one,
+	 * so the time taken says nothing about the previous caller's key */
+	crypto_keyed_init(&k, md, key, keylen);
+	crypto_keyed_mac(&k, md, segs, nsegs, out);
+	crypto_wipe(&k, sizeof(k));
+	return 0;
+}
+
+/* This thread's kept keys, made on its first call; NULL if out of
+ * memory. */
 static struct crypto_tls *
 crypto_tls_get(void)
 {
@@ -139,104 +246,28 @@ crypto_tls_get(void)
 	return t;
 }
 
-/* A context with its digest set once (by name: the fetch happens here,
- * never per HMAC), not keyed yet. */
-static EVP_MAC_CTX *
-crypto_mac_new(enum crypto_md md)
-{
-	EVP_MAC_CTX *ctx;
-	OSSL_PARAM params[2];
-	const char *name = md == CRYPTO_MD_SHA256 ? "SHA256" : "SHA1";
-
-	if ((ctx = EVP_MAC_CTX_new(crypto_mac_hmac)) == NULL)
-		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)(uintptr_t)name, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_CTX_set_params(ctx, params)) {
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-/*
- * One HMAC on *slot (made if NULL): keyed with key, or, if key is NULL,
- * with the key it had (EVP_MAC_init's "reuse the key"). On failure the
- * context is dropped. 0 or -1.
- */
-static int
-crypto_mac_run(EVP_MAC_CTX **slot, enum crypto_md md, const void *key,
-    size_t keylen, const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
-{
-	static const uint8_t nokey[1];
-	size_t i, outlen = 0, want;
-
-	want = md == CRYPTO_MD_SHA256 ? CRYPTO_SHA256_LEN : CRYPTO_SHA1_LEN;
-	/* An empty key is legal for HMAC; libcrypto wants a non-NULL pointer
-	 * (NULL means the key it already has). */
-	if (key != NULL && keylen == 0)
-		key = nokey;
-	if (*slot == NULL && (*slot = crypto_mac_new(md)) == NULL)
-		return -1;
-	if (!EVP_MAC_init(*slot, key, keylen, NULL))
-		goto fail;
-	for (i = 0; i < nsegs; i++)
-		if (segs[i].len > 0 &&
-		    !EVP_MAC_update(*slot, segs[i].p, segs[i].len))
-			goto fail;
-	if (!EVP_MAC_final(*slot, out, &outlen, want) || outlen != want)
-		goto fail;
-	return 0;
-fail:
-	EVP_MAC_CTX_free(*slot);
-	*slot = NULL;
-	return -1;
-}
-
-int
-crypto_hmac(enum crypto_md md, const void *key, size_t keylen,
-    const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
-{
-	struct crypto_tls *t;
-
-	if ((unsigned)md >= CRYPTO_NMD || (t = crypto_tls_get()) == NULL)
-		return -1;
-	/* keyed every call: the key is never compared with the last one,
-	 * so the time taken says nothing about the previous caller's key */
-	return crypto_mac_run(&t->mac[md], md, key != NULL ? key : "",
-	    key != NULL ? keylen : 0, segs, nsegs, out);
-}
-
 int
 crypto_hmac_fixed(enum crypto_md md, const void *key, size_t keylen,
     const struct crypto_seg *segs, size_t nsegs, uint8_t *out)
 {
 	struct crypto_tls *t;
-	bool same;
+	struct crypto_keyed *k;
 
 	if (keylen > CRYPTO_FIXED_KEY_MAX || (key == NULL && keylen > 0))
 		return -1;
 	if ((unsigned)md >= CRYPTO_NMD || (t = crypto_tls_get()) == NULL)
 		return -1;
-	same = t->fixed_set[md] && t->fixed[md] != NULL &&
-	    t->fixed_len[md] == keylen &&
-	    crypto_equal(t->fixed_key[md], key, keylen);
-	if (!same) {
-		t->fixed_set[md] = false;
-		crypto_wipe(t->fixed_key[md], sizeof(t->fixed_key[md]));
-	}
-	if (crypto_mac_run(&t->fixed[md], md, same ? NULL : key != NULL ?
-	    key : "", keylen, segs, nsegs, out) != 0) {
-		t->fixed_set[md] = false;
-		return -1;
-	}
-	if (!same) {
+	k = &t->fixed[md];
+	if (!k->set || k->len != keylen ||
+	    !crypto_equal(k->key, key != NULL ? key : "", keylen)) {
+		crypto_keyed_init(k, md, key, keylen);
+		crypto_wipe(k->key, sizeof(k->key));
 		if (keylen > 0)
-			memcpy(t->fixed_key[md], key, keylen);
-		t->fixed_len[md] = keylen;
-		t->fixed_set[md] = true;
+			memcpy(k->key, key, keylen);
+		k->len = keylen;
+		k->set = true;
 	}
+	crypto_keyed_mac(k, md, segs, nsegs, out);
 	return 0;
 }
 
@@ -406,21 +437,27 @@ crypto_base64_encode(const void *in, size_t len, char *out, size_t cap)
 	return (long)o;
 }
 
+/* The value of every byte as a base64 character, -1 for the bytes that
+ * are not one: one load a character, where a chain of range tests
+ * mispredicts on random input (a made-up NONCE, auth_nonce.c). */
+static int8_t b64_values[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_values_build(void)
+{
+	size_t i;
+
+	memset(b64_values, -1, sizeof(b64_values));
+	for (i = 0; i < 64; i++)
+		b64_values[(unsigned char)b64_alphabet[i]] = (int8_t)i;
+}
+
 /* Value of a base64 character, or -1. Indexes by unsigned char only. */
 static int
 b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return b64_values[c];
 }
 
 /*
@@ -437,6 +474,7 @@ crypto_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap)
 
 	if (len % 4 != 0 || len / 4 * 3 > LONG_MAX)
 		return -1;
+	(void)pthread_once(&b64_once, b64_values_build);
 	if (len > 0 && in[len - 1] == '=')
 		pad = (len > 1 && in[len - 2] == '=') ? 2 : 1;
 	outlen = len / 4 * 3 - pad;

@@ -8,8 +8,9 @@
  * random bytes, constant-time comparison, wiping, base64.
  *
  * All functions are thread-safe and allocate nothing the caller must free.
- * Each thread keeps its own HMAC contexts (made on its first HMAC, freed
- * when it ends or calls crypto_shutdown), never shared with another.
+ * crypto_hmac_fixed() keeps a keyed HMAC per thread (made on the thread's
+ * first call, wiped and freed when it ends or calls crypto_shutdown),
+ * never shared with another thread.
  * Inputs are given as a list of segments so that integrity can be computed
  * over a header whose length field is patched, without copying the message.
  */
@@ -46,7 +47,7 @@ int crypto_hmac(enum crypto_md md, const void *key, size_t keylen,
 
 /*
  * The same HMAC, for a key that stays the same over many calls (the
- * nonce key, auth_nonce.c): each thread keeps a context keyed with the
+ * nonce key, auth_nonce.c): each thread keeps the HMAC keyed with the
  * last such key it was given, per digest, and keys it again only when
  * the key differs (compared in constant time). A call with another key
  * costs one HMAC more than a call with the same, so the key must not be

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/auth.h"
 #include "scenario/scn.h"
@@ -180,8 +181,10 @@ run(enum bench_kind k, size_t n)
 	struct scn_client c;
 	struct turn_out out;
 	struct scn s;
+	struct timespec t0, t1;
 	uint8_t resp[SCN_BUF];
 	size_t i, soft, good = 0;
+	double ns = 0;
 
 	if ((p = calloc(n, sizeof(*p))) == NULL || setup(&s, &c, k) != 0) {
 		free(p);
@@ -197,12 +200,17 @@ run(enum bench_kind k, size_t n)
 		memset(&out, 0, sizeof(out));
 		out.buf = resp;
 		out.cap = sizeof(resp);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		bench_nonce_input(s.e, &c.t, &p[i], s.now, &out);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns += (double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+		    (double)(t1.tv_nsec - t0.tv_nsec);
 		good += (size_t)answer_ok(k, &c, resp, out.len);
 	}
-	printf("%s: %zu requests of %zu bytes, %zu answered as expected\n",
-	    k == B_BINDING ? "binding" : k == B_GARBAGE ? "garbage" : "valid",
-	    n, p[0].len, good);
+	/* the time is a figure of this run on this machine, no more */
+	printf("%s: %zu requests of %zu bytes, %zu answered as expected; "
+	    "%.0f ns a request\n", k == B_BINDING ? "binding" :
+	    k == B_GARBAGE ? "garbage" : "valid", n, p[0].len, good, ns / n);
 	free(p);
 	scn_free(&s);
 	return good == n ? 0 : -1;
