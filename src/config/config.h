@@ -11,8 +11,9 @@
  *
  * File syntax: `key = value`, `key value` or a bare `flag`, `#` comments,
  * values optionally in double quotes. Keys follow coturn's names where the
- * meaning is the same; an unknown key is an error naming it, and
- * coturn options tern drops on purpose are errors that say why.
+ * meaning is the same; an unknown key is an error naming it, coturn
+ * options ternd has no use for are accepted with one warning each, and
+ * those it drops on purpose are errors that say why (config_coturn.c).
  *
  * Every problem is reported as `FILE:LINE: OPTION: PROBLEM` (or
  * `command line: OPTION: PROBLEM`) into the caller's error buffer. Pure: the
