@@ -61,6 +61,8 @@ struct config {
 	uint16_t tls_listening_port;	/* 5349 */
 	bool no_udp, no_tcp, no_tls;
 	unsigned workers;		/* 0 = number of CPUs */
+	size_t udp_recv_buffer;		/* SO_RCVBUF of UDP listeners; 0 = kernel's */
+	size_t udp_send_buffer;		/* SO_SNDBUF of UDP listeners */
 
 	/* TLS (TLS 1.2 and 1.3 only) */
 	char *cert;			/* PEM chain file */
@@ -117,6 +119,8 @@ struct config {
 	struct config_external_ip external_ip[CONFIG_MAX_ADDRS];
 	size_t n_external_ip;
 	uint16_t min_port, max_port;	/* relay ports, 49152..65535 */
+	size_t relay_recv_buffer;	/* SO_RCVBUF of relay sockets; 0 = kernel's */
+	size_t relay_send_buffer;	/* SO_SNDBUF of relay sockets */
 
 	/* peer policy and quotas (docs/security.md, Peer deny list and
 	 * Attack catalogue: resource exhaustion); 0 = unlimited */

@@ -85,6 +85,16 @@ const struct config_option config_options[] = {
 	{ .name = "workers", .type = CONFIG_UINT, .offset = OFF(workers),
 	  .def = "0", .min = 0, .max = 256, .metavar = "N",
 	  .help = "worker threads (0 = one per CPU)" },
+	{ .name = "udp-recv-buffer", .type = CONFIG_SIZE,
+	  .offset = OFF(udp_recv_buffer), .def = "4m", .min = 0,
+	  .max = 1024 * MIB, .metavar = "SIZE",
+	  .help = "receive buffer of each UDP listener socket (SO_RCVBUF); "
+	      "0 = the kernel's default" },
+	{ .name = "udp-send-buffer", .type = CONFIG_SIZE,
+	  .offset = OFF(udp_send_buffer), .def = "1m", .min = 0,
+	  .max = 1024 * MIB, .metavar = "SIZE",
+	  .help = "send buffer of each UDP listener socket (SO_SNDBUF); "
+	      "0 = the kernel's default" },
 
 	/* TLS */
 	{ .name = "cert", .type = CONFIG_PATH, .offset = OFF(cert),
@@ -244,6 +254,16 @@ const struct config_option config_options[] = {
 	{ .name = "max-port", .type = CONFIG_PORT, .offset = OFF(max_port),
 	  .def = "65535", .min = 1024, .max = 65535, .metavar = "PORT",
 	  .help = "highest relay port" },
+	{ .name = "relay-recv-buffer", .type = CONFIG_SIZE,
+	  .offset = OFF(relay_recv_buffer), .def = "0", .min = 0,
+	  .max = 1024 * MIB, .metavar = "SIZE",
+	  .help = "receive buffer of each relay socket (SO_RCVBUF); 0 = the "
+	      "kernel's default" },
+	{ .name = "relay-send-buffer", .type = CONFIG_SIZE,
+	  .offset = OFF(relay_send_buffer), .def = "0", .min = 0,
+	  .max = 1024 * MIB, .metavar = "SIZE",
+	  .help = "send buffer of each relay socket (SO_SNDBUF); 0 = the "
+	      "kernel's default" },
 
 	/* peer policy and quotas */
 	{ .name = "allowed-peer-ip", .type = CONFIG_RANGE_LIST,

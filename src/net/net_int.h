@@ -69,6 +69,9 @@ struct net_settings {
 	unsigned max_per_48;		/* connections per IPv6 /48 */
 	unsigned accept_rate;		/* new connections a second per source */
 	unsigned accept_burst;		/* and at once */
+	/* SO_RCVBUF/SO_SNDBUF in bytes, 0: the kernel's (net_sockbuf.c) */
+	size_t udp_rcvbuf, udp_sndbuf;	/* UDP listeners */
+	size_t relay_rcvbuf, relay_sndbuf;	/* relay sockets */
 };
 
 /* Entries of each worker's accept budget table (policy_rate, 32 bytes
@@ -275,6 +278,11 @@ int net_tx_send(struct net_worker *w, int fd, const struct addr *to,
 void net_tx_flush(struct net_worker *w);
 
 /* net_bell.c: see net.h */
+
+/* net_sockbuf.c: the configured buffer sizes on a UDP listener or a relay
+ * socket; a size the kernel caps is logged once. */
+void net_sockbuf_listener(const struct net_settings *s, int fd);
+void net_sockbuf_relay(const struct net_settings *s, int fd);
 
 /* net_stream.c */
 void net_stream_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,

@@ -175,6 +175,7 @@ net_relay_attach(struct net_worker *w, int fd, uint64_t *handle)
 		return -1;
 	}
 	r->fd = fd;
+	net_sockbuf_relay(&w->net->set, fd);
 	r->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, net_relay_read_cb,
 	    r);
 	if (r->ev == NULL || event_add(r->ev, NULL) == -1) {

@@ -240,6 +240,10 @@ net_settings_init(struct net_settings *s, const struct config *c)
 	s->max_per_48 = per48 > UINT_MAX ? UINT_MAX : (unsigned)per48;
 	s->accept_rate = c->stream_accept_rate;
 	s->accept_burst = c->stream_accept_burst;
+	s->udp_rcvbuf = c->udp_recv_buffer;
+	s->udp_sndbuf = c->udp_send_buffer;
+	s->relay_rcvbuf = c->relay_recv_buffer;
+	s->relay_sndbuf = c->relay_send_buffer;
 }
 
 struct net *

@@ -248,19 +248,35 @@ turn_pool_next(const struct turn_pool *q, size_t w, size_t *left)
 	return q->nwords;
 }
 
+/* A random 64-bit value: unpredictable (RFC 8656 §21.1.7), drawn from
+ * the CSPRNG 32 at a time per thread, as a call costs microseconds. */
+static uint64_t
+turn_ports_random(void)
+{
+	static _Thread_local uint64_t buf[32];
+	static _Thread_local size_t left;
+
+	if (left == 0) {
+		if (crypto_random(buf, sizeof(buf)) != 0)
+			return 0;	/* a fixed start, still a free port */
+		left = sizeof(buf) / sizeof(buf[0]);
+	}
+	return buf[--left];
+}
+
 int
 turn_ports_take(struct turn_ports *p, int family, bool even,
     bool reserve_next, unsigned *ip, uint16_t *port)
 {
 	struct turn_pool *q = turn_ports_pool(p, family);
-	uint64_t r = 0;
+	uint64_t r;
 	size_t w, start, left;
 	unsigned from;
 	int b;
 
 	if (q == NULL)
 		return -1;
-	(void)crypto_random(&r, sizeof(r));
+	r = turn_ports_random();
 	w = (size_t)(r % q->nwords);
 	from = (unsigned)(r >> 58);	/* a random first bit, then whole words */
 	left = q->nwords + 1;		/* the first word twice: before from */
