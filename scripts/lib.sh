@@ -3,9 +3,15 @@
 # Sourced, not run.
 
 # Debian bookworm packages tern builds, tests and runs with.
-TERN_BUILD_PKGS="gcc clang libclang-rt-14-dev pkg-config meson ninja-build libevent-dev libssl-dev openssl libhiredis-dev libmicrohttpd-dev"
+# TERN_BUILD_PKGS: what scripts/build (the container image's build stage)
+# needs; debian/control's Build-Depends has its -dev packages.
+TERN_BUILD_PKGS="gcc pkg-config meson ninja-build libevent-dev libssl-dev openssl libhiredis-dev libmicrohttpd-dev"
 # golang-go: the README's Go credential snippet (tests/integration/test_backend_snippet.c).
-TERN_TEST_PKGS="redis-server redis-tools coturn procps iproute2 chromium nodejs prometheus python3-yaml golang-go"
+# clang, libclang-rt-14-dev: the fuzz targets (libFuzzer) in scripts/test.
+TERN_TEST_PKGS="redis-server redis-tools coturn procps iproute2 chromium nodejs prometheus python3-yaml golang-go clang libclang-rt-14-dev"
+# scripts/package-test: the Debian package (dpkg-buildpackage, lintian), a
+# fresh bookworm root (mmdebstrap) and the container image (podman).
+TERN_PKG_PKGS="dpkg-dev debhelper fakeroot lintian mmdebstrap podman"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
