@@ -253,7 +253,8 @@ net_listener_open(struct net_listener *l, struct net_worker *w,
 	if (s->proto != NET_UDP)
 		return net_listener_stream(l, fd, err, errcap);
 	l->fd = fd;
-	net_sockbuf_listener(&w->net->set, fd);
+	if (w->net != NULL)	/* NULL: net_specs_build()'s probe */
+		net_sockbuf_listener(&w->net->set, fd);
 	l->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, net_udp_read_cb, l);
 	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
 		snprintf(err, errcap, "out of memory");
