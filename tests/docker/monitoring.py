@@ -34,6 +34,9 @@ import urllib.request
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check  # noqa: E402 (its Tap)
+
 RULES = "etc/prometheus/tern-alerts.yml"
 RULES_TEST = "tests/docker/alerts_test.yml"
 DASHBOARD = "etc/grafana/tern-dashboard.json"
@@ -44,31 +47,12 @@ METRIC_RE = re.compile(r"\b((?:tern|process)_[a-z0-9_]+|up)\b")
 WAIT_S = 10
 
 
-class Tap:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, what, diag=()):
-        self.n += 1
-        print("%s %d - %s" % ("ok" if cond else "not ok", self.n, what))
-        if not cond:
-            self.failed += 1
-            for d in diag:
-                print("#   " + str(d))
-        sys.stdout.flush()
-        return cond
+class Tap(check.Tap):
+    """check.py's TAP producer, with skips."""
 
     def skip(self, what, why):
         self.n += 1
         print("ok %d - %s # SKIP %s" % (self.n, what, why))
-
-    def note(self, text):
-        print("# " + text)
-
-    def done(self):
-        print("1..%d" % self.n)
-        return 1 if self.failed else 0
 
 
 def promtool_run(t, promtool, args, what, cwd):

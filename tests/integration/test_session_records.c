@@ -433,25 +433,34 @@ case_prefix(struct harness *h)
 	prefix_run(h, "::1", "::/48");
 }
 
+/* ternd with one more config line (and relay-ip 127.0.0.1), and an
+ * allocation from a UDP client. true when it was granted. */
+static bool
+start_alloc(struct harness *h, const char *line, struct client **c,
+    struct client_turn *t)
+{
+	struct harness_opts o = { 0 };
+	char extra[1024];
+
+	snprintf(extra, sizeof(extra), "%s%s\nrelay-ip = 127.0.0.1\n",
+	    conf_base, line);
+	o.extra = extra;
+	return ok(harness_start(h, &o) == 0, "ternd with %s", line) &&
+	    ok(harness_turn_open(h, CLIENT_UDP, "alice", "secret", c, t) == 0,
+	    "UDP client") &&
+	    ok(client_turn_allocate(t, NULL, WAIT_MS) == 0, "Allocate");
+}
+
 static void
 case_off(struct harness *h)
 {
-	struct harness_opts o = { 0 };
 	struct client_turn t = { 0 };
 	struct client *c = NULL;
-	char extra[1024], line[2048];
+	char line[2048];
 
-	snprintf(extra, sizeof(extra), "%ssession-records = off\n"
-	    "relay-ip = 127.0.0.1\n", conf_base);
-	o.extra = extra;
-	if (!ok(harness_start(h, &o) == 0, "ternd with session-records off"))
-		return;
-	if (ok(harness_turn_open(h, CLIENT_UDP, "alice", "secret", &c, &t) ==
-	    0, "UDP client")) {
-		is_int(client_turn_allocate(&t, NULL, WAIT_MS), 0, "Allocate");
+	if (start_alloc(h, "session-records = off", &c, &t))
 		is_int(client_turn_refresh(&t, 0, WAIT_MS), 0,
 		    "Refresh LIFETIME 0");
-	}
 	harness_turn_close(&c, &t);
 	/* the records are written before the answers are sent */
 	ok(!find_line(read_log(h), "event=session_", " session=", 0, line,
@@ -462,25 +471,18 @@ case_off(struct harness *h)
 static void
 case_drain(struct harness *h)
 {
-	struct harness_opts o = { 0 };
 	struct client_turn t = { 0 };
 	struct client *c = NULL;
-	char extra[1024], line[2048];
+	char line[2048];
 
-	snprintf(extra, sizeof(extra), "%sdrain-timeout = 1\n"
-	    "relay-ip = 127.0.0.1\n", conf_base);
-	o.extra = extra;
-	if (!ok(harness_start(h, &o) == 0, "ternd with drain-timeout 1 s"))
-		return;
-	if (ok(harness_turn_open(h, CLIENT_UDP, "alice", "secret", &c, &t) ==
-	    0, "UDP client"))
-		is_int(client_turn_allocate(&t, NULL, WAIT_MS), 0, "Allocate");
-	kill(h->pid, SIGUSR1);
-	is_int(harness_wait(h->pid, WAIT_MS), 0, "the drain times out and "
-	    "ternd exits 0");
-	h->pid = 0;
-	ok(find_line(read_log(h), "event=session_end", "reason=drain", 0, line,
-	    sizeof(line)), "session_end reason=drain");
+	if (start_alloc(h, "drain-timeout = 1", &c, &t)) {
+		kill(h->pid, SIGUSR1);
+		is_int(harness_wait(h->pid, WAIT_MS), 0, "the drain times out "
+		    "and ternd exits 0");
+		h->pid = 0;
+		ok(find_line(read_log(h), "event=session_end", "reason=drain", 0,
+		    line, sizeof(line)), "session_end reason=drain");
+	}
 	harness_turn_close(&c, &t);
 }
 
