@@ -146,12 +146,27 @@ struct net_tx_ent {
 	} to;
 };
 
+/* UDP GSO trains (net_tx.c): datagrams of at most NET_TX_GSO_SEG bytes
+ * (under a 1500-byte MTU with IPv6), NET_TX_GSO_BYTES in all. */
+#define NET_TX_GSO_SEG		1400
+#define NET_TX_GSO_BYTES	65000
+
 /* The worker's send queue: sent with one sendmmsg() per socket. */
 struct net_tx {
 	unsigned n;
 	struct net_tx_ent e[NET_TX_MAX];
-	struct mmsghdr msgs[NET_TX_MAX];	/* one socket's, at a flush */
-	uint8_t grp[NET_TX_MAX];		/* msgs[i] is e[grp[i]] */
+	/* at a flush, one socket's: e[grp[0..k)] in order, their iovecs,
+	 * and the messages, msgs[m] carrying iov[mfirst[m]] on for
+	 * mcount[m] datagrams (more than one: a GSO train, cm[m]) */
+	uint8_t grp[NET_TX_MAX];
+	struct iovec iov[NET_TX_MAX];
+	struct mmsghdr msgs[NET_TX_MAX];
+	uint8_t mfirst[NET_TX_MAX], mcount[NET_TX_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		size_t align;		/* a cmsghdr's */
+	} cm[NET_TX_MAX];
+	bool no_gso;			/* the kernel has no UDP GSO */
 	/* plain counters, added to the metrics once per flush */
 	uint64_t pkts[2], bytes[2], failed;
 };

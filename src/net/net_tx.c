@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <errno.h>
 #include <string.h>
 
@@ -54,13 +56,54 @@ net_tx_count(struct net_worker *w)
 	q->failed = 0;
 }
 
+/* What messages msgs[from..to) carried left: count them. */
 static void
 net_tx_sent(struct net_tx *q, unsigned from, unsigned to)
 {
 	const struct net_tx_ent *e;
+	unsigned x;
 
-	for (; from < to; from++) {
-		e = &q->e[q->grp[from]];
+	for (; from < to; from++)
+		for (x = q->mfirst[from]; x < q->mfirst[from] + q->mcount[from];
+		    x++) {
+			e = &q->e[q->grp[x]];
+			q->pkts[e->dir]++;
+			q->bytes[e->dir] += e->counted;
+		}
+}
+
+static unsigned
+net_tx_left(const struct net_tx *q, unsigned from, unsigned to)
+{
+	unsigned n = 0;
+
+	for (; from < to; from++)
+		n += q->mcount[from];
+	return n;
+}
+
+/*
+ * A train the kernel refused whole: its datagrams one by one. A kernel
+ * without UDP GSO (before Linux 4.18) gets no more trains from this
+ * worker; EINVAL (a segment larger than the path's MTU allows) only
+ * costs this train.
+ */
+static void
+net_tx_unsegment(struct net_tx *q, int fd, unsigned m, int err)
+{
+	const struct msghdr *h = &q->msgs[m].msg_hdr;
+	const struct net_tx_ent *e;
+	unsigned x;
+
+	if (err != EINVAL)
+		q->no_gso = true;
+	for (x = q->mfirst[m]; x < q->mfirst[m] + q->mcount[m]; x++) {
+		e = &q->e[q->grp[x]];
+		if (sendto(fd, e->iov.iov_base, e->iov.iov_len, MSG_DONTWAIT,
+		    h->msg_name, h->msg_namelen) == -1) {
+			q->failed++;
+			continue;
+		}
 		q->pkts[e->dir]++;
 		q->bytes[e->dir] += e->counted;
 	}
@@ -82,43 +125,106 @@ net_tx_group(struct net_tx *q, int fd, unsigned n)
 			continue;
 		else if (k == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 		    errno == ENOBUFS)) {
-			q->failed += n - done;	/* full: never wait */
+			/* full: never wait */
+			q->failed += net_tx_left(q, done, n);
 			return;
-		} else {
+		} else if (q->mcount[done] > 1)
+			net_tx_unsegment(q, fd, done++, errno);
+		else {
 			q->failed++;	/* this one datagram was refused */
 			done++;
 		}
 	}
 }
 
+static bool
+net_tx_same_to(const struct net_tx_ent *a, const struct net_tx_ent *b)
+{
+	return a->tolen == b->tolen && memcmp(&a->to, &b->to, a->tolen) == 0;
+}
+
+/*
+ * How many of grp[i..k) leave as one train (UDP GSO, Linux's UDP_SEGMENT:
+ * the kernel cuts one send into datagrams of the first one's size): the
+ * same destination, all of the first's size but the last, which may be
+ * shorter. A peer that sends a burst to its client, or a client to its
+ * peer, is relayed as one train.
+ */
+static unsigned
+net_tx_run(const struct net_tx *q, unsigned i, unsigned k)
+{
+	const struct net_tx_ent *first = &q->e[q->grp[i]], *e;
+	size_t seg = first->iov.iov_len, total = seg;
+	unsigned j;
+
+	if (q->no_gso || seg > NET_TX_GSO_SEG || seg == 0)
+		return 1;
+	for (j = i + 1; j < k; j++) {
+		e = &q->e[q->grp[j]];
+		if (e->iov.iov_len > seg || e->iov.iov_len == 0 ||
+		    total + e->iov.iov_len > NET_TX_GSO_BYTES ||
+		    !net_tx_same_to(first, e))
+			break;
+		total += e->iov.iov_len;
+		if (e->iov.iov_len < seg)
+			return j + 1 - i;	/* a shorter one ends it */
+	}
+	return j - i;
+}
+
+/* The messages for grp[0..k) in msgs: how many. */
+static unsigned
+net_tx_build(struct net_tx *q, unsigned k)
+{
+	struct msghdr *h;
+	struct cmsghdr *c;
+	unsigned i, m, run;
+	uint16_t seg;
+
+	for (i = 0; i < k; i++)
+		q->iov[i] = q->e[q->grp[i]].iov;
+	for (i = 0, m = 0; i < k; i += run, m++) {
+		run = net_tx_run(q, i, k);
+		h = &q->msgs[m].msg_hdr;
+		h->msg_name = &q->e[q->grp[i]].to.sa;
+		h->msg_namelen = q->e[q->grp[i]].tolen;
+		h->msg_iov = &q->iov[i];
+		h->msg_iovlen = run;
+		h->msg_control = NULL;
+		h->msg_controllen = 0;
+		h->msg_flags = 0;
+		q->mfirst[m] = (uint8_t)i;
+		q->mcount[m] = (uint8_t)run;
+		if (run == 1)
+			continue;
+		h->msg_control = q->cm[m].buf;
+		h->msg_controllen = sizeof(q->cm[m].buf);
+		c = CMSG_FIRSTHDR(h);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		seg = (uint16_t)q->iov[i].iov_len;
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	}
+	return m;
+}
+
 void
 net_tx_flush(struct net_worker *w)
 {
 	struct net_tx *q = &w->tx;
-	struct net_tx_ent *e;
-	struct msghdr *h;
 	unsigned i, j, k;
 	int fd;
 
 	for (i = 0; i < q->n; i++) {
 		if ((fd = q->e[i].fd) == -1)
 			continue;	/* left with an earlier socket's */
-		for (j = i, k = 0; j < q->n; j++) {
-			e = &q->e[j];
-			if (e->fd != fd)
-				continue;
-			h = &q->msgs[k].msg_hdr;
-			h->msg_name = &e->to.sa;
-			h->msg_namelen = e->tolen;
-			h->msg_iov = &e->iov;
-			h->msg_iovlen = 1;
-			h->msg_control = NULL;
-			h->msg_controllen = 0;
-			h->msg_flags = 0;
-			q->grp[k++] = (uint8_t)j;
-			e->fd = -1;
-		}
-		net_tx_group(q, fd, k);
+		for (j = i, k = 0; j < q->n; j++)
+			if (q->e[j].fd == fd) {
+				q->grp[k++] = (uint8_t)j;
+				q->e[j].fd = -1;
+			}
+		net_tx_group(q, fd, net_tx_build(q, k));
 	}
 	q->n = 0;
 	net_tx_count(w);

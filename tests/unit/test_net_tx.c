@@ -6,9 +6,10 @@
  * destination's in the order queued and from the socket it was queued
  * on, and the relayed counters count them; a datagram that is not in a
  * receive slot goes out at once after the queue; a datagram the socket
- * refuses costs only itself, and a full socket buffer (EAGAIN) drops the
- * rest of that socket's datagrams and counts them as send_failed instead
- * of waiting. A bell rung from another thread runs its callback on the
+ * refuses costs only itself, a burst to one destination leaves as one
+ * GSO train and arrives as the datagrams queued, and a full socket
+ * buffer (EAGAIN) drops the rest of that socket's datagrams and counts
+ * them as send_failed instead of waiting. A bell rung from another thread runs its callback on the
  * loop's thread, once for rings that came before the loop looked.
  */
 #include <sys/socket.h>
@@ -160,6 +161,44 @@ test_batch(void)
 	free(w);
 }
 
+/*
+ * A burst to one destination leaves as a GSO train (UDP_SEGMENT): the
+ * receiver still gets every datagram as it was queued, a shorter one
+ * ending a train and the next starting another.
+ */
+static void
+test_train(void)
+{
+	struct net_worker *w = worker_new();
+	struct addr dst, src;
+	int dfd = udp_open(&dst), sfd = udp_open(&src), i, bad = 0;
+	static const size_t len[12] = { 500, 500, 500, 500, 500, 500, 500,
+	    500, 500, 500, 200, 500 };
+	uint8_t buf[2048];
+	uint16_t port;
+	ssize_t n;
+
+	for (i = 0; i < 12; i++) {
+		memset(slot(w, (unsigned)i), 'a' + i, len[i]);
+		net_tx_send(w, sfd, &dst, slot(w, (unsigned)i), len[i],
+		    METRICS_PEER_TO_CLIENT, len[i]);
+	}
+	net_tx_flush(w);
+	for (i = 0; i < 12; i++) {
+		n = udp_recv(dfd, buf, sizeof(buf), &port);
+		if (n != (ssize_t)len[i] || buf[0] != 'a' + i ||
+		    buf[n - 1] != 'a' + i || port != addr_port(&src))
+			bad++;
+	}
+	is_int(bad, 0, "a train: twelve datagrams, each whole and in order");
+	ok(recv(dfd, buf, sizeof(buf), MSG_DONTWAIT) == -1,
+	    "a train: nothing more");
+	close(dfd);
+	close(sfd);
+	free(w->rxbuf);
+	free(w);
+}
+
 /* A datagram the kernel refuses (an IPv6 destination on an IPv4 socket)
  * is dropped alone: the ones after it still leave. */
 static void
@@ -217,11 +256,12 @@ test_full(void)
 	    setsockopt(sp[0], SOL_SOCKET, SO_SNDBUF, &small,
 	    sizeof(small)) == -1)
 		abort();
+	/* growing sizes: no train, one sendmmsg of twenty */
 	for (i = 0; i < 20; i++)
-		net_tx_send(w, sp[0], &none, slot(w, (unsigned)i), 1000,
-		    METRICS_CLIENT_TO_PEER, 1000);
+		net_tx_send(w, sp[0], &none, slot(w, (unsigned)i),
+		    900 + 10 * (size_t)i, METRICS_CLIENT_TO_PEER, 1000);
 	net_tx_flush(w);
-	while (recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT) == 1000)
+	while (recv(sp[1], buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		got++;
 	ok(got > 0 && got < 20, "some fit, not all (%d of 20)", got);
 	is_int(counted(METRICS_RELAYED_PACKETS, METRICS_CLIENT_TO_PEER) -
@@ -305,6 +345,7 @@ main(void)
 	if ((m = metrics_tern_new(1, &why)) == NULL)
 		abort();
 	test_batch();
+	test_train();
 	test_refused();
 	test_full();
 	test_bell();
