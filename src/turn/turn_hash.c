@@ -24,7 +24,8 @@
 int
 turn_htab_init(struct turn_htab *t)
 {
-	t->b = calloc(TURN_HTAB_MIN, sizeof(*t->b));
+	/* an array of chain heads (pointers) */
+	t->b = calloc(TURN_HTAB_MIN, sizeof(*t->b)); // NOLINT(bugprone-sizeof-expression)
 	if (t->b == NULL)
 		return -1;
 	t->mask = TURN_HTAB_MIN - 1;
@@ -84,7 +85,7 @@ turn_htab_grow(struct turn_htab *t)
 
 	if (t->old != NULL || t->n <= cap || cap >= TURN_HTAB_MAX)
 		return;
-	if ((nb = calloc(cap * 2, sizeof(*nb))) == NULL)
+	if ((nb = calloc(cap * 2, sizeof(*nb))) == NULL) // NOLINT(bugprone-sizeof-expression): chain heads
 		return;
 	t->old = t->b;
 	t->oldmask = t->mask;
