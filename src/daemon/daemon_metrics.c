@@ -20,13 +20,16 @@
  *  - the worker's tick copies the engine's live permissions and channels,
  *    so that the HTTP thread never touches an engine;
  *  - callbacks at scrape time: relay ports used and free (the shared
- *    pool is thread-safe), process_* (/proc/self).
+ *    pool is thread-safe), process_* (/proc/self), tern_ready (the flag
+ *    /readyz answers from, metrics_http.c), tern_redis_up without Redis
+ *    (NaN: no Redis to be up, rather than one that is down).
  * No label comes from the wire: every label is an index into a fixed set.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,13 @@ static double
 daemon_metrics_ports_free(void *arg, unsigned l0, unsigned l1)
 {
 	return daemon_metrics_ports(arg, l0, l1, false);
+}
+
+static double
+daemon_metrics_nan(void *arg, unsigned l0, unsigned l1)
+{
+	(void)arg, (void)l0, (void)l1;
+	return NAN;
 }
 
 /*
@@ -158,6 +168,7 @@ daemon_metrics_http(struct daemon *d, const struct config *c, char *err,
 		return -1;
 	o.token = tok;
 	o.toklen = toklen;
+	o.ready_gauge = METRICS_READY;
 	d->http = metrics_http_start(d->metrics, &o);
 	crypto_wipe(tok, sizeof(tok));
 	if (d->http == NULL) {
@@ -188,6 +199,8 @@ daemon_metrics_init(struct daemon *d, const struct config *c, char *err,
 	    daemon_metrics_ports_used, d) == -1 ||
 	    metrics_gauge_fn_set(d->metrics, METRICS_RELAY_PORTS_FREE,
 	    daemon_metrics_ports_free, d) == -1 ||
+	    (!d->redis_on && metrics_gauge_fn_set(d->metrics,
+	    METRICS_REDIS_UP, daemon_metrics_nan, NULL) == -1) ||
 	    daemon_tls_metrics(d) == -1 || daemon_selftest_metrics(d) == -1) {
 		snprintf(err, errcap, "metrics: callbacks refused");
 		return -1;

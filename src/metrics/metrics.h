@@ -178,10 +178,14 @@ struct metrics_http_opts {
 	unsigned request_ms;	/* whole-connection deadline (slowloris) */
 	size_t memory_limit;	/* per-connection buffer (request headers) */
 	size_t page_max;	/* largest page rendered, else 500 */
+	int ready_gauge;	/* a gauge id of m that shows /readyz as 1
+				 * (200) or 0 (503), a callback reading the
+				 * same flag; -1: none */
 };
 
 /* Defaults: 127.0.0.1:9641, no token, 32 connections, 4 per IP, 5 s idle,
- * 5000 ms per connection, 16 KiB per connection, 8 MiB page. */
+ * 5000 ms per connection, 16 KiB per connection, 8 MiB page, no
+ * readiness gauge. */
 void metrics_http_opts_init(struct metrics_http_opts *o);
 
 struct metrics_http;
@@ -243,6 +247,7 @@ enum metrics_id {
 	METRICS_USER_KEY_EVICTIONS,	/* counter {kind}: metrics_uk_eviction */
 	METRICS_ALLOCATION_DURATION,	/* histogram, seconds */
 	METRICS_DRAINING,		/* gauge 0/1: SIGUSR1 drain */
+	METRICS_READY,			/* gauge, callback: /readyz 200 */
 	METRICS_TLS_RELOADS,		/* counter {result}: metrics_tls_reload */
 	METRICS_TLS_CERT_EXPIRY,	/* gauge, callback: Unix s, NaN: no TLS */
 	METRICS_SELF_TEST_SUCCESS,	/* gauge, callback: 0/1, NaN: none */

@@ -49,6 +49,7 @@ struct metrics_http {
 	size_t page_max;
 	unsigned request_ms;
 	uint16_t port;
+	int ready_gauge;	/* -1, or a gauge reading ready */
 	_Atomic bool ready;
 	_Atomic(const char *) why;	/* why not ready (static), or NULL */
 
@@ -72,6 +73,7 @@ metrics_http_opts_init(struct metrics_http_opts *o)
 	o->request_ms = 5000;
 	o->memory_limit = 16 * 1024;
 	o->page_max = 8 * 1024 * 1024;
+	o->ready_gauge = -1;
 }
 
 static uint64_t
@@ -359,6 +361,17 @@ metrics_http_daemon(struct metrics_http *h, const struct metrics_http_opts *o)
 	    MHD_OPTION_END);
 }
 
+/* The readiness gauge: the flag /readyz answers from, so that the two
+ * never disagree. */
+static double
+metrics_http_ready_gauge(void *arg, unsigned l0, unsigned l1)
+{
+	const struct metrics_http *h = arg;
+
+	(void)l0, (void)l1;
+	return atomic_load(&h->ready) ? 1 : 0;
+}
+
 struct metrics_http *
 metrics_http_start(struct metrics *m, const struct metrics_http_opts *o)
 {
@@ -384,9 +397,19 @@ metrics_http_start(struct metrics *m, const struct metrics_http_opts *o)
 	h->request_ms = o->request_ms;
 	atomic_init(&h->ready, false);
 	atomic_init(&h->why, NULL);
+	h->ready_gauge = -1;
 	if (pthread_mutex_init(&h->mu, NULL) != 0) {
 		free(h);
 		return NULL;
+	}
+	/* before the HTTP thread exists: no scrape runs yet */
+	if (o->ready_gauge >= 0) {
+		if (metrics_gauge_fn_set(m, (unsigned)o->ready_gauge,
+		    metrics_http_ready_gauge, h) == -1) {
+			errno = EINVAL;
+			goto fail;
+		}
+		h->ready_gauge = o->ready_gauge;
 	}
 	/* Room for connections libmicrohttpd is still closing. */
 	if (metrics_http_watch_start(h, o->conn_limit + 8) == -1 ||
@@ -440,6 +463,10 @@ metrics_http_stop(struct metrics_http *h)
 		pthread_join(h->watchdog, NULL);
 		pthread_cond_destroy(&h->cv);
 	}
+	/* no scrape runs any more: the gauge must not read h once freed */
+	if (h->ready_gauge >= 0)
+		(void)metrics_gauge_fn_set(h->m, (unsigned)h->ready_gauge,
+		    NULL, NULL);
 	pthread_mutex_destroy(&h->mu);
 	crypto_wipe(h->token, sizeof(h->token));
 	free(h->conns);

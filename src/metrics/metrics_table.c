@@ -201,7 +201,8 @@ const struct metrics_def metrics_tern_defs[METRICS_ID_COUNT] = {
 	C(METRICS_REDIS_ERRORS, "tern_redis_errors_total",
 	    "Redis commands or connections that failed.", NULL),
 	G(METRICS_REDIS_UP, "tern_redis_up",
-	    "1 when the Redis connection is up, else 0.", NULL),
+	    "1 when the Redis connection is up, else 0; NaN without Redis.",
+	    NULL),
 	H(METRICS_REDIS_COMMAND_SECONDS, "tern_redis_command_seconds",
 	    "Redis command round-trip time.", redis_b),
 	G(METRICS_SECRETS_LOADED, "tern_secrets_loaded",
@@ -221,6 +222,8 @@ const struct metrics_def metrics_tern_defs[METRICS_ID_COUNT] = {
 	    "Lifetime of ended TURN allocations.", alloc_b),
 	G(METRICS_DRAINING, "tern_draining",
 	    "1 while draining (after SIGUSR1), else 0.", NULL),
+	G(METRICS_READY, "tern_ready",
+	    "1 when /readyz answers 200, else 0 (503).", NULL),
 	C(METRICS_TLS_RELOADS, "tern_tls_reloads_total",
 	    "Loads of the TLS certificate and key after start-up (SIGHUP or a "
 	    "file change), by result; on error the previous pair stayed.",

@@ -2,7 +2,8 @@
 /*
  * Drain: SIGUSR1 puts ternd in drain.
  *     test_drain TERND refuse|alternate|end
- *  refuse:    /readyz turns 503 within a deadline (/healthz stays 200); a
+ *  refuse:    /readyz turns 503 within a deadline (/healthz stays 200),
+ *             and tern_ready from 1 to 0 (tern_redis_up is NaN: no Redis); a
  *             new authenticated Allocate gets 508 (signed with the
  *             request's key); the allocation made before keeps relaying
  *             and can be refreshed; once drain-timeout (5 s) has passed,
@@ -14,6 +15,7 @@
  *  end:       with a long drain-timeout, ternd exits 0 as soon as the last
  *             allocation ends (Refresh LIFETIME 0), well before it.
  */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,6 +82,10 @@ drain_begin(struct mc *m)
 	hit = mc_wait(m->mport, NULL, "tern_draining", false, 0, MC_WAIT_MS,
 	    &v);
 	ok(hit, "tern_draining is 0 (%g)", v);
+	hit = mc_wait(m->mport, NULL, "tern_ready", false, 1, MC_WAIT_MS, &v);
+	ok(hit, "tern_ready is 1, as /readyz answers 200 (%g)", v);
+	ok(mc_read(m->mport, NULL, "tern_redis_up", false, &v) == 0 &&
+	    isnan(v), "tern_redis_up is NaN without redis-userdb (%g)", v);
 	ok(kill(m->h.pid, SIGUSR1) == 0, "SIGUSR1 sent");
 	is_int(status_until(m, "/readyz", 503, 3000), 503,
 	    "/readyz: 503 within 3 s of SIGUSR1");
@@ -88,6 +94,9 @@ drain_begin(struct mc *m)
 	hit = mc_wait(m->mport, NULL, "tern_draining", false, 1, MC_WAIT_MS,
 	    &v);
 	ok(hit, "tern_draining is 1 (%g)", v);
+	hit = mc_wait(m->mport, NULL, "tern_ready", false, 0, MC_WAIT_MS, &v);
+	ok(hit, "tern_ready is 0 while draining, as /readyz answers 503 (%g)",
+	    v);
 }
 
 static void
