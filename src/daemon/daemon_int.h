@@ -255,6 +255,9 @@ int daemon_session_init(struct daemon *d, const struct config *c, char *err,
     size_t errcap);
 void daemon_session_record(struct daemon_worker *w,
     const struct turn_alloc_event *ev);
+/* struct net_hooks client_str (data: the daemon worker) */
+void daemon_session_client_str(void *data, const struct addr *a, char *out,
+    size_t cap);
 
 /* daemon_drain.c (main thread) */
 int daemon_drain_init(struct daemon *d, const struct config *c, char *err,

@@ -129,7 +129,9 @@ daemon_session_init(struct daemon *d, const struct config *c, char *err,
 }
 
 /* The client as log-client-address says: "client=ip:port",
- * "client_prefix=ip/len" or "client_hash=hex". */
+ * "client_prefix=ip/len" or "client_hash=hex". The one place that
+ * decides it, for session records and net's log lines (client_str of
+ * struct net_hooks) alike. */
 static void
 daemon_session_client(const struct daemon_session *s, const struct addr *a,
     char *out, size_t cap)
@@ -159,6 +161,17 @@ daemon_session_client(const struct daemon_session *s, const struct addr *a,
 	    fam == AF_INET ? 1 : 10);
 	snprintf(out, cap, "client_prefix=%s/%d", addr_ip_str(&c, ip,
 	    sizeof(ip)), fam == AF_INET ? 24 : 48);
+}
+
+/* net's hook (struct net_hooks, client_str), on a worker's thread: the
+ * settings are read-only once the workers run. */
+void
+daemon_session_client_str(void *data, const struct addr *a, char *out,
+    size_t cap)
+{
+	const struct daemon_worker *w = data;
+
+	daemon_session_client(&w->d->session, a, out, cap);
 }
 
 /* "relayed=a[,b]" from the open relays, or "relayed=none". */

@@ -74,6 +74,7 @@ const struct net_hooks daemon_net_hooks = {
 	.conn_closed = daemon_hook_conn_closed,
 	.tick = daemon_hook_tick,
 	.wake = daemon_hook_wake,
+	.client_str = daemon_session_client_str,
 };
 
 /* Every worker's engine serves TURN with the shared pool, quotas and

@@ -62,8 +62,13 @@ struct event_base;
  *  conn_closed: a TCP/TLS connection ended (its allocation ends, §3.1);
  *  tick: once a second;
  *  wake: after net_wake(), so that the layer above can install what it
- *    published on the worker's own thread.
+ *    published on the worker's own thread;
+ *  client_str: the client a as net's log lines show it, a logfmt field of
+ *    at most NET_CLIENT_STRLEN bytes: the layer above decides how much of
+ *    a client's address the log may hold (log-client-address,
+ *    docs/security.md, Personal data in the logs). NULL: "client=ip:port".
  */
+#define NET_CLIENT_STRLEN	(ADDR_STRLEN + 16)
 struct net_hooks {
 	void (*input)(void *data, const struct turn_tuple *t,
 	    const uint8_t *pkt, size_t len, uint64_t now_ms,
@@ -74,6 +79,8 @@ struct net_hooks {
 	void (*conn_closed)(void *data, const struct turn_tuple *t);
 	void (*tick)(void *data, uint64_t now_ms);
 	void (*wake)(void *data);
+	void (*client_str)(void *data, const struct addr *a, char *out,
+	    size_t cap);
 };
 
 /* The main thread's callbacks from net_run(), each with arg. */

@@ -409,6 +409,20 @@ net_conn_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	net_conn_close(c);
 }
 
+/* The client as the log may show it (struct net_hooks, client_str). */
+static const char *
+net_stream_client_str(const struct net_worker *w, const struct addr *a,
+    char *out, size_t cap)
+{
+	char as[ADDR_STRLEN];
+
+	if (w->data != NULL && w->net->hooks->client_str != NULL)
+		w->net->hooks->client_str(w->data, a, out, cap);
+	else
+		snprintf(out, cap, "client=%s", addr_str(a, as, sizeof(as)));
+	return out;
+}
+
 /* Closes an accepted socket at once and counts why (a metrics_conn_refusal
  * index); the caps are also counted as tern_quota_refusals_total
  * {kind="connections"}, as before the accept budget existed. */
@@ -422,7 +436,7 @@ net_stream_refuse(struct net_listener *l, evutil_socket_t fd,
 		[METRICS_CONN_TOTAL] = "max-connections",
 		[METRICS_CONN_ACCEPT_RATE] = "stream-accept-rate",
 	};
-	char as[ADDR_STRLEN];
+	char cs[NET_CLIENT_STRLEN];
 
 	close(fd);
 	metrics_count(l->w->mw, METRICS_CONN_REFUSALS, why, 1);
@@ -430,8 +444,8 @@ net_stream_refuse(struct net_listener *l, evutil_socket_t fd,
 		metrics_count(l->w->mw, METRICS_QUOTA_REFUSALS,
 		    METRICS_QUOTA_CONNECTIONS, 1);
 	log_rl(&net_refuse_rl, LOG_LVL_WARN, "conn_refused",
-	    "proto=%s client=%s reason=%s", net_proto_name(l->proto),
-	    addr_ip_str(a, as, sizeof(as)), names[why]);
+	    "proto=%s %s reason=%s", net_proto_name(l->proto),
+	    net_stream_client_str(l->w, a, cs, sizeof(cs)), names[why]);
 }
 
 /* The budget of new connections, then the caps: a refusal reason, or

@@ -2,7 +2,7 @@
 /*
  * Session records (README.md, Session records; docs/security.md, Personal
  * data in the logs) against a real ternd, read from its log:
- *     test_session_records TERND flow|tcp|hash|prefix|off|drain
+ *     test_session_records TERND flow|tcp|hash|prefix|refused|off|drain
  *  flow: a REST user allocates over UDP, installs a permission, binds a
  *    channel, sends 5 packets of known sizes through an echo peer (Send
  *    indications and ChannelData) and deletes the allocation (Refresh
@@ -20,6 +20,10 @@
  *    allocations with reason=shutdown;
  *  prefix: log-client-address = prefix: 127.0.0.0/24 and ::/48, never the
  *    address itself;
+ *  refused: log-client-address = hash covers net's log lines too: a TCP
+ *    connection over max-connections-per-ip = 1 is refused with a
+ *    conn_refused line holding client_hash=, and 127.0.0.1 is in no line
+ *    but the listener's;
  *  off: session-records = off writes no record;
  *  drain: an allocation still live when a drain times out ends with
  *    reason=drain.
@@ -433,6 +437,39 @@ case_prefix(struct harness *h)
 	prefix_run(h, "::1", "::/48");
 }
 
+static void
+case_refused(struct harness *h)
+{
+	struct harness_opts o = { 0 };
+	struct client *c1 = NULL, *c2 = NULL;
+	char extra[1024], line[2048], v[64];
+
+	snprintf(extra, sizeof(extra), "%slog-client-address = hash\n"
+	    "max-connections-per-ip = 1\nrelay-ip = ::1\n", conf_base);
+	o.extra = extra;
+	if (!ok(harness_start(h, &o) == 0, "ternd with log-client-address = "
+	    "hash, max-connections-per-ip = 1"))
+		return;
+	/* both stay open: whichever ternd accepts second is refused */
+	ok(harness_client(h, CLIENT_TCP, &c1) == 0, "first TCP connection");
+	ok(harness_client(h, CLIENT_TCP, &c2) == 0, "second TCP connection");
+	if (ok(wait_line(h, "event=conn_refused", NULL, 0, line, sizeof(line)),
+	    "a conn_refused line")) {
+		diag("%s", line);
+		is_field(line, "reason", "max-connections-per-ip", "refused");
+		is_int(strlen(field(line, "client_hash", v, sizeof(v))), 16,
+		    "refused: client_hash=%s, 16 hex digits", v);
+		ok(strstr(line, " client=") == NULL &&
+		    strstr(line, "127.0.0.1") == NULL,
+		    "refused: the address is not in the line");
+	}
+	ok(only_listener_has(read_log(h), "127.0.0.1"), "127.0.0.1 is in no "
+	    "line but the listener's");
+	client_free(c1);
+	client_free(c2);
+	is_int(harness_stop(h), 0, "ternd exits 0");
+}
+
 /* ternd with one more config line (and relay-ip 127.0.0.1), and an
  * allocation from a UDP client. true when it was granted. */
 static bool
@@ -497,7 +534,7 @@ main(int argc, char *argv[])
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: test_session_records TERND "
-		    "flow|tcp|hash|prefix|off|drain\n");
+		    "flow|tcp|hash|prefix|refused|off|drain\n");
 		return 2;
 	}
 	snprintf(extra, sizeof(extra), "%srelay-ip = 127.0.0.1\n", conf_base);
@@ -514,6 +551,8 @@ main(int argc, char *argv[])
 		case_hash(&h);
 	else if (strcmp(what, "prefix") == 0)
 		case_prefix(&h);
+	else if (strcmp(what, "refused") == 0)
+		case_refused(&h);
 	else if (strcmp(what, "off") == 0)
 		case_off(&h);
 	else if (strcmp(what, "drain") == 0)
