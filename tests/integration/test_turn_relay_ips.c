@@ -8,8 +8,13 @@
  * A relay on the last relay IP carries a Send indication to a peer, which
  * sees it come from that relayed address (relay_open bound that IP). When
  * one allocation is deleted, its address is handed out again.
+ * The open-file limit counts every relay IP (src/net/net_rlimit.c): with
+ * total-quota 0, three relay IPs of 1000 ports need over 3000 descriptors,
+ * so under a hard limit of 2048 ternd refuses to start, naming the need;
+ * with one of them it starts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -96,6 +101,55 @@ check_relay(int i, struct harness_peer *p)
 	    "from the relayed address on 127.0.0.4");
 }
 
+/* The number after "need " in the first line of ternd's log naming the
+ * open-file limit, or 0. */
+static unsigned long
+logged_need(const struct harness *h)
+{
+	char line[1024];
+	const char *p;
+	unsigned long need = 0;
+	FILE *f;
+
+	if ((f = fopen(h->errlog, "r")) == NULL)
+		return 0;
+	while (need == 0 && fgets(line, sizeof(line), f) != NULL)
+		if ((p = strstr(line, "RLIMIT_NOFILE: need ")) != NULL)
+			need = strtoul(p + 20, NULL, 10);
+	fclose(f);
+	return need;
+}
+
+static void
+check_rlimit(const char *ternd)
+{
+	static const char three[] = "realm = tern.test\n"
+	    "min-port = 61000\nmax-port = 61999\n"
+	    "relay-ip = 127.0.0.2\nrelay-ip = 127.0.0.3\n"
+	    "relay-ip = 127.0.0.4\ntotal-quota = 0\nmax-connections = 100\n";
+	static const char one[] = "realm = tern.test\n"
+	    "min-port = 61000\nmax-port = 61999\n"
+	    "relay-ip = 127.0.0.2\ntotal-quota = 0\nmax-connections = 100\n";
+	struct harness h3, h1;	/* both made first: harness_fini ends crypto */
+	struct harness_opts o = { .extra = three, .nofile_soft = 2048,
+	    .nofile_hard = 2048 };
+	unsigned long need;
+
+	if (!ok(harness_init(&h3, ternd) == 0 && harness_init(&h1, ternd) == 0,
+	    "temp dirs"))
+		return;
+	ok(harness_start(&h3, &o) == -1,
+	    "three relay IPs of 1000 ports under a hard limit of 2048: refused");
+	need = logged_need(&h3);
+	ok(need > 3100, "it needs a descriptor for each of their 3000 "
+	    "addresses (%lu)", need);
+	o.extra = one;
+	ok(harness_start(&h1, &o) == 0, "one of them: ternd starts");
+	is_int(harness_stop(&h1), 0, "SIGTERM: ternd exits 0");
+	harness_fini(&h1);
+	harness_fini(&h3);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -138,6 +192,7 @@ main(int argc, char *argv[])
 		harness_turn_close(&c[i], &t[i]);
 	harness_peer_stop(&p);
 	is_int(harness_stop(&h), 0, "SIGTERM: ternd exits 0");
+	check_rlimit(argv[1]);
 out:
 	for (i = 0; i < NCLIENT; i++)
 		harness_turn_close(&c[i], &t[i]);
