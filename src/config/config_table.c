@@ -387,8 +387,9 @@ const struct config_option config_options[] = {
 	{ .name = "log-client-address", .type = CONFIG_STRING,
 	  .offset = OFF(log_client_address), .def = "full", .min = 4,
 	  .max = 6, .metavar = "HOW", .check = config_client_address_problem,
-	  .help = "client addresses in session records: full, prefix (IPv4 "
-	      "/24, IPv6 /48) or hash (keyed)" },
+	  .help = "client addresses in the log (session records, refused "
+	      "connections): full, prefix (IPv4 /24, IPv6 /48) or hash "
+	      "(keyed)" },
 	{ .name = "log-client-address-key-file", .type = CONFIG_PATH,
 	  .offset = OFF(log_client_address_key_file), .min = 1, .max = 1023,
 	  .metavar = "FILE",
