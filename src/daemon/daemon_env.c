@@ -258,23 +258,13 @@ daemon_env_self_metrics(const struct daemon *d, const struct config *c,
 
 #define DAEMON_MAX_HOSTS	1024	/* interface addresses read */
 
-/* Whether a is on loopback (127.0.0.0/8, ::1). */
-static bool
-daemon_env_is_loopback(const struct addr *a)
-{
-	if (addr_family(a) == AF_INET)
-		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
-	return addr_family(a) == AF_INET6 &&
-	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
-}
-
 static void
 daemon_env_host_add(struct addr *host, size_t *n, size_t cap,
     const struct addr *a, bool skip_loopback)
 {
 	if (*n < cap && (addr_family(a) == AF_INET ||
 	    addr_family(a) == AF_INET6) &&
-	    !(skip_loopback && daemon_env_is_loopback(a)))
+	    !(skip_loopback && addr_is_loopback(a)))
 		host[(*n)++] = *a;
 }
 

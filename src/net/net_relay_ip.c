@@ -68,22 +68,6 @@ fail:
 	return -1;
 }
 
-/*
- * The relay IPs of a family: every relay-ip of that family (each once);
- * without relay-ip, the first listening address of that family that is
- * not loopback, or the first one if all are (a relay on 127.0.0.1 is only
- * useful for tests). With no address of a family, Allocate for it gets
- * 440 (RFC 8656 §7.2).
- */
-static bool
-net_addr_is_loopback(const struct addr *a)
-{
-	if (addr_family(a) == AF_INET)
-		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
-	return addr_family(a) == AF_INET6 &&
-	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
-}
-
 /* Adds a to the family's relay IPs unless it is there already. */
 static void
 net_relay_add(struct net *n, int fi, const struct addr *a)
@@ -99,6 +83,13 @@ net_relay_add(struct net *n, int fi, const struct addr *a)
 	addr_set_port(&n->relay_ip[fi][n->nrelay_ip[fi]++], 0);
 }
 
+/*
+ * The relay IPs of a family: every relay-ip of that family (each once);
+ * without relay-ip, the first listening address of that family that is
+ * not loopback, or the first one if all are (a relay on 127.0.0.1 is only
+ * useful for tests). With no address of a family, Allocate for it gets
+ * 440 (RFC 8656 §7.2).
+ */
 static void
 net_relay_pick(struct net *n, const struct config *c, int fam)
 {
@@ -117,7 +108,7 @@ net_relay_pick(struct net *n, const struct config *c, int fam)
 			continue;
 		if (first == NULL)
 			first = &n->specs[i].addr;
-		if (!net_addr_is_loopback(&n->specs[i].addr)) {
+		if (!addr_is_loopback(&n->specs[i].addr)) {
 			first = &n->specs[i].addr;
 			break;
 		}

@@ -179,6 +179,15 @@ addr_is_any(const struct addr *a)
 }
 
 bool
+addr_is_loopback(const struct addr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return (ntohl(a->u.sin.sin_addr.s_addr) >> 24) == 127;
+	return a->u.sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&a->u.sin6.sin6_addr);
+}
+
+bool
 addr_equal(const struct addr *a, const struct addr *b, bool with_port)
 {
 	if (a->u.sa.sa_family != b->u.sa.sa_family)

@@ -38,6 +38,8 @@ socklen_t addr_len(const struct addr *a);
 uint16_t addr_port(const struct addr *a);
 void addr_set_port(struct addr *a, uint16_t port);
 bool addr_is_any(const struct addr *a);
+/* Whether a is on loopback: 127.0.0.0/8 or ::1. */
+bool addr_is_loopback(const struct addr *a);
 
 /* Equality of family, address and port (ports ignored if !with_port). */
 bool addr_equal(const struct addr *a, const struct addr *b, bool with_port);
