@@ -4,8 +4,9 @@
  * a server on 127.0.0.1, a free port, spoken to over plain sockets. GET,
  * HEAD, other methods (405 with Allow), unknown and crafted paths (404),
  * the probes, the bearer token, a huge header, the per-IP connection
- * limit, and a client sending one byte per 100 ms that must be cut off
- * while another client is served. Every wait has a deadline.
+ * limit, a client sending one byte per 100 ms that must be cut off
+ * while another client is served, and tern_ready following /readyz.
+ * Every wait has a deadline.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -243,6 +244,51 @@ test_methods_and_paths(struct metrics *m)
 	    sizeof(resp), &st);
 	is_int(st, 200, "GET /readyz when ready: 200");
 	metrics_http_stop(h);
+}
+
+/* tern_ready reads the flag /readyz answers from: the two agree at every
+ * step, and the gauge falls back to 0 once the endpoint has stopped. */
+static void
+test_ready_gauge(struct metrics *m)
+{
+	static char page[1 << 16];
+	struct metrics_http_opts o;
+	struct metrics_http *h;
+	uint16_t port;
+	int st;
+
+	metrics_http_opts_init(&o);
+	addr_set_port(&o.bind, 0);
+	o.ready_gauge = METRICS_ALLOCATION_DURATION;
+	ok(metrics_http_start(m, &o) == NULL && errno == EINVAL,
+	    "ready gauge: a histogram is refused");
+	o.ready_gauge = METRICS_READY;
+	if (!ok((h = metrics_http_start(m, &o)) != NULL, "ready gauge: started"))
+		return;
+	port = metrics_http_port(h);
+	http_do(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+	    sizeof(resp), &st);
+	ok(st == 200 && strstr(resp, "\ntern_ready 0\n") != NULL,
+	    "ready gauge: 0 before ready");
+	metrics_http_set_ready(h, true);
+	http_do(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+	    sizeof(resp), &st);
+	is_int(st, 200, "ready gauge: /readyz 200");
+	http_do(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+	    sizeof(resp), &st);
+	ok(strstr(resp, "\ntern_ready 1\n") != NULL, "ready gauge: then 1");
+	metrics_http_set_unready(h, "self-test failing");
+	http_do(port, "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+	    sizeof(resp), &st);
+	is_int(st, 503, "ready gauge: /readyz 503 with a reason");
+	http_do(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", resp,
+	    sizeof(resp), &st);
+	ok(strstr(resp, "\ntern_ready 0\n") != NULL, "ready gauge: then 0");
+	metrics_http_set_ready(h, true);
+	metrics_http_stop(h);
+	ok(metrics_expo_write(m, page, sizeof(page)) > 0 &&
+	    strstr(page, "\ntern_ready 0\n") != NULL,
+	    "ready gauge: 0 after the endpoint stopped (no callback left)");
 }
 
 static void
@@ -500,6 +546,7 @@ main(void)
 	metrics_count(metrics_worker(m, 0), METRICS_ALLOCATIONS_CREATED, 0, 7);
 	test_methods_and_paths(m);
 	test_token(m);
+	test_ready_gauge(m);
 	test_hostile(m);
 	test_scrape_and_promtool(m);
 	metrics_free(m);
