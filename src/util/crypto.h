@@ -8,9 +8,10 @@
  * random bytes, constant-time comparison, wiping, base64.
  *
  * All functions are thread-safe and allocate nothing the caller must free.
- * crypto_hmac_fixed() keeps a keyed HMAC per thread (made on the thread's
- * first call, wiped and freed when it ends or calls crypto_shutdown),
- * never shared with another thread.
+ * Each thread keeps its own digest contexts (made on its first call,
+ * wiped and freed when it ends or calls crypto_shutdown), never shared
+ * with another thread: one the digests and HMACs run in, and
+ * crypto_hmac_fixed()'s keyed HMAC.
  * Inputs are given as a list of segments so that integrity can be computed
  * over a header whose length field is patched, without copying the message.
  */
@@ -37,6 +38,9 @@ enum crypto_md {
 
 /* Once at start-up, before threads: fetches the algorithms. 0 or -1. */
 int crypto_init(void);
+/* Once at the end: frees the calling thread's contexts and the
+ * algorithms (another thread's contexts go when it ends, each holding
+ * the algorithm it runs). */
 void crypto_shutdown(void);
 
 /* HMAC over the concatenated segments; out holds 20 or 32 bytes. 0 or -1.

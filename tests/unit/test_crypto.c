@@ -4,7 +4,8 @@
  * and a TURN REST credential (secret "turn-test-secret", username
  * "1735689600:alice", realm "example.org"). The per-thread HMAC contexts
  * against OpenSSL's one-shot HMAC() (many keys and lengths, key changes,
- * four threads at once), and the CRC-32 (slicing-by-8, and carry-less
+ * four threads at once, each also taking MD5 and SHA-256 digests in the
+ * same working context), and the CRC-32 (slicing-by-8, and carry-less
  * folding from 64 bytes on x86-64 CPUs that have PCLMULQDQ) against a
  * bit-at-a-time one for every length 0..2048 at every alignment.
  */
@@ -250,16 +251,20 @@ struct hmac_job {
 	uint8_t want[2][3][32];	/* [md][key]: MACs of the message */
 };
 
+static uint8_t job_md5[CRYPTO_MD5_LEN], job_sha256[CRYPTO_SHA256_LEN];
+
 static uint8_t job_keys[NTHREADS][3][32];
 static uint8_t job_msg[120];
 
 /* One thread: its own nonce-like key in crypto_hmac_fixed, with another
- * key now and then (a key change), and crypto_hmac with all three,
- * interleaved; every MAC compared with the oracle's. */
+ * key now and then (a key change), crypto_hmac with all three, and now
+ * and then a plain MD5 or SHA-256 (the thread's working context changes
+ * digest), interleaved; every result compared with the oracle's. */
 static void *
 hmac_worker(void *arg)
 {
 	struct hmac_job *j = arg;
+	struct crypto_seg all = { job_msg, sizeof(job_msg) };
 	uint8_t got[32];
 	size_t n;
 	int r, md, k;
@@ -277,6 +282,12 @@ hmac_worker(void *arg)
 		    sizeof(job_msg), got) != 0 ||
 		    memcmp(got, j->want[md][k], n) != 0)
 			j->bad++;
+		if (r % 5 == 0 && (crypto_md5(&all, 1, got) != 0 ||
+		    memcmp(got, job_md5, sizeof(job_md5)) != 0))
+			j->bad++;
+		if (r % 7 == 0 && (crypto_sha256(&all, 1, got) != 0 ||
+		    memcmp(got, job_sha256, sizeof(job_sha256)) != 0))
+			j->bad++;
 	}
 	return NULL;
 }
@@ -290,6 +301,10 @@ test_hmac_threads(void)
 	int i, md, k, started = 0;
 
 	fill(job_msg, sizeof(job_msg), 17);
+	if (EVP_Digest(job_msg, sizeof(job_msg), job_md5, NULL, EVP_md5(),
+	    NULL) != 1 || EVP_Digest(job_msg, sizeof(job_msg), job_sha256,
+	    NULL, EVP_sha256(), NULL) != 1)
+		diag("the oracle's digests failed");
 	for (i = 0; i < NTHREADS; i++) {
 		jobs[i].id = i;
 		for (k = 0; k < 3; k++) {
@@ -310,7 +325,8 @@ test_hmac_threads(void)
 	}
 	is_int(started, NTHREADS, "%d threads started", NTHREADS);
 	is_int(bad, 0, "%d threads x %d rounds, each with its own kept key "
-	    "and key changes: every MAC the one-shot one", NTHREADS,
+	    "and key changes: every MAC the one-shot one, every digest "
+	    "EVP_Digest's", NTHREADS,
 	    THREAD_ROUNDS);
 }
 
