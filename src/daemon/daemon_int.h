@@ -70,6 +70,7 @@ struct daemon_worker {
 	unsigned id;
 	struct net_worker *nw;
 	struct event_base *base;	/* the net worker's */
+	struct net_bell *bell;		/* the net worker's doorbell */
 	struct turn_engine *engine;
 	struct turn_hooks hooks;	/* user keys, allocation events */
 	struct daemon_env *env;		/* installed in engine; holds a ref */

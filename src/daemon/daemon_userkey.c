@@ -481,8 +481,7 @@ daemon_uk_wake_workers(struct daemon *d)
 
 	for (i = 0; i < d->nworkers; i++)
 		if (d->workers[i].uk_bit != -1)
-			net_bell_ring(net_worker_bell(d->workers[i].nw),
-			    d->workers[i].uk_bit);
+			net_bell_ring(d->workers[i].bell, d->workers[i].uk_bit);
 }
 
 /* auth_redis's on_key (main thread). cookie: the struct daemon_uk_req. */
@@ -726,8 +725,7 @@ daemon_userkey_worker_init(struct daemon_worker *w)
 	policy_rate_opts_unauth(&o, uk->rate, uk->burst);
 	if (crypto_random(seed, sizeof(seed)) == 0 &&
 	    (w->uk_rate = policy_rate_new(&o, seed, NULL)) != NULL &&
-	    (w->uk_bit = net_bell_add(net_worker_bell(w->nw),
-	    daemon_uk_worker_cb, w)) != -1)
+	    (w->uk_bit = net_bell_add(w->bell, daemon_uk_worker_cb, w)) != -1)
 		rv = 0;
 	crypto_wipe(seed, sizeof(seed));
 	return rv;

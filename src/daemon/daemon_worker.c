@@ -119,6 +119,7 @@ daemon_worker_init(struct daemon *d, struct daemon_worker *w, unsigned id)
 	w->id = id;
 	w->nw = net_worker(d->net, id);
 	w->base = net_worker_base(w->nw);
+	w->bell = net_worker_bell(w->nw);
 	w->mw = daemon_metrics_worker(d, id);
 	atomic_init(&w->live_allocs, 0);
 	if ((w->txbuf = calloc(1, DAEMON_OUT_CAP)) == NULL ||

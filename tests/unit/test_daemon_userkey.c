@@ -65,10 +65,11 @@ setup_budget(unsigned timeout_s, uint32_t rate, uint32_t burst)
 	n.workers = &w;
 	w.d = &n;
 	w.base = event_base_new();
+	w.bell = w.base != NULL ? net_bell_new(w.base) : NULL;
 	reg = metrics_tern_new(1, &why);
 	w.mw = reg != NULL ? metrics_worker(reg, 0) : NULL;
 	from("192.0.2.1", &src_a);
-	ok(n.uk != NULL && w.base != NULL && w.mw != NULL &&
+	ok(n.uk != NULL && w.bell != NULL && w.mw != NULL &&
 	    daemon_userkey_worker_init(&w) == 0, "cache and worker");
 	ok(w.hooks.user_key == daemon_userkey_get,
 	    "the worker's turn_hooks.user_key");
@@ -88,6 +89,7 @@ teardown(void)
 	daemon_userkey_detach(&n);
 	daemon_userkey_worker_clear(&w);
 	daemon_userkey_free(n.uk);
+	net_bell_free(w.bell);
 	event_base_free(w.base);
 	metrics_free(reg);
 	reg = NULL;
