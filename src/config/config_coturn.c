@@ -225,6 +225,48 @@ config_coturn_row(const char *key, const char *val)
 	return NULL;
 }
 
+/*
+ * The options that name a file. ternd never changes directory, so a
+ * relative path is opened from its working directory (/ under systemd),
+ * where coturn also looks in its configuration directories: a path that
+ * worked for coturn may name no file, or another one, for ternd. One
+ * warning each, at the first file line that set it relatively.
+ */
+#define RELATIVE	"ternd opens a relative path from its working " \
+		"directory (/ under systemd), not from the configuration " \
+		"file's directory as coturn may; use an absolute path"
+
+static const struct config_dropped config_relative[] = {
+	{ "cert", false, NULL, IGNORE, RELATIVE },
+	{ "pkey", false, NULL, IGNORE, RELATIVE },
+	{ "static-auth-secret-file", false, NULL, IGNORE, RELATIVE },
+	{ "redis-password-file", false, NULL, IGNORE, RELATIVE },
+	{ "log-file", false, NULL, IGNORE, RELATIVE },
+	{ "log-client-address-key-file", false, NULL, IGNORE, RELATIVE },
+	{ "pidfile", false, NULL, IGNORE, RELATIVE },
+	{ "prometheus-token-file", false, NULL, IGNORE, RELATIVE },
+	{ NULL, false, NULL, IGNORE, NULL }
+};
+
+static const struct config_dropped *
+config_relative_find(const char *name)
+{
+	const struct config_dropped *d;
+
+	for (d = config_relative; d->name != NULL; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+static bool
+config_is_relative(const struct config_dropped *d)
+{
+	return d >= config_relative &&
+	    d < config_relative +
+	    sizeof(config_relative) / sizeof(config_relative[0]);
+}
+
 /* Sets option name back to its default (NULL: unset). 0 or -1. */
 static int
 config_coturn_default(struct config *c, const char *name, const char *where,
@@ -276,9 +318,20 @@ config_coturn_apply(struct config *c, const char *key, const char *val,
 	const struct config_dropped *d;
 	char echo[LOG_ESCAPE_CAP];
 
-	if ((d = config_coturn_row(key, val)) == NULL)
-		return 0;
 	config_echo(echo, sizeof(echo), key);
+	if ((d = config_coturn_row(key, val)) == NULL) {
+		/* a file line only: on the command line the shell's
+		 * directory is what an operator means */
+		d = config_relative_find(key);
+		if (d == NULL || val == NULL || val[0] == '/' ||
+		    val[0] == '\0' || strcmp(where, "command line") == 0)
+			return 0;
+		if (config_coturn_keep(c, d, where) == -1) {
+			config_err_add(e, where, echo, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
 	if (d->what == CONFIG_COTURN_REFUSE) {
 		config_err_add(e, where, echo, "%s", d->why);
 		return -1;
@@ -303,6 +356,7 @@ config_coturn_warn(const struct config *c, struct config_err *e)
 		d = c->coturn_ignored[i].row;
 		/* the option first: ternd logs it as option= */
 		config_warn_add(e, d->name, "%s (%s): %s",
+		    config_is_relative(d) ? "relative path" :
 		    d->what == CONFIG_COTURN_DEFAULT ? "ternd's default is "
 		    "used" : "ignored", c->coturn_ignored[i].where, d->why);
 	}

@@ -361,6 +361,47 @@ test_coturn_ignored(void)
 	    "rows about a value of ternd's own options are no dropped names");
 }
 
+/* A relative file path (a coturn config often has "cert = turn.pem"):
+ * one warning naming the option and its line, for every option that
+ * names a file; an absolute path and the command line warn nothing. */
+static void
+test_relative_paths(void)
+{
+	const struct config_option *o;
+	struct config *c;
+	char text[160], want[160];
+	int rv, n = 0, warned = 0;
+
+	c = parse("# coturn\ncert = turn_server_cert.pem\n"
+	    "pkey = /etc/ssl/private/turn.key\ncert = b.pem\n", &rv);
+	is_int(rv, 0, "a relative cert parses");
+	is_int(config_check(c, err, sizeof(err)), 0, "and passes the check");
+	is_str(err, "warning: cert: relative path (t.conf:2): ternd opens a "
+	    "relative path from its working directory (/ under systemd), not "
+	    "from the configuration file's directory as coturn may; use an "
+	    "absolute path\n", "one warning, at the first relative line");
+	is_int(config_set_arg(c, "pkey=k.pem", err, sizeof(err)), 0,
+	    "a relative pkey on the command line");
+	is_int(config_check(c, err, sizeof(err)), 0, "passes the check");
+	ok(strstr(err, "pkey") == NULL, "and warns nothing: the shell's "
+	    "directory is meant");
+	config_free(c);
+	for (o = config_options; o->name != NULL; o++) {
+		if (o->type != CONFIG_PATH && !o->secret_file)
+			continue;
+		n++;
+		snprintf(text, sizeof(text), "\n%s = dir/file\n", o->name);
+		snprintf(want, sizeof(want), "warning: %s: relative path "
+		    "(t.conf:2): ternd opens", o->name);
+		c = parse(text, &rv);
+		config_check(c, err, sizeof(err));
+		warned += strstr(err, want) != NULL;
+		config_free(c);
+	}
+	ok(n >= 8 && warned == n, "every option naming a file warns of a "
+	    "relative path (%d of %d)", warned, n);
+}
+
 static void
 test_many_errors(void)
 {
@@ -684,6 +725,7 @@ main(void)
 	test_syntax();
 	test_dropped();
 	test_coturn_ignored();
+	test_relative_paths();
 	test_many_errors();
 	test_command_line();
 	test_secret();
