@@ -17,10 +17,40 @@
 #include <string.h>
 
 #include "auth/auth_redis.h"
+#include "auth/auth_schema.h"
 #include "daemon/daemon_int.h"
 #include "util/log.h"
 
 static struct log_ratelimit daemon_redis_rl = LOG_RATELIMIT_INIT(5, 60);
+
+/*
+ * coturn's use-auth-secret with no static secret: the REST secrets are
+ * Redis's only, and none means every REST credential is refused (401).
+ * One warning when the realm's set becomes empty (the first load, a
+ * removal, a new realm), not one per load: a load equal to the one in
+ * force never gets here, and one with secrets re-arms it.
+ */
+static void
+daemon_redis_secret_warn(const struct daemon *d,
+    const struct auth_redis_snap *old, const struct auth_redis_snap *snap)
+{
+	const struct config *c = d->cfg;
+	char key[AUTH_REALM_MAX + 32], er[LOG_ESCAPE_CAP], ek[LOG_ESCAPE_CAP];
+	long n;
+
+	if (!c->use_auth_secret || c->n_static_auth_secret > 0 ||
+	    snap->nsecrets > 0 || (old != NULL && old->nsecrets == 0))
+		return;
+	if ((n = auth_schema_key(key, sizeof(key), AUTH_SCHEMA_SECRET,
+	    c->realm, strlen(c->realm), NULL, 0)) == -1)
+		return;
+	/* the realm is the operator's text: escaped like any other */
+	log_warn("no_rest_secret", "realm=%s key=%s reason=\"use-auth-secret "
+	    "is set and Redis holds no REST secret for the realm: every REST "
+	    "credential is refused until the set has a member (ternctl "
+	    "secret add)\"", log_escape(er, sizeof(er), c->realm,
+	    strlen(c->realm)), log_escape(ek, sizeof(ek), key, (size_t)n));
+}
 
 static void
 daemon_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
@@ -62,6 +92,7 @@ daemon_redis_snapshot_cb(void *arg, struct auth_redis_snap *snap)
 	daemon_env_bandwidth(d, d->cfg);
 	daemon_env_publish(d, env);
 	daemon_env_quota_apply(d, d->cfg);
+	daemon_redis_secret_warn(d, old, snap);
 	auth_redis_snap_free(old);
 	log_info("redis_snapshot", "secrets=%zu allowed=%zu denied=%zu "
 	    "revoked=%zu", snap->nsecrets, snap->nallow, snap->ndeny,

@@ -18,7 +18,11 @@
  *           secret and hears events;
  *  auth     Redis with --requirepass and the data in database 3: ternd
  *           sends AUTH and SELECT, reads the secret, and the password
- *           appears nowhere in its log.
+ *           appears nowhere in its log;
+ *  empty    use-auth-secret and an empty secret set: one no_rest_secret
+ *           warning naming the key, 401 meanwhile, none again for a load
+ *           that changes something else; SADD + PUBLISH: REST allocates;
+ *           SREM of the last one: the warning again.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -141,33 +145,74 @@ case_expires(struct rt *t)
 	(void)fp_old;
 }
 
-/* Sends SIGHUP and waits for the n-th "event=reloaded" in the log. */
+/* How many times needle is in ternd's log (-1: unreadable). */
 static int
-hup(struct rt *t, int n)
+log_count(struct rt *t, const char *needle)
 {
 	static char buf[1 << 16];
-	struct timespec nap = { 0, 20 * 1000000 };
-	int64_t t0 = client_now_ms();
-	size_t got;
 	const char *p;
+	size_t got;
 	int seen;
 	FILE *f;
 
-	kill(t->h.pid, SIGHUP);
-	while (client_now_ms() - t0 < 5000) {
-		if ((f = fopen(t->h.errlog, "r")) == NULL)
-			return -1;
-		got = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[got] = '\0';
-		for (seen = 0, p = buf; (p = strstr(p, "event=reloaded")) != NULL;
-		    p++)
-			seen++;
-		if (seen >= n)
+	if ((f = fopen(t->h.errlog, "r")) == NULL)
+		return -1;
+	got = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	for (seen = 0, p = buf; (p = strstr(p, needle)) != NULL; p++)
+		seen++;
+	return seen;
+}
+
+/* Waits for the n-th needle in the log, for at most ms. 0 or -1. */
+static int
+log_wait(struct rt *t, const char *needle, int n, int ms)
+{
+	struct timespec nap = { 0, 20 * 1000000 };
+	int64_t t0 = client_now_ms();
+
+	while (client_now_ms() - t0 < ms) {
+		if (log_count(t, needle) >= n)
 			return 0;
 		nanosleep(&nap, NULL);	/* polling the log, with a deadline */
 	}
 	return -1;
+}
+
+/* Sends SIGHUP and waits for the n-th "event=reloaded" in the log. */
+static int
+hup(struct rt *t, int n)
+{
+	kill(t->h.pid, SIGHUP);
+	return log_wait(t, "event=reloaded", n, 5000);
+}
+
+#define NO_SECRET	"event=no_rest_secret"
+#define SNAPSHOT	"event=redis_snapshot secrets="
+
+static void
+case_empty(struct rt *t)
+{
+	ok(log_wait(t, NO_SECRET " realm=\"" RT_REALM "\" key=\"" SKEY "\"", 1,
+	    3000) == 0, "an empty secret set: the warning names the realm and "
+	    "the key");
+	ok(rt_rest_until(&t->h, OLD_SECRET, "bob", 401, 1000) >= 0,
+	    "meanwhile a REST credential gets 401");
+	cli(t, "SADD", "turn/realm/" RT_REALM "/denied-peer-ip", "192.0.2.1",
+	    NULL);
+	cli(t, "PUBLISH", "tern/events", "rules " RT_REALM, NULL);
+	ok(log_wait(t, SNAPSHOT "0", 2, 2000) == 0 &&
+	    log_count(t, NO_SECRET) == 1, "a load that changes only the rules "
+	    "does not warn again");
+	cli(t, "SADD", SKEY, OLD_SECRET, NULL);
+	cli(t, "PUBLISH", "tern/events", "secret " RT_REALM, NULL);
+	ok(rt_rest_until(&t->h, OLD_SECRET, "bob", 0, 2000) >= 0,
+	    "after SADD + PUBLISH the secret allocates");
+	cli(t, "SREM", SKEY, OLD_SECRET, NULL);
+	cli(t, "PUBLISH", "tern/events", "secret " RT_REALM, NULL);
+	ok(log_wait(t, NO_SECRET, 2, 2000) == 0, "the set empty again: the "
+	    "warning again");
 }
 
 static void
@@ -295,7 +340,8 @@ main(int argc, char *argv[])
 	mode = argv[2];
 	if (!ok(rt_init(&t, argv[1]) == 0, "temp dir and redis-server"))
 		goto out;
-	cli(&t, "SADD", SKEY, OLD_SECRET, NULL);
+	if (strcmp(mode, "empty") != 0)
+		cli(&t, "SADD", SKEY, OLD_SECRET, NULL);
 	if (strcmp(mode, "expires") == 0) {
 		auth_redis_fingerprint(OLD_SECRET, strlen(OLD_SECRET), fp);
 		cli(&t, "HSET", XKEY, fp, "1000000000");
@@ -324,6 +370,8 @@ main(int argc, char *argv[])
 		    "prometheus\nprometheus-address = 127.0.0.1\n"
 		    "prometheus-port = %u\n", mport);
 	}
+	if (strcmp(mode, "empty") == 0)
+		snprintf(extra, sizeof(extra), "use-auth-secret\n");
 	if (!ok(rt_start_ternd(&t, &t.h, extra) == 0, "ternd started"))
 		goto out;
 	if (!ok(harness_peer_start(&p, "127.0.0.1", true) == 0, "echo peer"))
@@ -336,6 +384,8 @@ main(int argc, char *argv[])
 		case_expires(&t);
 	else if (strcmp(mode, "sighup") == 0)
 		case_sighup(&t);
+	else if (strcmp(mode, "empty") == 0)
+		case_empty(&t);
 	else
 		ok(0, "unknown mode %s", mode);
 	harness_peer_stop(&p);
