@@ -281,6 +281,28 @@ mc_wait(uint16_t port, const char *hdr, const char *series, bool sum,
 }
 
 int
+mc_status_until(uint16_t port, const char *path, int want, int timeout_ms,
+    char *body, size_t cap)
+{
+	int64_t deadline = mc_now() + timeout_ms;
+	struct timespec nap = { 0, 100 * 1000000L };
+	struct mc_resp r;
+	int st;
+
+	do {
+		st = mc_http(port, "GET", path, NULL, &r, 2000) == 0 ?
+		    r.status : 0;
+		if (body != NULL)
+			snprintf(body, cap, "%s", r.body != NULL ? r.body : "");
+		mc_resp_free(&r);
+		if (st == want)
+			break;
+		nanosleep(&nap, NULL);
+	} while (mc_now() < deadline);
+	return st;
+}
+
+int
 mc_read(uint16_t port, const char *hdr, const char *series, bool sum,
     double *out)
 {

@@ -76,6 +76,11 @@ int mc_sum(const char *page, const char *name, double *out);
 bool mc_wait(uint16_t port, const char *hdr, const char *series, bool sum,
     double want, int timeout_ms, double *last);
 
+/* GETs path until its status is want or timeout_ms pass; the last body
+ * in body (if not NULL). The status last seen (0: no answer). */
+int mc_status_until(uint16_t port, const char *path, int want, int timeout_ms,
+    char *body, size_t cap);
+
 /*
  * Scrapes /metrics once: the value of series (or, if sum, the family's
  * sum) in *out. 0, or -1 when the page could not be read or the series

@@ -26,33 +26,6 @@
 
 #define PAYLOAD		"still relaying while draining"
 
-static void
-nap_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* GET path until its status is want; the status last seen. */
-static int
-status_until(struct mc *m, const char *path, int want, int ms)
-{
-	int64_t end = client_now_ms() + ms;
-	struct mc_resp r;
-	int st = 0;
-
-	do {
-		(void)mc_http(m->mport, "GET", path, NULL, &r, 2000);
-		st = r.status;
-		mc_resp_free(&r);
-		if (st == want)
-			break;
-		nap_ms(100);
-	} while (client_now_ms() < end);
-	return st;
-}
-
 /* A new client's Allocate; the answer decoded into *msg (resp holds it). */
 static int
 new_allocate(struct mc *m, uint8_t *resp, size_t cap, struct stun_msg *msg)
@@ -77,7 +50,7 @@ drain_begin(struct mc *m)
 	double v;
 	bool hit;
 
-	is_int(status_until(m, "/readyz", 200, 3000), 200,
+	is_int(mc_status_until(m->mport, "/readyz", 200, 3000, NULL, 0), 200,
 	    "/readyz: 200 before the drain");
 	hit = mc_wait(m->mport, NULL, "tern_draining", false, 0, MC_WAIT_MS,
 	    &v);
@@ -87,9 +60,9 @@ drain_begin(struct mc *m)
 	ok(mc_read(m->mport, NULL, "tern_redis_up", false, &v) == 0 &&
 	    isnan(v), "tern_redis_up is NaN without redis-userdb (%g)", v);
 	ok(kill(m->h.pid, SIGUSR1) == 0, "SIGUSR1 sent");
-	is_int(status_until(m, "/readyz", 503, 3000), 503,
+	is_int(mc_status_until(m->mport, "/readyz", 503, 3000, NULL, 0), 503,
 	    "/readyz: 503 within 3 s of SIGUSR1");
-	is_int(status_until(m, "/healthz", 200, 1000), 200,
+	is_int(mc_status_until(m->mport, "/healthz", 200, 1000, NULL, 0), 200,
 	    "/healthz: still 200 (alive)");
 	hit = mc_wait(m->mport, NULL, "tern_draining", false, 1, MC_WAIT_MS,
 	    &v);

@@ -36,14 +36,6 @@
 #define BATCH		1000
 #define RV_KEY		"tern/revoked/" RT_REALM "/"
 
-static void
-nap_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Writes all of buf. 0 or -1. */
 static int
 write_all(int fd, const char *buf, size_t len)
@@ -126,25 +118,6 @@ out:
 	return oks;
 }
 
-/* The status of GET path, until it is want or ms pass. */
-static int
-status_until(uint16_t mport, const char *path, int want, int ms)
-{
-	int64_t end = client_now_ms() + ms;
-	struct mc_resp r;
-	int st;
-
-	do {
-		st = mc_http(mport, "GET", path, NULL, &r, 2000) == 0 ?
-		    r.status : 0;
-		mc_resp_free(&r);
-		if (st == want)
-			break;
-		nap_ms(100);
-	} while (client_now_ms() < end);
-	return st;
-}
-
 static double
 metric(uint16_t mport, const char *series)
 {
@@ -217,7 +190,8 @@ case_revoke(struct rt *t, uint16_t mport)
 	is_int(rest(t, "user-99999"), 401, "user-99999 too");
 	is_int(rest(t, "user-unrevoked"), 0, "a user-id not revoked allocates");
 	ok(log_has(t, "revoked=100000"), "one snapshot with all 100,000");
-	is_int(status_until(mport, "/readyz", 200, 2000), 200, "/readyz: 200");
+	is_int(mc_status_until(mport, "/readyz", 200, 2000, NULL, 0),
+	    200, "/readyz: 200");
 	is_int((long)metric(mport, "tern_redis_snapshot_failures_total"), 0,
 	    "no load failed");
 	kib = harness_rss_kib(t->h.pid);
@@ -271,8 +245,8 @@ broken(struct rt *t, uint16_t mport, const char *what,
 	harness_redis_cmd(&t->r, out, sizeof(out), "SET", RV_KEY "victim2",
 	    "1", "EX", "3600", NULL);
 	publish(t, "rules");
-	is_int(status_until(mport, "/readyz", 503, 10000), 503, "%s: /readyz "
-	    "answers 503", what);
+	is_int(mc_status_until(mport, "/readyz", 503, 10000, NULL, 0),
+	    503, "%s: /readyz answers 503", what);
 	ok(metric(mport, "tern_redis_snapshot_failures_total") > f0, "%s: "
 	    "counted in tern_redis_snapshot_failures_total", what);
 	ok(log_has(t, why), "%s: the log says why (%s)", what, why);
@@ -284,8 +258,8 @@ broken(struct rt *t, uint16_t mport, const char *what,
 	harness_redis_cmd(&t->r, out, sizeof(out), "DEL", RV_KEY "victim2",
 	    NULL);
 	publish(t, "rules");
-	is_int(status_until(mport, "/readyz", 200, 10000), 200, "%s repaired: "
-	    "/readyz answers 200", what);
+	is_int(mc_status_until(mport, "/readyz", 200, 10000, NULL, 0),
+	    200, "%s repaired: /readyz answers 200", what);
 }
 
 static void
@@ -298,7 +272,8 @@ case_fail(struct rt *t, uint16_t mport)
 	publish(t, "revoke");
 	ok(rt_rest_until(&t->h, SECRET, "victim", 401, 10000) >= 0,
 	    "victim is revoked");
-	is_int(status_until(mport, "/readyz", 200, 5000), 200, "/readyz: 200");
+	is_int(mc_status_until(mport, "/readyz", 200, 5000, NULL, 0),
+	    200, "/readyz: 200");
 	broken(t, mport, "a key of the wrong type", break_type, ALLOW_KEY,
 	    "what=allowed-peer-ip");
 	broken(t, mport, "1,025 denied-peer-ip rules", break_limit, DENY_KEY,

@@ -25,37 +25,6 @@
 static const char conf[] = "self-test-interval = 1\n"
     "allow-loopback-peers = false\n";
 
-static void
-nap_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Polls path until its status is want or the deadline; the last body in
- * body. The last status. */
-static int
-status_until(struct mc *m, const char *path, int want, char *body,
-    size_t cap)
-{
-	int64_t end = client_now_ms() + WAIT_MS;
-	struct mc_resp r;
-	int st = 0;
-
-	do {
-		(void)mc_http(m->mport, "GET", path, NULL, &r, 2000);
-		st = r.status;
-		if (body != NULL)
-			snprintf(body, cap, "%s", r.body != NULL ? r.body : "");
-		mc_resp_free(&r);
-		if (st == want)
-			break;
-		nap_ms(100);
-	} while (client_now_ms() < end);
-	return st;
-}
-
 /* Appends a line to the configuration file and sends SIGHUP. */
 static int
 reload_with(struct mc *m, const char *line)
@@ -116,7 +85,8 @@ main(int argc, char *argv[])
 	}
 	ok(wait_metric(&m, "tern_self_test_success", 1),
 	    "tern_self_test_success is 1");
-	is_int(status_until(&m, "/readyz", 200, NULL, 0), 200, "/readyz: 200");
+	is_int(mc_status_until(m.mport, "/readyz", 200, WAIT_MS, NULL, 0),
+	    200, "/readyz: 200");
 	r = mc_read(m.mport, NULL, "tern_self_test_duration_seconds", false,
 	    &v);
 	ok(r == 0 && v > 0 && v < 2, "the last run's duration: %f s", v);
@@ -127,18 +97,18 @@ main(int argc, char *argv[])
 	    "SIGHUP with max-bps = 1: nothing can be relayed");
 	ok(wait_metric(&m, "tern_self_test_success", 0),
 	    "tern_self_test_success is 0 within %d ms", WAIT_MS);
-	is_int(status_until(&m, "/readyz", 503, body, sizeof(body)), 503,
-	    "/readyz: 503 after two failed runs");
+	is_int(mc_status_until(m.mport, "/readyz", 503, WAIT_MS, body,
+	    sizeof(body)), 503, "/readyz: 503 after two failed runs");
 	ok(strstr(body, "self-test: the relayed packet did not arrive") != NULL,
 	    "its body says why: %s", body);
 	r = mc_read(m.mport, NULL, "tern_self_test_failures_total", false, &v);
 	ok(r == 0 && v >= 2, "failed runs counted: %.0f", v);
-	is_int(status_until(&m, "/healthz", 200, NULL, 0), 200,
+	is_int(mc_status_until(m.mport, "/healthz", 200, WAIT_MS, NULL, 0), 200,
 	    "/healthz: still 200");
 	still_serving(&m);
 
 	ok(reload_with(&m, "max-bps = 0") == 0, "SIGHUP with max-bps = 0");
-	is_int(status_until(&m, "/readyz", 200, NULL, 0), 200,
+	is_int(mc_status_until(m.mport, "/readyz", 200, WAIT_MS, NULL, 0), 200,
 	    "/readyz: 200 again after a run succeeds");
 	ok(wait_metric(&m, "tern_self_test_success", 1),
 	    "tern_self_test_success is 1 again");
