@@ -41,6 +41,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "auth/auth_redis.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
 
@@ -51,21 +52,9 @@ static struct log_ratelimit ar_rl = LOG_RATELIMIT_INIT(5, 60);
 uint64_t
 ar_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
-/* Nanoseconds: the histogram's first bucket is 100 us. */
-static uint64_t
-ar_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
 
 struct timeval
 ar_tv(uint64_t ms)
@@ -114,7 +103,7 @@ ar_cmd_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct auth_redis *r = c->r;
 	redisCallbackFn *fn = k->fn;
 	void *fpriv = k->priv;
-	uint64_t ns = ar_now_ns() - k->sent_ns;
+	uint64_t ns = clock_mono_ns() - k->sent_ns;
 
 	free(k);
 	/* A lost connection answers at once and says nothing of Redis's
@@ -138,7 +127,7 @@ ar_send(struct ar_conn *c, redisCallbackFn *fn, void *priv, int argc,
 	k->c = c;
 	k->fn = fn;
 	k->priv = priv;
-	k->sent_ns = ar_now_ns();
+	k->sent_ns = clock_mono_ns();
 	if (ar_send_raw(c, ar_cmd_cb, k, argc, argv, lens) == -1) {
 		free(k);	/* hiredis never calls back a refused command */
 		return -1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "client/client_int.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 
 struct client {
@@ -27,19 +28,13 @@ struct client {
 int64_t
 client_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)clock_mono_ms();
 }
 
 double
 client_now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+	return (double)clock_mono_ns() / 1e3;
 }
 
 int

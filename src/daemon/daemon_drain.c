@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "daemon/daemon_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 /* daemon_new(): alternate-server and drain-timeout, as started. */
@@ -37,16 +38,6 @@ daemon_drain_init(struct daemon *d, const struct config *c, char *err,
 	return 0;
 }
 
-/* drain-timeout is a duration: a clock step must not shorten it. */
-static uint64_t
-daemon_drain_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t
 daemon_drain_live(const struct daemon *d)
 {
@@ -66,7 +57,7 @@ static void
 daemon_drain_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	uint64_t live = daemon_drain_live(d), now = daemon_drain_now_ms();
+	uint64_t live = daemon_drain_live(d), now = clock_mono_ms();
 
 	(void)fd, (void)what;
 	daemon_metrics_main_tick(d);
@@ -85,7 +76,7 @@ daemon_drain_begin(struct daemon *d)
 
 	if (atomic_exchange(&d->draining, true))
 		return;
-	d->drain_deadline_ms = daemon_drain_now_ms() +
+	d->drain_deadline_ms = clock_mono_ms() +
 	    (uint64_t)d->drain_timeout_s * 1000;
 	log_info("draining", "allocations=%llu drain_timeout=%u "
 	    "alternate_servers=%zu", (unsigned long long)daemon_drain_live(d),

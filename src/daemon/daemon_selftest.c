@@ -53,6 +53,7 @@
 #include <event2/event.h>
 
 #include "daemon/daemon_int.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
 
@@ -128,21 +129,6 @@ struct daemon_selftest {
 	_Atomic int ok;
 	_Atomic uint64_t dur_us;
 };
-
-static uint64_t
-daemon_st_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-daemon_st_now_ms(void)
-{
-	return daemon_st_now_us() / 1000;
-}
 
 static void
 daemon_st_hex(char *out, const uint8_t *p, size_t len)
@@ -276,7 +262,7 @@ daemon_st_send(struct daemon_selftest *st)
 {
 	struct daemon_st_leg *l = &st->leg[daemon_st_leg_of(st->step)];
 
-	st->resend_ms = daemon_st_now_ms() + DAEMON_ST_RTO_MS;
+	st->resend_ms = clock_mono_ms() + DAEMON_ST_RTO_MS;
 	/* a lost datagram is sent again at resend_ms */
 	(void)net_probe_send(l->p, st->req, st->reqlen, &st->server);
 }
@@ -305,7 +291,7 @@ static void
 daemon_st_finish(struct daemon_selftest *st, const char *why)
 {
 	struct daemon *d = st->d;
-	uint64_t us = daemon_st_now_us() - st->start_us;
+	uint64_t us = clock_mono_us() - st->start_us;
 	unsigned i;
 
 	for (i = 0; i < 2; i++) {
@@ -492,7 +478,7 @@ static void
 daemon_st_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon_selftest *st = arg;
-	uint64_t now = daemon_st_now_ms();
+	uint64_t now = clock_mono_ms();
 
 	(void)fd, (void)what;
 	if (st->step == ST_IDLE)
@@ -509,7 +495,7 @@ daemon_st_run(struct daemon_selftest *st)
 	const struct timeval tv = { 0, DAEMON_ST_TIMER_MS * 1000 };
 	unsigned i;
 
-	st->start_us = daemon_st_now_us();
+	st->start_us = clock_mono_us();
 	st->retries = 0;
 	st->step = ST_A_CHALLENGE;
 	for (i = 0; i < 2; i++) {

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "metrics/metrics.h"
+#include "util/clock.h"
 #include "util/crypto.h"
 #include "util/log.h"
 
@@ -76,15 +77,6 @@ metrics_http_opts_init(struct metrics_http_opts *o)
 	o->ready_gauge = -1;
 }
 
-static uint64_t
-metrics_http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Connection start and end, from libmicrohttpd's thread: the watchdog's
  * table. The fd is removed before libmicrohttpd closes it, under mu, so
  * the watchdog never shuts down a reused descriptor. */
@@ -115,7 +107,7 @@ metrics_http_notify(void *cls, struct MHD_Connection *c, void **sock_ctx,
 		goto out;
 	}
 	h->conns[i] = (struct metrics_conn){ .used = true, .cut = false,
-	    .fd = ci->connect_fd, .start_ms = metrics_http_now_ms() };
+	    .fd = ci->connect_fd, .start_ms = clock_mono_ms() };
 	*sock_ctx = &h->conns[i];
 out:
 	pthread_mutex_unlock(&h->mu);
@@ -138,7 +130,7 @@ metrics_http_watch(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		(void)pthread_cond_timedwait(&h->cv, &h->mu, &ts);
-		now = metrics_http_now_ms();
+		now = clock_mono_ms();
 		for (i = 0; i < h->nconns; i++) {
 			struct metrics_conn *mc = &h->conns[i];
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "net/net_int.h"
+#include "util/clock.h"
 
 /*
  * Wall-clock milliseconds: the engine compares `now` with REST credential
@@ -28,10 +29,7 @@ net_now_ms(void)
 uint64_t
 net_mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 const char *

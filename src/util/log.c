@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 
 #define LOG_RECORD_MAX	2048	/* < PIPE_BUF: one atomic write */
@@ -530,10 +531,7 @@ log_escape(char *out, size_t cap, const void *in, size_t len)
 static uint64_t
 log_mono_seconds(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
+	return clock_mono_ms() / 1000;
 }
 
 void
