@@ -442,6 +442,34 @@ harness_client(struct harness *h, enum client_transport t, struct client **c)
 	return r;
 }
 
+bool
+harness_echo_ready(pid_t pid, const char *ip, uint16_t port, int timeout_ms)
+{
+	int64_t deadline = client_now_ms() + timeout_ms;
+	struct addr a;
+	char buf[64];
+	bool up = false;
+	int fd;
+
+	if (addr_parse_ip(&a, ip, port) == -1 ||
+	    (fd = socket(addr_family(&a), SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	if (connect(fd, &a.u.sa, addr_len(&a)) == -1) {
+		close(fd);
+		return false;
+	}
+	while (!up && client_now_ms() < deadline && harness_wait(pid, 0) == -2) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		(void)send(fd, "tern-ping", 9, 0);	/* ECONNREFUSED until it binds */
+		if (poll(&pfd, 1, 100) == 1 && recv(fd, buf, sizeof(buf), 0) == 9 &&
+		    memcmp(buf, "tern-ping", 9) == 0)
+			up = true;
+	}
+	close(fd);
+	return up;
+}
+
 long
 harness_rss_kib(pid_t pid)
 {

@@ -98,6 +98,9 @@ const char *harness_path(const struct harness *h, const char *name, char *out, s
 int harness_run(const char *const argv[], char *out, size_t cap, int timeout_ms);
 /* Waits for pid with a deadline: exit code, -1 (signal), -2 (still running). */
 int harness_wait(pid_t pid, int timeout_ms);
+/* Whether the UDP echo server pid (turnutils_peer, say) answers a datagram
+ * on ip:port within timeout_ms while it runs. */
+bool harness_echo_ready(pid_t pid, const char *ip, uint16_t port, int timeout_ms);
 /* VmRSS of a process in KiB, or -1. */
 long harness_rss_kib(pid_t pid);
 /* A free random port on ip for UDP and TCP, or 0. */

@@ -19,14 +19,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -78,35 +76,6 @@ peer_spawn(uint16_t port)
 	}
 	execl(PEER, PEER, "-L", LOOPBACK, "-p", p, (char *)NULL);
 	_exit(127);
-}
-
-/* The peer echoes a datagram back within the deadline. */
-static bool
-peer_ready(pid_t pid, uint16_t port)
-{
-	int64_t deadline = client_now_ms() + PEER_READY_MS;
-	struct addr a;
-	char buf[64];
-	bool up = false;
-	int fd;
-
-	if (addr_parse_ip(&a, LOOPBACK, port) == -1 ||
-	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return false;
-	if (connect(fd, &a.u.sa, addr_len(&a)) == -1) {
-		close(fd);
-		return false;
-	}
-	while (!up && client_now_ms() < deadline && harness_wait(pid, 0) == -2) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		(void)send(fd, "tern-ping", 9, 0);	/* ECONNREFUSED until it binds */
-		if (poll(&pfd, 1, 100) == 1 && recv(fd, buf, sizeof(buf), 0) == 9 &&
-		    memcmp(buf, "tern-ping", 9) == 0)
-			up = true;
-	}
-	close(fd);
-	return up;
 }
 
 /* "... KEY<number>" at the last occurrence of key; -1 when absent. */
@@ -274,7 +243,7 @@ main(int argc, char *argv[])
 	    !ok((peer = harness_free_port(LOOPBACK)) != 0, "a free port for the peer"))
 		goto out;
 	ppid = peer_spawn(peer);
-	if (!ok(ppid > 0 && peer_ready(ppid, peer),
+	if (!ok(ppid > 0 && harness_echo_ready(ppid, LOOPBACK, peer, PEER_READY_MS),
 	    "turnutils_peer (pid %d) echoes on " LOOPBACK ":%u", (int)ppid, peer))
 		goto out;
 	server_round(&lt, CRED_LT, peer);

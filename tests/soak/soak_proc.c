@@ -92,35 +92,6 @@ soak_dump_tail(const char *path, const char *prefix, int lines)
 		printf("#   %s%s\n", prefix, line);
 }
 
-/* The peer echoes a datagram back within the deadline. */
-static bool
-peer_ready(pid_t pid, uint16_t port)
-{
-	int64_t deadline = client_now_ms() + PEER_READY_MS;
-	struct addr a;
-	char buf[64];
-	bool up = false;
-	int fd;
-
-	if (addr_parse_ip(&a, SOAK_LOOPBACK, port) == -1 ||
-	    (fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return false;
-	if (connect(fd, &a.u.sa, addr_len(&a)) == -1) {
-		close(fd);
-		return false;
-	}
-	while (!up && client_now_ms() < deadline && harness_wait(pid, 0) == -2) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-		(void)send(fd, "tern-ping", 9, 0);	/* ECONNREFUSED until it binds */
-		if (poll(&pfd, 1, 100) == 1 && recv(fd, buf, sizeof(buf), 0) == 9 &&
-		    memcmp(buf, "tern-ping", 9) == 0)
-			up = true;
-	}
-	close(fd);
-	return up;
-}
-
 pid_t
 soak_peer_start(uint16_t port)
 {
@@ -131,7 +102,7 @@ soak_peer_start(uint16_t port)
 	snprintf(p, sizeof(p), "%u", port);
 	if ((pid = soak_spawn(argv, "/dev/null", SIGKILL)) == -1)
 		return -1;
-	if (!peer_ready(pid, port)) {
+	if (!harness_echo_ready(pid, SOAK_LOOPBACK, port, PEER_READY_MS)) {
 		soak_kill(pid);
 		return -1;
 	}
