@@ -442,6 +442,23 @@ harness_client(struct harness *h, enum client_transport t, struct client **c)
 	return r;
 }
 
+int
+harness_answer_code(const struct stun_msg *m)
+{
+	const struct stun_attr *a;
+	const uint8_t *reason;
+	size_t rlen;
+	int code;
+
+	if (m->cls == STUN_SUCCESS)
+		return 0;
+	if (m->cls != STUN_ERROR ||
+	    (a = stun_msg_attr(m, STUN_ATTR_ERROR_CODE)) == NULL ||
+	    stun_attr_error(a, &code, &reason, &rlen) == -1)
+		return -1;
+	return code;
+}
+
 bool
 harness_echo_ready(pid_t pid, const char *ip, uint16_t port, int timeout_ms)
 {

@@ -98,6 +98,8 @@ const char *harness_path(const struct harness *h, const char *name, char *out, s
 int harness_run(const char *const argv[], char *out, size_t cap, int timeout_ms);
 /* Waits for pid with a deadline: exit code, -1 (signal), -2 (still running). */
 int harness_wait(pid_t pid, int timeout_ms);
+/* The code of a decoded answer: 0 for a success, its ERROR-CODE, or -1. */
+int harness_answer_code(const struct stun_msg *m);
 /* Whether the UDP echo server pid (turnutils_peer, say) answers a datagram
  * on ip:port within timeout_ms while it runs. */
 bool harness_echo_ready(pid_t pid, const char *ip, uint16_t port, int timeout_ms);

@@ -162,24 +162,6 @@ req_send(struct src *s, uint16_t method, const struct cred *c,
 	return send(s->fd, buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* The code of a decoded answer: 0 for a success, its ERROR-CODE, or -1. */
-static int
-answer_code(const struct stun_msg *m)
-{
-	const struct stun_attr *a;
-	const uint8_t *reason;
-	size_t rlen;
-	int code;
-
-	if (m->cls == STUN_SUCCESS)
-		return 0;
-	if (m->cls != STUN_ERROR ||
-	    (a = stun_msg_attr(m, STUN_ATTR_ERROR_CODE)) == NULL ||
-	    stun_attr_error(a, &code, &reason, &rlen) == -1)
-		return -1;
-	return code;
-}
-
 /*
  * The next datagram waiting on s (no wait), decoded into m (borrowing
  * buf). 1 when one was read, 0 when none is waiting, -1 when it is not
@@ -209,7 +191,7 @@ src_wait(struct src *s, const uint8_t tid[STUN_TID_LEN], uint8_t *buf,
 			continue;
 		while (src_recv(s, buf, cap, m) != 0)
 			if (memcmp(m->tid, tid, STUN_TID_LEN) == 0)
-				return answer_code(m);
+				return harness_answer_code(m);
 	}
 	return -2;
 }
@@ -283,7 +265,7 @@ flood_drain(struct src *a, struct flood *f)
 
 	while ((r = src_recv(a, buf, sizeof(buf), &m)) != 0) {
 		if (r == 1 && m.method == STUN_ALLOCATE &&
-		    answer_code(&m) == 401)
+		    harness_answer_code(&m) == 401)
 			f->answered++;
 		else
 			f->other++;
@@ -307,7 +289,7 @@ probe_check(struct src *b, struct flood *f)
 		if (rtt > f->worst)
 			f->worst = rtt;
 		if (rtt <= PROBE_MAX_MS &&
-		    answer_code(&m) == (m.method == STUN_BINDING ? 0 : 401))
+		    harness_answer_code(&m) == (m.method == STUN_BINDING ? 0 : 401))
 			f->prompt++;
 		else
 			f->late++;
@@ -464,7 +446,7 @@ auth_flood(struct src *a, struct src *b, const struct cred *wrong,
 		while (client_now_ms() < until)
 			(void)poll(&pfd, 1, (int)(until - client_now_ms()));
 		while ((r = src_recv(a, buf, sizeof(buf), &msg)) != 0) {
-			if (r == 1 && answer_code(&msg) == 401)
+			if (r == 1 && harness_answer_code(&msg) == 401)
 				(*answered)++;
 			else
 				(*other)++;
@@ -498,7 +480,7 @@ auth_settle(struct src *a, struct mc *m, unsigned *answered,
 	do {
 		(void)poll(&pfd, 1, 50);
 		while ((r = src_recv(a, buf, sizeof(buf), &msg)) != 0) {
-			if (r == 1 && answer_code(&msg) == 401)
+			if (r == 1 && harness_answer_code(&msg) == 401)
 				(*answered)++;
 			else
 				(*other)++;

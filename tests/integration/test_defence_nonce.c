@@ -326,24 +326,6 @@ req_build(enum kind k, const struct req_ctx *rc, uint8_t *buf, size_t cap)
 	return stun_builder_finish(&b);
 }
 
-/* The code of an answer: 0 for a success, its ERROR-CODE, or -1. */
-static int
-answer_code(const struct stun_msg *m)
-{
-	const struct stun_attr *a;
-	const uint8_t *reason;
-	size_t rlen;
-	int code;
-
-	if (m->cls == STUN_SUCCESS)
-		return 0;
-	if (m->cls != STUN_ERROR ||
-	    (a = stun_msg_attr(m, STUN_ATTR_ERROR_CODE)) == NULL ||
-	    stun_attr_error(a, &code, &reason, &rlen) == -1)
-		return -1;
-	return code;
-}
-
 /* Reads every answer waiting on fd into f. The number read. */
 static unsigned
 flood_drain(int fd, enum kind k, struct flood *f)
@@ -358,7 +340,7 @@ flood_drain(int fd, enum kind k, struct flood *f)
 		n++;
 		f->answers++;
 		code = stun_decode(&m, buf, (size_t)len) == STUN_OK ?
-		    answer_code(&m) : -1;
+		    harness_answer_code(&m) : -1;
 		if (code == 0 && k == K_BINDING && m.method == STUN_BINDING)
 			f->success++;
 		else if (code == 438 && k != K_BINDING &&
@@ -550,7 +532,7 @@ ctx_make(int fd, struct req_ctx *rc)
 		    memcmp(m.tid, tid, STUN_TID_LEN) == 0)
 			break;
 	}
-	if (answer_code(&m) != 401 ||
+	if (harness_answer_code(&m) != 401 ||
 	    (r = stun_msg_attr(&m, STUN_ATTR_REALM)) == NULL ||
 	    (n = stun_msg_attr(&m, STUN_ATTR_NONCE)) == NULL ||
 	    r->len > sizeof(rc->realm) || n->len > sizeof(rc->nonce))
